@@ -1,0 +1,121 @@
+/**
+ * The native stack and the two developer commands.
+ *   node stack/cli.ts up | down | status | logs [service] | dev | test [bun test args]
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { loadStackEnv, type StackEnv } from './lib/env.ts';
+import { log } from './lib/log.ts';
+import { paths } from './lib/paths.ts';
+import { runningPid } from './lib/proc.ts';
+import { loadServices } from './services/index.ts';
+import type { StackService } from './services/service.ts';
+
+async function up(env: StackEnv): Promise<StackService[]> {
+  const started = Date.now();
+  const services = await loadServices();
+  // Installs run one after another: apt and Maven both hold locks on shared state.
+  for (const service of services) await service.install(env);
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const tasks = new Map<string, Promise<void>>();
+  const startOne = (service: StackService): Promise<void> => {
+    let task = tasks.get(service.name);
+    if (!task) {
+      task = (async () => {
+        for (const dep of service.dependsOn ?? []) {
+          const depService = byName.get(dep);
+          if (!depService) throw new Error(`${service.name} depends on unknown service ${dep}`);
+          await startOne(depService);
+        }
+        if (await service.isReady(env).catch(() => false)) {
+          log.step(service.name, 'already running');
+          return;
+        }
+        log.step(service.name, 'starting');
+        await service.start(env);
+        log.step(service.name, `ready on ${service.ports.join(', ')}`);
+      })();
+      tasks.set(service.name, task);
+    }
+    return task;
+  };
+  await Promise.all(services.map(startOne));
+  const { migrateAll } = await import('../db/migrate.ts');
+  await migrateAll(env);
+  for (const service of services) {
+    if (service.provision) {
+      await service.provision(env);
+    }
+  }
+  log.step('stack', `up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return services;
+}
+
+async function down(env: StackEnv): Promise<void> {
+  const services = await loadServices();
+  for (const service of services.reverse()) {
+    await service.stop(env);
+    log.step(service.name, 'stopped');
+  }
+}
+
+async function status(env: StackEnv): Promise<boolean> {
+  const services = await loadServices();
+  let allReady = true;
+  for (const service of services) {
+    const ready = await service.isReady(env).catch(() => false);
+    allReady &&= ready;
+    const pid = runningPid(service.name);
+    console.log(`${service.name.padEnd(18)} ${(ready ? 'ready' : 'down').padEnd(6)} ports ${service.ports.join(',').padEnd(12)} ${pid ? `pid ${pid}` : 'not started by this stack'}  ${service.version ?? ''}`);
+  }
+  return allReady;
+}
+
+async function logs(service?: string): Promise<void> {
+  const services = await loadServices();
+  for (const s of services) {
+    if (service && s.name !== service) continue;
+    const file = paths.log(s.name);
+    if (!existsSync(file)) continue;
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-40);
+    console.log(`==> ${file} <==\n${lines.join('\n')}\n`);
+  }
+}
+
+async function main(): Promise<void> {
+  const [command = 'status', ...rest] = process.argv.slice(2);
+  const env = loadStackEnv();
+  switch (command) {
+    case 'up':
+      await up(env);
+      break;
+    case 'down':
+      await down(env);
+      break;
+    case 'status':
+      process.exitCode = (await status(env)) ? 0 : 1;
+      break;
+    case 'logs':
+      await logs(rest[0]);
+      break;
+    case 'dev': {
+      await up(env);
+      const { runDev } = await import('./dev.ts');
+      await runDev(env);
+      break;
+    }
+    case 'test': {
+      await up(env);
+      const { runTests } = await import('./test.ts');
+      process.exitCode = await runTests(env, rest);
+      break;
+    }
+    default:
+      console.error(`unknown command "${command}"; use up | down | status | logs [service] | dev | test`);
+      process.exitCode = 2;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,128 @@
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { paths } from './paths.ts';
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  /** Return the failure instead of throwing (for probes). */
+  allowFailure?: boolean;
+  quiet?: boolean;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion and captures its output; throws with the output on failure. */
+export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', (error) => {
+      if (options.allowFailure) resolve({ code: 127, stdout, stderr: String(error) });
+      else reject(error);
+    });
+    child.on('close', (code) => {
+      const result = { code: code ?? 1, stdout, stderr };
+      if (result.code !== 0 && !options.allowFailure) {
+        reject(new Error(`${command} ${args.join(' ')} exited ${result.code}\n${stderr || stdout}`.slice(0, 4000)));
+      } else resolve(result);
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export function readPid(service: string): number | undefined {
+  const file = paths.pid(service);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The pid of a daemon this stack started, if it is still running. */
+export function runningPid(service: string): number | undefined {
+  const pid = readPid(service);
+  return pid !== undefined && isProcessAlive(pid) ? pid : undefined;
+}
+
+export interface DaemonOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Starts a long-running process detached from this one, with stdout and stderr appended to the
+ * service's log and its pid recorded, so `stack down` later stops exactly what `stack up` started.
+ */
+export function startDaemon(service: string, command: string, args: string[], options: DaemonOptions = {}): number {
+  for (const file of [paths.log(service), paths.pid(service)]) mkdirSync(dirname(file), { recursive: true });
+  const logFd = openSync(paths.log(service), 'a');
+  const spawnOptions: SpawnOptions = {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+  };
+  const child = spawn(command, args, spawnOptions);
+  closeSync(logFd);
+  if (child.pid === undefined) throw new Error(`${service}: could not start ${command}`);
+  child.unref();
+  writeFileSync(paths.pid(service), `${child.pid}\n`);
+  return child.pid;
+}
+
+/** Records the pid of a daemon that forks itself (pg_ctl, slapd) so it is stopped like the others. */
+export function recordPid(service: string, pid: number): void {
+  mkdirSync(dirname(paths.pid(service)), { recursive: true });
+  writeFileSync(paths.pid(service), `${pid}\n`);
+}
+
+/** SIGTERM to the whole process group, then SIGKILL after the grace period. */
+export async function stopDaemon(service: string, graceMs = 20_000): Promise<boolean> {
+  const pid = readPid(service);
+  if (pid === undefined) return false;
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  if (isProcessAlive(pid)) {
+    signal('SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (isProcessAlive(pid) && Date.now() < deadline) await sleep(200);
+    if (isProcessAlive(pid)) signal('SIGKILL');
+  }
+  rmSync(paths.pid(service), { force: true });
+  return true;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
