@@ -1,6 +1,6 @@
 /**
  * The native stack and the two developer commands.
- *   node stack/cli.ts up | down | status | logs [service] | dev | test [bun test args]
+ *   node stack/cli.ts up [service…] | down [service…] | status | logs [service] | dev | test [bun test args]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { loadStackEnv, type StackEnv } from './lib/env.ts';
@@ -10,9 +10,20 @@ import { runningPid } from './lib/proc.ts';
 import { loadServices } from './services/index.ts';
 import type { StackService } from './services/service.ts';
 
-async function up(env: StackEnv): Promise<StackService[]> {
+/** Brings up every service, or only the named ones and what they depend on. */
+async function up(env: StackEnv, only: string[] = []): Promise<StackService[]> {
   const started = Date.now();
-  const services = await loadServices();
+  const all = await loadServices();
+  const unknown = only.filter((name) => !all.some((s) => s.name === name));
+  if (unknown.length > 0) throw new Error(`unknown service(s): ${unknown.join(', ')}; known: ${all.map((s) => s.name).join(', ')}`);
+  const wanted = new Set<string>();
+  const want = (name: string): void => {
+    if (wanted.has(name)) return;
+    wanted.add(name);
+    for (const dep of all.find((s) => s.name === name)?.dependsOn ?? []) want(dep);
+  };
+  for (const name of only.length > 0 ? only : all.map((s) => s.name)) want(name);
+  const services = all.filter((s) => wanted.has(s.name));
   // Installs run one after another: apt and Maven both hold locks on shared state.
   for (const service of services) await service.install(env);
   const byName = new Map(services.map((s) => [s.name, s]));
@@ -50,8 +61,8 @@ async function up(env: StackEnv): Promise<StackService[]> {
   return services;
 }
 
-async function down(env: StackEnv): Promise<void> {
-  const services = await loadServices();
+async function down(env: StackEnv, only: string[] = []): Promise<void> {
+  const services = (await loadServices()).filter((s) => only.length === 0 || only.includes(s.name));
   for (const service of services.reverse()) {
     await service.stop(env);
     log.step(service.name, 'stopped');
@@ -86,10 +97,10 @@ async function main(): Promise<void> {
   const env = loadStackEnv();
   switch (command) {
     case 'up':
-      await up(env);
+      await up(env, rest);
       break;
     case 'down':
-      await down(env);
+      await down(env, rest);
       break;
     case 'status':
       process.exitCode = (await status(env)) ? 0 : 1;

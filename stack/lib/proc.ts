@@ -98,6 +98,10 @@ export function recordPid(service: string, pid: number): void {
   writeFileSync(paths.pid(service), `${pid}\n`);
 }
 
+export function forgetPid(service: string): void {
+  rmSync(paths.pid(service), { force: true });
+}
+
 /** SIGTERM to the whole process group, then SIGKILL after the grace period. */
 export async function stopDaemon(service: string, graceMs = 20_000): Promise<boolean> {
   const pid = readPid(service);
@@ -119,7 +123,7 @@ export async function stopDaemon(service: string, graceMs = 20_000): Promise<boo
     while (isProcessAlive(pid) && Date.now() < deadline) await sleep(200);
     if (isProcessAlive(pid)) signal('SIGKILL');
   }
-  rmSync(paths.pid(service), { force: true });
+  forgetPid(service);
   return true;
 }
 

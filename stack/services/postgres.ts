@@ -5,7 +5,7 @@ import type { StackEnv } from '../lib/env.ts';
 import { ensureDebPackages } from '../lib/apt.ts';
 import { log } from '../lib/log.ts';
 import { paths } from '../lib/paths.ts';
-import { recordPid, run, runningPid } from '../lib/proc.ts';
+import { forgetPid, recordPid, run, runningPid } from '../lib/proc.ts';
 import { runAs } from '../lib/user.ts';
 import { waitUntilReady } from '../lib/wait.ts';
 import type { StackService } from './service.ts';
@@ -86,6 +86,7 @@ function createCluster(spec: ClusterSpec): StackService {
     async stop() {
       if (!runningPid(spec.name)) return;
       await runAs(OS_USER, `${BIN}/pg_ctl`, ['-D', dataDir, '-m', 'fast', '-w', 'stop'], { allowFailure: true });
+      forgetPid(spec.name);
     },
   };
 }
