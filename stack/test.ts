@@ -1,2 +1,49 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { StackEnv } from './lib/env.ts';
-export async function runTests(_env: StackEnv, _args: string[]): Promise<number> { return 0; }
+import { ROOT } from './lib/paths.ts';
+
+export interface TestCounts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+/** Reads the totals Bun's JUnit reporter writes on its root element. */
+export function countJUnit(xml: string): TestCounts {
+  const root = /<testsuites\b([^>]*)>/.exec(xml)?.[1] ?? '';
+  const attr = (name: string) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(root)?.[1] ?? 0);
+  const total = attr('tests');
+  const failed = attr('failures') + attr('errors');
+  const skipped = attr('skipped');
+  return { passed: Math.max(0, total - failed - skipped), failed, skipped };
+}
+
+/**
+ * Runs every test with the stack's connection settings in the environment and closes with the
+ * line CI reads: `N passed, N failed, N skipped`.
+ */
+export async function runTests(env: StackEnv, args: string[]): Promise<number> {
+  const artifacts = join(ROOT, 'artifacts');
+  mkdirSync(artifacts, { recursive: true });
+  const junit = join(artifacts, 'junit.xml');
+  rmSync(junit, { force: true });
+  rmSync(join(artifacts, 'summary.txt'), { force: true });
+  const bun = join(ROOT, 'node_modules', '.bin', 'bun');
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(bun, ['test', '--reporter=junit', `--reporter-outfile=${junit}`, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: 'inherit',
+    });
+    child.on('close', (exitCode) => resolve(exitCode ?? 1));
+  });
+  const counts = existsSync(junit) ? countJUnit(readFileSync(junit, 'utf8')) : { passed: 0, failed: 1, skipped: 0 };
+  // A crash outside any test (a file that fails to load) shows only in the exit code.
+  if (code !== 0 && counts.failed === 0) counts.failed = 1;
+  const summary = `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`;
+  writeFileSync(join(artifacts, 'summary.txt'), `${summary}\n`);
+  console.log(`\n${summary}`);
+  return counts.failed > 0 || counts.passed === 0 ? 1 : 0;
+}
