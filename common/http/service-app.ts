@@ -1,0 +1,26 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Env } from 'hono';
+import type { Logger } from '../log.ts';
+import { createErrorHandler, notFoundHandler, validationHook } from './errors.ts';
+import { requestId } from './request-id.ts';
+import { logRequests } from './wide-event.ts';
+
+export interface ServiceAppOptions {
+  logger: Logger;
+  /** Accept x-request-id from the caller (services behind the edge); public listeners mint their own. */
+  trustIncomingRequestId: boolean;
+  slowRequestMs?: number;
+}
+
+/**
+ * The shared frame of every service: request id, one wide log event per request, the error
+ * envelope for thrown errors, schema failures and unknown routes. Routes are added by the caller.
+ */
+export function createServiceApp<E extends Env>(options: ServiceAppOptions): OpenAPIHono<E> {
+  const app = new OpenAPIHono<E>({ defaultHook: validationHook as never });
+  app.use('*', requestId({ trustIncoming: options.trustIncomingRequestId }));
+  app.use('*', logRequests(options.logger, { slowMs: options.slowRequestMs }));
+  app.onError(createErrorHandler(options.logger));
+  app.notFound(notFoundHandler);
+  return app;
+}

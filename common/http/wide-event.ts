@@ -1,0 +1,39 @@
+import type { MiddlewareHandler } from 'hono';
+import type { LogFields, Logger } from '../log.ts';
+
+/**
+ * One wide event per request: method, path, status, duration and request id, plus whatever the
+ * handlers added with `addToWideEvent`. Errors (>= 500) log at error level, slow requests at warn.
+ */
+export function logRequests(logger: Logger, options: { slowMs?: number; now?: () => number } = {}): MiddlewareHandler {
+  const slowMs = options.slowMs ?? 1000;
+  const now = options.now ?? (() => performance.now());
+  return async (c, next) => {
+    const started = now();
+    const fields: LogFields = {};
+    c.set('wideEvent' as never, fields as never);
+    try {
+      await next();
+    } finally {
+      const durationMs = Math.round((now() - started) * 100) / 100;
+      const status = c.res.status;
+      const event = {
+        requestId: c.get('requestId' as never) as string | undefined,
+        method: c.req.method,
+        path: new URL(c.req.url).pathname,
+        status,
+        durationMs,
+        ...fields,
+      };
+      if (status >= 500) logger.error('http.request', event);
+      else if (durationMs >= slowMs) logger.warn('http.request', { ...event, slow: true });
+      else logger.info('http.request', event);
+    }
+  };
+}
+
+/** Adds fields (user, cache outcome, …) to the current request's wide event. */
+export function addToWideEvent(c: { get: (key: never) => unknown }, fields: LogFields): void {
+  const event = c.get('wideEvent' as never) as LogFields | undefined;
+  if (event) Object.assign(event, fields);
+}

@@ -1,0 +1,14 @@
+import { createApp } from './app.ts';
+import { loadCoreConfig } from './config.ts';
+import { buildCoreDeps } from './deps.ts';
+
+// The only place core reads process.env (under Bun).
+const config = loadCoreConfig(process.env);
+const deps = buildCoreDeps(config);
+const server = Bun.serve({ fetch: createApp(deps).fetch, port: config.PORT, hostname: config.HOST });
+deps.logger.info('server.listening', { runtime: 'bun', host: config.HOST, port: server.port });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void server.stop().then(() => process.exit(0));
+  });
+}

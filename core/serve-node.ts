@@ -1,0 +1,14 @@
+import { serve } from '@hono/node-server';
+import { createApp } from './app.ts';
+import { loadCoreConfig } from './config.ts';
+import { buildCoreDeps } from './deps.ts';
+
+// The only place core reads process.env.
+const config = loadCoreConfig(process.env);
+const deps = buildCoreDeps(config);
+const server = serve({ fetch: createApp(deps).fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+  deps.logger.info('server.listening', { runtime: 'node', host: config.HOST, port: info.port });
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => server.close(() => process.exit(0)));
+}
