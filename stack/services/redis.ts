@@ -1,0 +1,141 @@
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import type { StackEnv } from '../lib/env.ts';
+import { ensureDebPackages } from '../lib/apt.ts';
+import { paths } from '../lib/paths.ts';
+import { isProcessAlive, runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
+import { waitUntilReady } from '../lib/wait.ts';
+import type { StackService } from './service.ts';
+
+const NAME = 'redis';
+const OS_USER = 'redis';
+const SERVER = '/usr/bin/redis-server';
+
+/** Host and port from REDIS_URL; only a loopback redis:// URL without credentials is accepted. */
+export function parseRedisUrl(url: string | undefined): { host: string; port: number } {
+  if (!url) throw new Error('REDIS_URL is not set');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`REDIS_URL is not a URL: ${url}`);
+  }
+  if (parsed.protocol !== 'redis:') throw new Error(`REDIS_URL must use redis://, got ${parsed.protocol}`);
+  const port = Number(parsed.port || 6379);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`REDIS_URL has a bad port: ${url}`);
+  return { host: parsed.hostname, port };
+}
+
+/**
+ * RESP-level probe: sends PING and accepts only +PONG. A server that demands AUTH answers -NOAUTH,
+ * which counts as not ready for this stack (it runs its own password-less loopback instance).
+ */
+export function pingRedis(host: string, port: number, timeoutMs = 2_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    let answer = '';
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.on('error', () => finish(false));
+    socket.on('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+      if (answer.includes('\r\n')) finish(answer === '+PONG\r\n');
+    });
+  });
+}
+
+function renderConfig(dataDir: string, port: number): string {
+  return [
+    '# Written by stack/services/redis.ts on every start; edit that file, not this one.',
+    'bind 127.0.0.1',
+    `port ${port}`,
+    'protected-mode yes',
+    // Runs in the foreground under startDaemon, which records the pid and owns the log file.
+    'daemonize no',
+    'supervised no',
+    'logfile ""',
+    'loglevel notice',
+    `dir ${dataDir}`,
+    'dbfilename dump.rdb',
+    'save 300 10',
+    'appendonly no',
+    // Sessions and PKCE verifiers live here: a full Redis must refuse writes, never evict a session.
+    'maxmemory 512mb',
+    'maxmemory-policy noeviction',
+    '',
+  ].join('\n');
+}
+
+/** When the stack runs as root, redis-server drops to the package's system user (setpriv execs, so the pid stays the server's). */
+function serverCommand(configFile: string): { command: string; args: string[] } {
+  if (process.getuid?.() !== 0) return { command: SERVER, args: [configFile] };
+  return { command: 'setpriv', args: [`--reuid=${OS_USER}`, `--regid=${OS_USER}`, '--init-groups', SERVER, configFile] };
+}
+
+function systemUser(name: string): { uid: number; gid: number } {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  if (!line) throw new Error(`system user ${name} is missing; is the redis-server package installed?`);
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+function lastLogLines(count = 15): string {
+  const file = paths.log(NAME);
+  if (!existsSync(file)) return '(no log yet)';
+  return `last lines of ${file}:\n${readFileSync(file, 'utf8').trimEnd().split('\n').slice(-count).join('\n')}`;
+}
+
+function createRedis(): StackService {
+  const dataDir = paths.data(NAME);
+  const isReady = async (env: StackEnv) => {
+    const { host, port } = parseRedisUrl(env.REDIS_URL);
+    return pingRedis(host, port);
+  };
+  return {
+    name: NAME,
+    ports: [6379],
+    version: 'Redis 7.0 (Debian redis-server)',
+    async install() {
+      await ensureDebPackages(NAME, ['redis-server']);
+    },
+    isReady,
+    async start(env) {
+      const { port } = parseRedisUrl(env.REDIS_URL);
+      mkdirSync(dataDir, { recursive: true });
+      if (process.getuid?.() === 0) {
+        const { uid, gid } = systemUser(OS_USER);
+        chownSync(dataDir, uid, gid);
+      }
+      const configFile = join(dataDir, 'redis.conf');
+      writeFileSync(configFile, renderConfig(dataDir, port), { mode: 0o644 });
+      // A server we started that is still loading its snapshot only needs waiting for.
+      let pid = runningPid(NAME);
+      if (pid === undefined) {
+        const { command, args } = serverCommand(configFile);
+        pid = startDaemon(NAME, command, args, { cwd: dataDir });
+      }
+      const daemonPid = pid;
+      let exited = false;
+      await waitUntilReady(
+        NAME,
+        async () => {
+          if (!isProcessAlive(daemonPid)) return (exited = true);
+          return isReady(env);
+        },
+        { timeoutMs: 30_000, onTimeout: lastLogLines },
+      );
+      if (exited) throw new Error(`redis-server exited during start (port ${port} taken?)\n${lastLogLines()}`);
+    },
+    async stop() {
+      // SIGTERM makes redis-server write its RDB snapshot before exiting.
+      await stopDaemon(NAME);
+    },
+  };
+}
+
+export const services: StackService[] = [createRedis()];
