@@ -7,6 +7,9 @@ import type { StackService } from './service.ts';
 export async function loadServices(): Promise<StackService[]> {
   const modules = await Promise.all([
     import('./postgres.ts'),
+    import('./redis.ts'),
+    import('./clickhouse.ts'),
+    import('./s3.ts'),
     // further services register here
   ]);
   return modules.flatMap((module) => module.services);
