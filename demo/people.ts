@@ -1,0 +1,76 @@
+/**
+ * The canonical demo people. Every seed follows this list: the two LDAP directories
+ * (stack/config/ldap/seed-<region>.ldif is generated from it), Keycloak (which federates them)
+ * and the CRM/telemetry demo-data generator. A person's stable key everywhere is `uid`, which
+ * Keycloak exposes as `preferred_username`; uids are unique across both regions so the two LDAP
+ * federations never compete for one username. Demo passwords are never here: every demo person
+ * logs in with DEMO_USER_PASSWORD, generated per machine into .stack/stack.env.
+ */
+
+export const REGIONS = ['ru', 'eu'] as const;
+export type Region = (typeof REGIONS)[number];
+
+/** Realm roles in Keycloak and group names (cn) in both LDAP directories. */
+export const ROLES = ['prothetic_user', 'user', 'administrator'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Person {
+  /** LDAP uid = Keycloak username = CRM customers.username = report user_id. ASCII, lower case. */
+  uid: string;
+  region: Region;
+  givenName: string;
+  surname: string;
+  /** LDAP cn; for the Russian directory in Cyrillic, as people write their names there. */
+  displayName: string;
+  email: string;
+  roles: readonly Role[];
+}
+
+function person(region: Region, uid: string, givenName: string, surname: string, roles: readonly Role[]): Person {
+  return {
+    uid,
+    region,
+    givenName,
+    surname,
+    displayName: `${givenName} ${surname}`,
+    email: `${uid}@${region}.bionicpro.example`,
+    roles,
+  };
+}
+
+export const PEOPLE: readonly Person[] = [
+  person('ru', 'ivan.petrov', 'Иван', 'Петров', ['prothetic_user']),
+  person('ru', 'olga.smirnova', 'Ольга', 'Смирнова', ['prothetic_user']),
+  person('ru', 'dmitry.kuznetsov', 'Дмитрий', 'Кузнецов', ['prothetic_user']),
+  person('ru', 'anna.volkova', 'Анна', 'Волкова', ['user']),
+  person('ru', 'sergey.sokolov', 'Сергей', 'Соколов', ['administrator']),
+  person('eu', 'lena.schmidt', 'Lena', 'Schmidt', ['prothetic_user']),
+  person('eu', 'marco.rossi', 'Marco', 'Rossi', ['prothetic_user']),
+  person('eu', 'sophie.martin', 'Sophie', 'Martin', ['prothetic_user']),
+  person('eu', 'jan.kowalski', 'Jan', 'Kowalski', ['user']),
+  person('eu', 'emma.jansen', 'Emma', 'Jansen', ['administrator']),
+];
+
+export function peopleOf(region: Region): Person[] {
+  return PEOPLE.filter((p) => p.region === region);
+}
+
+export function findPerson(uid: string): Person | undefined {
+  return PEOPLE.find((p) => p.uid === uid);
+}
+
+/** The region (and so the LDAP directory) a demo person, or a demo uid, belongs to. */
+export function regionOf(who: Person | string): Region {
+  if (typeof who !== 'string') return who.region;
+  const found = findPerson(who);
+  if (!found) throw new Error(`"${who}" is not a demo person; known uids: ${PEOPLE.map((p) => p.uid).join(', ')}`);
+  return found.region;
+}
+
+export function isRegion(value: string): value is Region {
+  return (REGIONS as readonly string[]).includes(value);
+}
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}

@@ -1,0 +1,257 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Attribute, Change, Client, InvalidCredentialsError, NoSuchObjectError } from 'ldapts';
+import type { Region } from '../../demo/people.ts';
+import { BASE_DN, PASSWORD_PLACEHOLDER, readSeedLdif, type LdifEntry } from '../config/ldap/seed.ts';
+import type { StackEnv } from '../lib/env.ts';
+import { ensureDebPackages } from '../lib/apt.ts';
+import { log } from '../lib/log.ts';
+import { paths } from '../lib/paths.ts';
+import { runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
+import { waitUntilReady } from '../lib/wait.ts';
+import type { StackService } from './service.ts';
+
+/**
+ * Two OpenLDAP directories, one per region (personal data stays regional): Debian's slapd run
+ * twice with its own slapd.conf, an MDB database under .stack/data/ldap-<region>, listening only
+ * on ldap://127.0.0.1:<port>/. Seeded from stack/config/ldap/seed-<region>.ldif (generated from
+ * demo/people.ts); passwords come from the stack environment.
+ */
+
+const OS_USER = 'openldap';
+const SLAPD = '/usr/sbin/slapd';
+
+interface DirectorySpec {
+  region: Region;
+  name: string;
+  urlVar: string;
+  baseDnVar: string;
+  passwordVar: string;
+}
+
+const SPECS: DirectorySpec[] = [
+  { region: 'ru', name: 'ldap-ru', urlVar: 'LDAP_RU_URL', baseDnVar: 'LDAP_RU_BASE_DN', passwordVar: 'LDAP_RU_ADMIN_PASSWORD' },
+  { region: 'eu', name: 'ldap-eu', urlVar: 'LDAP_EU_URL', baseDnVar: 'LDAP_EU_BASE_DN', passwordVar: 'LDAP_EU_ADMIN_PASSWORD' },
+];
+
+/** The admin (root) DN of a directory; Keycloak's federation binds with it too. */
+export function adminDn(baseDn: string): string {
+  return `cn=admin,${baseDn}`;
+}
+
+/** Salted SHA-1 in the `{SSHA}` form slapd and slappasswd use. */
+export function hashSsha(password: string, salt: Buffer = randomBytes(8)): string {
+  const digest = createHash('sha1').update(password, 'utf8').update(salt).digest();
+  return `{SSHA}${Buffer.concat([digest, salt]).toString('base64')}`;
+}
+
+export function verifySsha(password: string, hashed: string): boolean {
+  if (!hashed.startsWith('{SSHA}')) return false;
+  const raw = Buffer.from(hashed.slice(6), 'base64');
+  if (raw.length <= 20) return false;
+  const expected = hashSsha(password, raw.subarray(20));
+  return expected.length === hashed.length && timingSafeEqual(Buffer.from(expected), Buffer.from(hashed));
+}
+
+interface Directory {
+  url: string;
+  port: number;
+  baseDn: string;
+  adminPassword: string;
+}
+
+function directoryOf(spec: DirectorySpec, env: StackEnv): Directory {
+  const url = env[spec.urlVar];
+  const baseDn = env[spec.baseDnVar];
+  const adminPassword = env[spec.passwordVar];
+  if (!url || !baseDn || !adminPassword) throw new Error(`${spec.name}: ${spec.urlVar}, ${spec.baseDnVar} and ${spec.passwordVar} must be set`);
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'ldap:' || !['127.0.0.1', 'localhost'].includes(parsed.hostname) || !parsed.port) {
+    throw new Error(`${spec.name}: ${spec.urlVar}=${url} must be ldap://127.0.0.1:<port> (the stack listens on loopback only)`);
+  }
+  // The seed files are written for the default suffixes; another base DN would leave them unused.
+  if (baseDn !== BASE_DN[spec.region]) throw new Error(`${spec.name}: ${spec.baseDnVar}=${baseDn} differs from the seed's ${BASE_DN[spec.region]}`);
+  return { url, port: Number(parsed.port), baseDn, adminPassword };
+}
+
+async function withClient<T>(url: string, use: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ url, timeout: 5_000, connectTimeout: 2_000 });
+  try {
+    return await use(client);
+  } finally {
+    await client.unbind().catch(() => {});
+  }
+}
+
+/** Protocol-level probe: the admin binds and the root DSE names this directory's suffix. */
+async function isDirectoryReady(dir: Directory): Promise<boolean> {
+  return withClient(dir.url, async (client) => {
+    await client.bind(adminDn(dir.baseDn), dir.adminPassword);
+    const { searchEntries } = await client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['namingContexts'] });
+    const contexts = searchEntries[0]?.namingContexts;
+    return (Array.isArray(contexts) ? contexts.map(String) : [String(contexts)]).includes(dir.baseDn);
+  });
+}
+
+function osUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${OS_USER}:`));
+  if (!line) throw new Error(`system user ${OS_USER} is missing; is the slapd package installed?`);
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** Keeps the existing root password hash while it still matches, so an unchanged env rewrites nothing. */
+function rootPasswordHash(confPath: string, password: string): string {
+  if (existsSync(confPath)) {
+    const current = /^rootpw\s+(\S+)/m.exec(readFileSync(confPath, 'utf8'))?.[1];
+    if (current && verifySsha(password, current)) return current;
+  }
+  return hashSsha(password);
+}
+
+function writeSlapdConf(dataDir: string, dir: Directory): string {
+  const confPath = join(dataDir, 'slapd.conf');
+  const values: Record<string, string> = {
+    DATA_DIR: dataDir,
+    SUFFIX: dir.baseDn,
+    ROOT_DN: adminDn(dir.baseDn),
+    ROOT_PW_HASH: rootPasswordHash(confPath, dir.adminPassword),
+  };
+  const template = readFileSync(join(paths.config, 'ldap', 'slapd.conf.template'), 'utf8');
+  const conf = template.replace(/\{\{([A-Z_]+)\}\}/g, (_, key: string) => {
+    const value = values[key];
+    if (value === undefined) throw new Error(`slapd.conf.template: unknown placeholder {{${key}}}`);
+    return value;
+  });
+  if (!existsSync(confPath) || readFileSync(confPath, 'utf8') !== conf) writeFileSync(confPath, conf, { mode: 0o600 });
+  return confPath;
+}
+
+function prepareDataDir(dataDir: string): void {
+  const owner = osUser();
+  for (const dir of [join(dataDir, '..'), dataDir, join(dataDir, 'db')]) {
+    mkdirSync(dir, { recursive: true });
+    // Only the directory's own folders go to the openldap user; .stack/data stays as it is.
+    if (owner && dir !== join(dataDir, '..')) chownSync(dir, owner.uid, owner.gid);
+  }
+}
+
+function tailLog(service: string): string {
+  const file = paths.log(service);
+  if (!existsSync(file)) return '';
+  return `last lines of ${file}:\n${readFileSync(file, 'utf8').trimEnd().split('\n').slice(-15).join('\n')}`;
+}
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  const left = [...a].sort();
+  const right = [...b].sort();
+  return left.length === right.length && left.every((v, i) => v === right[i]);
+}
+
+/** Does the directory accept this person's password already? (Binds compare against the hash.) */
+async function acceptsPassword(url: string, dn: string, password: string): Promise<boolean> {
+  return withClient(url, async (client) => {
+    try {
+      await client.bind(dn, password);
+      return true;
+    } catch (error) {
+      if (error instanceof InvalidCredentialsError) return false;
+      throw error;
+    }
+  });
+}
+
+/**
+ * Brings the directory to the seed: adds missing entries, replaces attributes that differ, and
+ * re-hashes a person's password only when DEMO_USER_PASSWORD no longer binds. A second run
+ * with the same seed and env writes nothing. Entries not in the seed are left alone.
+ */
+export async function applySeed(service: string, url: string, baseDn: string, adminPassword: string, entries: LdifEntry[], demoPassword: string): Promise<{ added: number; updated: number }> {
+  let added = 0;
+  let updated = 0;
+  await withClient(url, async (client) => {
+    await client.bind(adminDn(baseDn), adminPassword);
+    for (const entry of entries) {
+      const wanted = Object.fromEntries(Object.entries(entry.attributes).filter(([name]) => name !== 'userPassword'));
+      const hasPassword = entry.attributes.userPassword?.[0] === PASSWORD_PLACEHOLDER;
+      let existing: Record<string, unknown> | undefined;
+      try {
+        const { searchEntries } = await client.search(entry.dn, { scope: 'base', filter: '(objectClass=*)', attributes: Object.keys(wanted) });
+        existing = searchEntries[0];
+      } catch (error) {
+        if (!(error instanceof NoSuchObjectError)) throw error;
+      }
+      if (!existing) {
+        await client.add(entry.dn, hasPassword ? { ...wanted, userPassword: [hashSsha(demoPassword)] } : wanted);
+        added++;
+        continue;
+      }
+      const changes: Change[] = [];
+      for (const [name, values] of Object.entries(wanted)) {
+        const raw = existing[name];
+        const current = raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).map(String);
+        if (!sameValues(current, values)) changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: name, values }) }));
+      }
+      if (hasPassword && !(await acceptsPassword(url, entry.dn, demoPassword))) {
+        changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: [hashSsha(demoPassword)] }) }));
+      }
+      if (changes.length > 0) {
+        await client.modify(entry.dn, changes);
+        updated++;
+      }
+    }
+  });
+  if (added + updated > 0) log.step(service, `seed applied: ${added} added, ${updated} updated`);
+  return { added, updated };
+}
+
+function createDirectory(spec: DirectorySpec): StackService {
+  const dataDir = paths.data(spec.name);
+  return {
+    name: spec.name,
+    ports: [spec.region === 'ru' ? 1389 : 2389],
+    version: 'OpenLDAP slapd 2.5 (Debian)',
+    async install() {
+      await ensureDebPackages(spec.name, ['slapd', 'ldap-utils']);
+    },
+    async isReady(env) {
+      return isDirectoryReady(directoryOf(spec, env));
+    },
+    async start(env) {
+      const dir = directoryOf(spec, env);
+      if (runningPid(spec.name)) {
+        // Ours but not answering (e.g. the admin password changed): restart with the current config.
+        log.step(spec.name, 'running but not ready for the current env; restarting');
+        await stopDaemon(spec.name);
+      }
+      prepareDataDir(dataDir);
+      const confPath = writeSlapdConf(dataDir, dir);
+      const owner = osUser();
+      if (owner) chownSync(confPath, owner.uid, owner.gid);
+      const dropPrivileges = owner ? ['-u', OS_USER, '-g', OS_USER] : [];
+      // `-d 0` keeps slapd in the foreground (its pid is the one recorded) with errors on stderr.
+      startDaemon(spec.name, SLAPD, ['-d', '0', '-f', confPath, '-h', `ldap://127.0.0.1:${dir.port}/`, ...dropPrivileges]);
+      await waitUntilReady(
+        spec.name,
+        async () => {
+          if (!runningPid(spec.name)) throw new Error(`slapd exited\n${tailLog(spec.name)}`);
+          return isDirectoryReady(dir);
+        },
+        { timeoutMs: 30_000, onTimeout: () => tailLog(spec.name) },
+      );
+    },
+    async provision(env) {
+      const dir = directoryOf(spec, env);
+      const demoPassword = env.DEMO_USER_PASSWORD;
+      if (!demoPassword) throw new Error(`${spec.name}: DEMO_USER_PASSWORD is not set`);
+      await applySeed(spec.name, dir.url, dir.baseDn, dir.adminPassword, readSeedLdif(spec.region), demoPassword);
+    },
+    async stop() {
+      await stopDaemon(spec.name);
+    },
+  };
+}
+
+export const services: StackService[] = SPECS.map(createDirectory);
