@@ -10,6 +10,8 @@ export async function loadServices(): Promise<StackService[]> {
     import('./redis.ts'),
     import('./clickhouse.ts'),
     import('./s3.ts'),
+    import('./kafka.ts'),
+    import('./kafka-connect.ts'),
     import('./ldap.ts'),
     import('./keycloak.ts'),
     // further services register here

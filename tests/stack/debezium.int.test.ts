@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
+import postgres from 'postgres';
+import { loadStackEnv } from '../../stack/lib/env.ts';
+
+// Runs against the stack's CRM PostgreSQL, Kafka and Kafka Connect with the crm-connector
+// registered (`node stack/cli.ts up kafka-connect`). The row it writes has a unique username and is
+// deleted by the test itself; the delete is also what produces the 'd' event and the tombstone.
+const env = loadStackEnv();
+const TOPIC = 'crm.crm.customers';
+const sql = postgres(env.CRM_DATABASE_URL!, { max: 2, onnotice: () => {} });
+const kafka = new Kafka({ clientId: 'debezium-int-test', brokers: env.KAFKA_BROKERS!.split(','), logLevel: logLevel.ERROR });
+
+interface ChangeEvent {
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  source: Record<string, unknown>;
+  op: 'c' | 'u' | 'd' | 'r' | 't';
+  ts_ms: number;
+}
+
+interface Received {
+  key: { id: string };
+  /** null for the tombstone that follows a delete. */
+  value: ChangeEvent | null;
+  receivedAt: number;
+}
+
+/**
+ * Reads the customers topic from the offsets it had before the test wrote anything, keeping only
+ * the messages for one primary key, so other writers of crm.customers do not disturb the test.
+ */
+class CustomerEventReader {
+  private readonly events: Received[] = [];
+  private readonly waiters: Array<() => void> = [];
+  private consumer: Consumer | undefined;
+  private readonly ids = new Set<string>();
+
+  watch(id: string): void {
+    this.ids.add(id);
+  }
+
+  async start(): Promise<void> {
+    const admin = kafka.admin();
+    await admin.connect();
+    let startOffsets: Array<{ partition: number; offset: string }>;
+    try {
+      // Debezium creates the topic with its first event; creating it first (same settings) lets the
+      // test take the end offsets before the insert. false = it already existed.
+      await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1 }], waitForLeaders: true });
+      startOffsets = (await admin.fetchTopicOffsets(TOPIC)).map(({ partition, offset }) => ({ partition, offset }));
+    } finally {
+      await admin.disconnect();
+    }
+    // A short fetch wait keeps disconnect() from waiting out a 5 s long poll at the end.
+    this.consumer = kafka.consumer({ groupId: `debezium-int-test-${randomUUID()}`, maxWaitTimeInMs: 500 });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: TOPIC, fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: async ({ message }) => this.accept(message),
+    });
+    for (const { partition, offset } of startOffsets) this.consumer.seek({ topic: TOPIC, partition, offset });
+  }
+
+  private accept(message: KafkaMessage): void {
+    if (!message.key) return;
+    const key = JSON.parse(message.key.toString()) as { id: string };
+    if (!this.ids.has(key.id)) return;
+    this.events.push({ key, value: message.value ? (JSON.parse(message.value.toString()) as ChangeEvent) : null, receivedAt: Date.now() });
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Waits for the next event for `id` matching `predicate`, at or after position `from`. */
+  async next(id: string, from: number, predicate: (e: Received) => boolean, timeoutMs = 30_000): Promise<{ event: Received; index: number }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.events.findIndex((e, i) => i >= from && e.key.id === id && predicate(e));
+      if (index >= 0) return { event: this.events[index]!, index };
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const seen = this.events.map((e) => e.value?.op ?? 'tombstone').join(', ') || 'nothing';
+        throw new Error(`no matching event for customer ${id} on ${TOPIC} within ${timeoutMs} ms (seen: ${seen}); is crm-connector RUNNING?`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 500));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+const reader = new CustomerEventReader();
+const createdIds: string[] = [];
+
+beforeAll(async () => {
+  const response = await fetch(`${env.KAFKA_CONNECT_URL}/connectors/crm-connector/status`);
+  if (!response.ok) throw new Error(`crm-connector is not registered (${response.status}); run node stack/cli.ts up kafka-connect`);
+  await reader.start();
+}, 30_000);
+
+afterAll(async () => {
+  if (createdIds.length > 0) await sql`delete from crm.customers where id in ${sql(createdIds)}`;
+  await reader.stop();
+  await sql.end();
+}, 30_000);
+
+describe('debezium crm-connector', () => {
+  test('is RUNNING with its task, and the database password is not in its stored config', async () => {
+    const status = (await (await fetch(`${env.KAFKA_CONNECT_URL}/connectors/crm-connector/status`)).json()) as {
+      connector: { state: string };
+      tasks: Array<{ state: string }>;
+    };
+    expect(status.connector.state).toBe('RUNNING');
+    expect(status.tasks.map((t) => t.state)).toEqual(['RUNNING']);
+    const config = (await (await fetch(`${env.KAFKA_CONNECT_URL}/connectors/crm-connector/config`)).json()) as Record<string, string>;
+    expect(config['database.password']).toBe('${env:CRM_DB_PASSWORD}');
+    expect(JSON.stringify(config)).not.toContain(env.CRM_DB_PASSWORD!);
+  });
+
+  test('streams insert, update and delete of a customer as c, u, d events and a tombstone', async () => {
+    const username = `cdc-test-${randomUUID().slice(0, 8)}`;
+    const id = randomUUID();
+    reader.watch(id);
+    createdIds.push(id);
+
+    const insertedAt = Date.now();
+    await sql`insert into crm.customers (id, username, region, full_name, email, phone)
+              values (${id}, ${username}, 'eu', 'Ada Testova', ${`${username}@example.test`}, '+49 30 1234567')`;
+    const created = await reader.next(id, 0, (e) => e.value?.op === 'c');
+    const latencyMs = created.event.receivedAt - insertedAt;
+    console.log(`debezium: insert → create event on ${TOPIC} in ${latencyMs} ms`);
+
+    expect(created.event.key).toEqual({ id });
+    const create = created.event.value!;
+    expect(create.before).toBeNull();
+    expect(create.after).toMatchObject({
+      id,
+      username,
+      region: 'eu',
+      full_name: 'Ada Testova',
+      email: `${username}@example.test`,
+      phone: '+49 30 1234567',
+    });
+    // timestamptz columns arrive as ISO-8601 strings in UTC (io.debezium.time.ZonedTimestamp).
+    expect(create.after!.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    expect(create.source).toMatchObject({ connector: 'postgresql', name: 'crm', db: 'crm', schema: 'crm', table: 'customers' });
+    expect(typeof create.source.lsn).toBe('number');
+    expect(typeof create.ts_ms).toBe('number');
+
+    await sql`update crm.customers set email = ${`${username}@changed.test`} where id = ${id}`;
+    const updated = await reader.next(id, created.index + 1, (e) => e.value?.op === 'u');
+    const update = updated.event.value!;
+    expect(update.after).toMatchObject({ id, username, email: `${username}@changed.test` });
+    // The update trigger moved updated_at forward.
+    expect(Date.parse(String(update.after!.updated_at))).toBeGreaterThanOrEqual(Date.parse(String(create.after!.updated_at)));
+    expect(Number(update.source.lsn)).toBeGreaterThan(Number(create.source.lsn));
+
+    await sql`delete from crm.customers where id = ${id}`;
+    const deleted = await reader.next(id, updated.index + 1, (e) => e.value?.op === 'd');
+    const del = deleted.event.value!;
+    expect(del.after).toBeNull();
+    // With the default replica identity the old row carries the primary key only.
+    expect(del.before).toMatchObject({ id });
+    const tombstone = await reader.next(id, deleted.index + 1, (e) => e.value === null);
+    expect(tombstone.event.key).toEqual({ id });
+    expect(tombstone.index).toBe(deleted.index + 1);
+  }, 60_000);
+});
