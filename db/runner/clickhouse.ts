@@ -48,15 +48,7 @@ export async function migrateClickHouse(options: ClickHouseMigrationOptions): Pr
   const client = createClickHouseClient(config);
   try {
     const table = chIdentifier(historyTable);
-    await client.command({
-      query: chSql`CREATE TABLE IF NOT EXISTS ${table} (
-        version String,
-        checksum String,
-        applied_at DateTime('UTC'),
-        duration_ms UInt32,
-        statements UInt32
-      ) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`.text,
-    });
+    await client.command({ query: historyTableDdl(historyTable) });
     const applied = await readApplied(client, historyTable);
     const unknown = unknownAppliedVersions(files, applied);
     if (unknown.length > 0) log(`${target}: applied migrations without a file here (another branch?): ${unknown.join(', ')}`);
@@ -85,6 +77,17 @@ export async function migrateClickHouse(options: ClickHouseMigrationOptions): Pr
   } finally {
     await client.close();
   }
+}
+
+/** The history table (also checked on a current engine by tests/db/clickhouse-ddl.int.test.ts). */
+export function historyTableDdl(historyTable: string): string {
+  return chSql`CREATE TABLE IF NOT EXISTS ${chIdentifier(historyTable)} (
+    version String,
+    checksum String,
+    applied_at DateTime('UTC'),
+    duration_ms UInt32,
+    statements UInt32
+  ) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`.text;
 }
 
 async function readApplied(client: ClickHouseClient, historyTable: string): Promise<AppliedMigration[]> {

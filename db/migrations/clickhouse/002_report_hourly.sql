@@ -5,7 +5,8 @@
 -- Averages are stored as sum + count so that days, weeks and summaries re-aggregate exactly
 -- (sum of sums / sum of counts); only response_time_p95_ms is a per-hour figure that cannot be
 -- combined exactly (use max or a weighted value for longer ranges). Error counts per code are two
--- parallel arrays (same length, same order) so sumMap(error_codes, error_counts) merges hours.
+-- parallel arrays (same length, same order); merge hours with
+-- `ARRAY JOIN error_codes AS code, error_counts AS n … GROUP BY code` (18.16's sumMap takes no String keys).
 
 CREATE TABLE IF NOT EXISTS report_hourly (
   user_id String,
