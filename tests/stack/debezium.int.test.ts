@@ -36,6 +36,7 @@ class CustomerEventReader {
   private readonly waiters: Array<() => void> = [];
   private consumer: Consumer | undefined;
   private readonly ids = new Set<string>();
+  private readonly groupId = `debezium-int-test-${randomUUID()}`;
 
   watch(id: string): void {
     this.ids.add(id);
@@ -54,7 +55,7 @@ class CustomerEventReader {
       await admin.disconnect();
     }
     // A short fetch wait keeps disconnect() from waiting out a 5 s long poll at the end.
-    this.consumer = kafka.consumer({ groupId: `debezium-int-test-${randomUUID()}`, maxWaitTimeInMs: 500 });
+    this.consumer = kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 500 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: TOPIC, fromBeginning: true });
     await this.consumer.run({
@@ -93,7 +94,12 @@ class CustomerEventReader {
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    if (!this.consumer) return;
+    await this.consumer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups([this.groupId]).catch(() => {});
+    await admin.disconnect();
   }
 }
 

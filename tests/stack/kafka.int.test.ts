@@ -32,7 +32,8 @@ function uniqueTopic(purpose: string): string {
 
 /** Consumes a topic from its beginning with a fresh group until `count` messages arrived. */
 async function consumeFromBeginning(topic: string, count: number, timeoutMs = 20_000): Promise<KafkaMessage[]> {
-  const consumer = kafka.consumer({ groupId: `stack-test-${randomUUID()}`, maxWaitTimeInMs: 500 });
+  const groupId = `stack-test-${randomUUID()}`;
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
   const received: KafkaMessage[] = [];
   try {
     await consumer.connect();
@@ -53,6 +54,7 @@ async function consumeFromBeginning(topic: string, count: number, timeoutMs = 20
     });
   } finally {
     await consumer.disconnect();
+    await admin.deleteGroups([groupId]).catch(() => {});
   }
   return received;
 }
