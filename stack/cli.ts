@@ -1,6 +1,6 @@
 /**
  * The native stack and the two developer commands.
- *   node stack/cli.ts up [service…] | down [service…] | status | logs [service] | dev | test [bun test args]
+ *   node stack/cli.ts up [service…] | down [service…] | status | provision | env | logs [service] | dev | test [bun test args]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { loadStackEnv, type StackEnv } from './lib/env.ts';
@@ -61,6 +61,21 @@ async function up(env: StackEnv, only: string[] = []): Promise<StackService[]> {
   return services;
 }
 
+/**
+ * Migrations and every service's provisioning against services that are already running — the
+ * native ones, or the containers of compose.yaml (its `init` service runs this).
+ */
+async function provision(env: StackEnv): Promise<void> {
+  const services = await loadServices();
+  for (const service of services) {
+    if (!(await service.isReady(env).catch(() => false))) throw new Error(`${service.name} is not answering on ${service.ports.join(', ')}`);
+  }
+  const { migrateAll } = await import('../db/migrate.ts');
+  await migrateAll(env);
+  for (const service of services) await service.provision?.(env);
+  log.step('stack', 'provisioned');
+}
+
 async function down(env: StackEnv, only: string[] = []): Promise<void> {
   const services = (await loadServices()).filter((s) => only.length === 0 || only.includes(s.name));
   for (const service of services.reverse()) {
@@ -102,6 +117,13 @@ async function main(): Promise<void> {
     case 'down':
       await down(env, rest);
       break;
+    case 'provision':
+      await provision(env);
+      break;
+    case 'env':
+      // For compose.yaml: `node stack/cli.ts env > .env`.
+      for (const [key, value] of Object.entries(env)) console.log(`${key}=${value}`);
+      break;
     case 'status':
       process.exitCode = (await status(env)) ? 0 : 1;
       break;
@@ -121,7 +143,7 @@ async function main(): Promise<void> {
       break;
     }
     default:
-      console.error(`unknown command "${command}"; use up | down | status | logs [service] | dev | test`);
+      console.error(`unknown command "${command}"; use up | down | status | logs [service] | provision | env | dev | test`);
       process.exitCode = 2;
   }
 }

@@ -21,8 +21,7 @@ const DEFAULTS: StackEnv = {
   S3_ENDPOINT: 'http://127.0.0.1:9002',
   S3_REGION: 'us-east-1',
   S3_BUCKET: 'reports',
-  S3_ACCESS_KEY_ID: 'S3RVER',
-  S3_SECRET_ACCESS_KEY: 'S3RVER',
+  S3_ACCESS_KEY_ID: 'bionicpro-dev',
   LDAP_RU_URL: 'ldap://127.0.0.1:1389',
   LDAP_RU_BASE_DN: 'dc=ru,dc=bionicpro,dc=local',
   LDAP_EU_URL: 'ldap://127.0.0.1:2389',
@@ -52,6 +51,7 @@ const GENERATED_SECRETS = [
   'DEMO_USER_PASSWORD',
   'SESSION_ENCRYPTION_KEY',
   'CDN_SIGNING_KEY',
+  'S3_SECRET_ACCESS_KEY',
   'DEVICE_SECRET_KEY',
 ];
 
