@@ -1,0 +1,374 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { generateHOTP } from '@oslojs/otp';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { Attribute, Change, Client } from 'ldapts';
+import { PEOPLE, REGIONS, type Region } from '../../demo/people.ts';
+import { groupDn, personDn } from '../../stack/config/ldap/seed.ts';
+import { loadStackEnv } from '../../stack/lib/env.ts';
+import { adminDn, hashSsha } from '../../stack/services/ldap.ts';
+import { connectAdmin, findClient, findComponent, realmIssuer, reconcileRealm, type AdminClient } from '../../stack/services/keycloak.ts';
+
+// Runs against the stack's Keycloak and both directories (`node stack/cli.ts up keycloak`).
+const env = loadStackEnv();
+const issuer = realmIssuer(env);
+const redirectUri = `${env.BFF_PUBLIC_URL}/auth/callback`;
+const COMPONENT_OF: Record<Region, { name: string; url: string }> = {
+  ru: { name: 'ldap-russia', url: env.LDAP_RU_URL! },
+  eu: { name: 'ldap-europe', url: env.LDAP_EU_URL! },
+};
+let admin: AdminClient;
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  admin = await connectAdmin(env);
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => console.warn('cleanup failed:', error));
+});
+
+interface Execution {
+  providerId?: string;
+  displayName: string;
+  requirement: string;
+  level: number;
+  authenticationFlow?: boolean;
+}
+
+async function executionsOf(flowAlias: string): Promise<Execution[]> {
+  return admin.get<Execution[]>(`/authentication/flows/${encodeURIComponent(flowAlias)}/executions`);
+}
+
+async function clientCredentialsToken(clientId: string, secret: string): Promise<Response> {
+  return fetch(`${issuer}/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret }),
+  });
+}
+
+const jwks = createRemoteJWKSet(new URL(`${issuer}/protocol/openid-connect/certs`));
+
+async function verifyAccessToken(token: string): Promise<JWTPayload & { realm_access?: { roles: string[] }; preferred_username?: string; azp?: string }> {
+  const { payload } = await jwtVerify(token, jwks, { issuer, audience: 'reports-api' });
+  return payload;
+}
+
+describe('discovery', () => {
+  test('the realm publishes its issuer, keys and PKCE S256', async () => {
+    const response = await fetch(`${issuer}/.well-known/openid-configuration`);
+    expect(response.status).toBe(200);
+    const doc = (await response.json()) as Record<string, unknown>;
+    expect(doc.issuer).toBe(issuer);
+    expect(doc.jwks_uri).toBe(`${issuer}/protocol/openid-connect/certs`);
+    expect(doc.code_challenge_methods_supported).toContain('S256');
+    expect(doc.authorization_endpoint).toBe(`${issuer}/protocol/openid-connect/auth`);
+    const keys = (await (await fetch(String(doc.jwks_uri))).json()) as { keys: Array<{ alg?: string; use?: string }> };
+    expect(keys.keys.some((k) => k.alg === 'RS256' && k.use === 'sig')).toBe(true);
+  });
+});
+
+describe('realm configuration (admin API)', () => {
+  test('both LDAP federations are read-only, import users and point at their directory', async () => {
+    for (const region of REGIONS) {
+      const { name, url } = COMPONENT_OF[region];
+      const component = await findComponent(admin, name);
+      expect(component.config.editMode).toEqual(['READ_ONLY']);
+      expect(component.config.connectionUrl).toEqual([url]);
+      expect(component.config.importEnabled).toEqual(['true']);
+      expect(component.config.usernameLDAPAttribute).toEqual(['uid']);
+      expect(component.config.bindDn).toEqual([adminDn(region === 'ru' ? env.LDAP_RU_BASE_DN! : env.LDAP_EU_BASE_DN!)]);
+      expect(component.config.bindCredential).toEqual(['**********']);
+      const mappers = await admin.get<Array<{ name: string; providerId: string; config: Record<string, string[]> }>>(`/components?parent=${component.id}`);
+      const attribute = (model: string) => mappers.find((m) => m.providerId === 'user-attribute-ldap-mapper' && m.config['user.model.attribute']?.[0] === model)?.config['ldap.attribute'];
+      expect(attribute('username')).toEqual(['uid']);
+      expect(attribute('email')).toEqual(['mail']);
+      expect(attribute('firstName')).toEqual(['givenName']);
+      expect(attribute('lastName')).toEqual(['sn']);
+      const roles = mappers.find((m) => m.providerId === 'role-ldap-mapper');
+      expect(roles?.config.mode).toEqual(['READ_ONLY']);
+      expect(roles?.config['use.realm.roles.mapping']).toEqual(['true']);
+      expect(roles?.config['role.object.classes']).toEqual(['groupOfNames']);
+    }
+  });
+
+  test('TOTP policy and CONFIGURE_TOTP as a default required action', async () => {
+    const realm = await admin.get<Record<string, unknown>>('');
+    expect(realm).toMatchObject({
+      otpPolicyType: 'totp',
+      otpPolicyAlgorithm: 'HmacSHA1',
+      otpPolicyDigits: 6,
+      otpPolicyPeriod: 30,
+      accessTokenLifespan: 300,
+      browserFlow: 'browser-totp',
+      bruteForceProtected: true,
+    });
+    const action = await admin.get<{ enabled: boolean; defaultAction: boolean }>('/authentication/required-actions/CONFIGURE_TOTP');
+    expect(action).toMatchObject({ enabled: true, defaultAction: true });
+  });
+
+  test('the browser flow requires password and OTP, with no conditional step', async () => {
+    const executions = await executionsOf('browser-totp');
+    const byProvider = (id: string) => executions.filter((e) => e.providerId === id);
+    expect(byProvider('auth-username-password-form').map((e) => e.requirement)).toEqual(['REQUIRED']);
+    expect(byProvider('auth-otp-form').map((e) => e.requirement)).toEqual(['REQUIRED']);
+    expect(executions.filter((e) => e.requirement === 'CONDITIONAL')).toEqual([]);
+  });
+
+  test('reports-bff: confidential, code flow only, PKCE S256, exact redirect URI, reports-api audience', async () => {
+    const client = await findClient(admin, 'reports-bff');
+    expect(client).toMatchObject({
+      publicClient: false,
+      standardFlowEnabled: true,
+      implicitFlowEnabled: false,
+      directAccessGrantsEnabled: false,
+      serviceAccountsEnabled: false,
+      redirectUris: [redirectUri],
+    });
+    expect(client.attributes?.['pkce.code.challenge.method']).toBe('S256');
+    expect(client.redirectUris?.some((u) => u.includes('*'))).toBe(false);
+    const { value } = await admin.get<{ value: string }>(`/clients/${client.id}/client-secret`);
+    expect(value).toBe(env.BFF_CLIENT_SECRET!);
+    const mappers = (client.protocolMappers ?? []) as Array<{ protocolMapper: string; config: Record<string, string> }>;
+    expect(mappers.find((m) => m.protocolMapper === 'oidc-audience-mapper')?.config['included.client.audience']).toBe('reports-api');
+  });
+
+  test('the yandex IdP exists, is enabled only with credentials in env, and requires OTP after broker login', async () => {
+    const idp = await admin.get<{ providerId: string; enabled: boolean; postBrokerLoginFlowAlias?: string; config: Record<string, string> }>('/identity-provider/instances/yandex');
+    expect(idp.providerId).toBe('oauth2');
+    expect(idp.enabled).toBe(Boolean(env.YANDEX_CLIENT_ID && env.YANDEX_CLIENT_SECRET));
+    expect(idp.config.authorizationUrl).toBe('https://oauth.yandex.ru/authorize');
+    expect(idp.postBrokerLoginFlowAlias).toBe('post-broker-totp');
+    const executions = await executionsOf('post-broker-totp');
+    expect(executions.map((e) => [e.providerId, e.requirement])).toEqual([['auth-otp-form', 'REQUIRED']]);
+  });
+
+  test('reconciling again with the same env changes nothing', async () => {
+    expect(await reconcileRealm(env)).toEqual([]);
+  });
+
+  test('reconciling repairs a client secret that drifted from env', async () => {
+    const client = await findClient(admin, 'reports-jobs');
+    const { status } = await admin.send('POST', `/clients/${client.id}/client-secret`);
+    expect(status).toBe(200);
+    expect((await clientCredentialsToken('reports-jobs', env.JOBS_CLIENT_SECRET!)).status).toBe(401);
+    expect(await reconcileRealm(env)).toEqual(['reports-jobs secret']);
+    expect((await clientCredentialsToken('reports-jobs', env.JOBS_CLIENT_SECRET!)).status).toBe(200);
+  });
+});
+
+describe('reports-jobs service account', () => {
+  test('client credentials give a reports-api token carrying reports_service', async () => {
+    const response = await clientCredentialsToken('reports-jobs', env.JOBS_CLIENT_SECRET!);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { access_token: string; expires_in: number; refresh_token?: string };
+    expect(body.expires_in).toBe(300);
+    expect(body.refresh_token).toBeUndefined();
+    const claims = await verifyAccessToken(body.access_token);
+    expect(claims.azp).toBe('reports-jobs');
+    expect(claims.realm_access?.roles).toContain('reports_service');
+    expect(claims.realm_access?.roles).not.toContain('administrator');
+  });
+
+  test('a wrong secret is refused, and the BFF cannot use client credentials', async () => {
+    expect((await clientCredentialsToken('reports-jobs', 'wrong-secret')).status).toBe(401);
+    const bff = await clientCredentialsToken('reports-bff', env.BFF_CLIENT_SECRET!);
+    expect(bff.status).toBe(401);
+  });
+});
+
+describe('LDAP federation', () => {
+  test('a full sync of each directory imports its people with their roles', async () => {
+    for (const region of REGIONS) {
+      const component = await findComponent(admin, COMPONENT_OF[region].name);
+      const { status, body } = await admin.send('POST', `/user-storage/${component.id}/sync?action=triggerFullSync`);
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ failed: 0 });
+      for (const person of PEOPLE.filter((p) => p.region === region)) {
+        const [user] = await admin.get<Array<{ id: string; username: string; email: string; firstName: string; lastName: string; federationLink: string }>>(
+          `/users?username=${encodeURIComponent(person.uid)}&exact=true`,
+        );
+        expect(user).toMatchObject({ username: person.uid, email: person.email, firstName: person.givenName, lastName: person.surname, federationLink: component.id });
+        const roles = (await admin.get<Array<{ name: string }>>(`/users/${user!.id}/role-mappings/realm/composite`)).map((r) => r.name);
+        for (const role of person.roles) expect(roles).toContain(role);
+        for (const other of ['prothetic_user', 'user', 'administrator'].filter((r) => !person.roles.includes(r as never))) expect(roles).not.toContain(other);
+      }
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A real browser login of a temporary directory person, as the BFF will do it.
+
+class Browser {
+  private readonly cookies = new Map<string, string>();
+
+  async request(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size > 0) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const at = pair!.indexOf('=');
+      this.cookies.set(pair!.slice(0, at).trim(), pair!.slice(at + 1));
+    }
+    // Keycloak moves between its own pages (required actions) by redirects; the BFF callback is where we stop.
+    const location = response.headers.get('location');
+    if (response.status === 302 && location?.startsWith(`${issuer}/`)) return this.request(location);
+    return response;
+  }
+
+  async submit(html: string, formId: string, fields: Record<string, string>): Promise<Response> {
+    const form = new RegExp(`<form[^>]*id="${formId}"[^>]*action="([^"]+)"`).exec(html) ?? new RegExp(`<form[^>]*action="([^"]+)"[^>]*id="${formId}"`).exec(html);
+    if (!form) throw new Error(`form #${formId} not on the page:\n${html.slice(0, 3000)}`);
+    const action = form[1]!.replaceAll('&amp;', '&');
+    return this.request(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+  }
+}
+
+function base64url(bytes: Buffer): string {
+  return bytes.toString('base64url');
+}
+
+function totpAt(secret: string, stepOffset: number): string {
+  const counter = BigInt(Math.floor(Date.now() / 1000 / 30) + stepOffset);
+  return generateHOTP(new TextEncoder().encode(secret), counter, 6);
+}
+
+async function startLogin(browser: Browser, extra: Record<string, string> = {}) {
+  const verifier = base64url(randomBytes(32));
+  const state = randomUUID();
+  const nonce = randomUUID();
+  const params = new URLSearchParams({
+    client_id: 'reports-bff',
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: redirectUri,
+    state,
+    nonce,
+    code_challenge: base64url(createHash('sha256').update(verifier).digest()),
+    code_challenge_method: 'S256',
+    ...extra,
+  });
+  const response = await browser.request(`${issuer}/protocol/openid-connect/auth?${params}`);
+  return { response, verifier, state, nonce };
+}
+
+async function exchangeCode(location: string, verifier: string, state: string) {
+  const url = new URL(location);
+  expect(url.origin + url.pathname).toBe(redirectUri);
+  expect(url.searchParams.get('state')).toBe(state);
+  const code = url.searchParams.get('code');
+  expect(code).toBeTruthy();
+  const response = await fetch(`${issuer}/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: code!,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+      client_id: 'reports-bff',
+      client_secret: env.BFF_CLIENT_SECRET!,
+    }),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as { access_token: string; id_token: string; refresh_token: string };
+}
+
+describe('browser login with mandatory TOTP', () => {
+  const region: Region = 'ru';
+  const uid = `kc.test.${randomUUID().slice(0, 8)}`;
+  const dn = personDn(region, uid);
+  const password = `pw-${randomUUID()}`;
+
+  beforeAll(async () => {
+    const ldap = new Client({ url: env.LDAP_RU_URL!, timeout: 5_000 });
+    try {
+      await ldap.bind(adminDn(env.LDAP_RU_BASE_DN!), env.LDAP_RU_ADMIN_PASSWORD!);
+      await ldap.add(dn, {
+        objectClass: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'],
+        uid,
+        cn: 'Тест Логин',
+        sn: 'Логин',
+        givenName: 'Тест',
+        mail: `${uid}@ru.bionicpro.example`,
+        userPassword: hashSsha(password),
+      });
+      await ldap.modify(groupDn(region, 'prothetic_user'), new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn] }) }));
+    } finally {
+      await ldap.unbind();
+    }
+    cleanups.push(async () => {
+      const [user] = await admin.get<Array<{ id: string }>>(`/users?username=${encodeURIComponent(uid)}&exact=true`);
+      if (user) await admin.send('DELETE', `/users/${user.id}`);
+      const cleaner = new Client({ url: env.LDAP_RU_URL!, timeout: 5_000 });
+      try {
+        await cleaner.bind(adminDn(env.LDAP_RU_BASE_DN!), env.LDAP_RU_ADMIN_PASSWORD!);
+        await cleaner.modify(groupDn(region, 'prothetic_user'), new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [dn] }) })).catch(() => {});
+        await cleaner.del(dn);
+      } finally {
+        await cleaner.unbind();
+      }
+    });
+  });
+
+  test('an authorization request without PKCE is refused', async () => {
+    const browser = new Browser();
+    const params = new URLSearchParams({ client_id: 'reports-bff', response_type: 'code', scope: 'openid', redirect_uri: redirectUri, state: 's' });
+    const response = await browser.request(`${issuer}/protocol/openid-connect/auth?${params}`);
+    expect(response.status).toBe(302);
+    const location = new URL(response.headers.get('location')!);
+    expect(location.searchParams.get('error')).toBe('invalid_request');
+  });
+
+  test('a redirect URI other than the registered one is refused', async () => {
+    const { response } = await startLogin(new Browser(), { redirect_uri: `${env.BFF_PUBLIC_URL}/auth/callback/../evil` });
+    expect(response.status).toBe(400);
+  });
+
+  let totpSecret = '';
+
+  test('first login: password, then OTP enrolment, then a code for the BFF', async () => {
+    const browser = new Browser();
+    const { response, verifier, state, nonce } = await startLogin(browser);
+    expect(response.status).toBe(200);
+    const wrong = await browser.submit(await response.text(), 'kc-form-login', { username: uid, password: 'wrong-password', credentialId: '' });
+    expect(wrong.status).toBe(200);
+    const loginAgain = await wrong.text();
+    expect(loginAgain).toContain('kc-form-login');
+    const enrol = await browser.submit(loginAgain, 'kc-form-login', { username: uid, password, credentialId: '' });
+    expect(enrol.status).toBe(200);
+    const enrolPage = await enrol.text();
+    totpSecret = /name="totpSecret" value="([^"]+)"/.exec(enrolPage)?.[1] ?? '';
+    expect(totpSecret).not.toBe('');
+    const done = await browser.submit(enrolPage, 'kc-totp-settings-form', { totp: totpAt(totpSecret, 0), totpSecret, userLabel: 'integration test', mode: 'manual' });
+    expect(done.status).toBe(302);
+    const tokens = await exchangeCode(done.headers.get('location')!, verifier, state);
+    const claims = await verifyAccessToken(tokens.access_token);
+    expect(claims.preferred_username).toBe(uid);
+    expect(claims.azp).toBe('reports-bff');
+    expect(claims.realm_access?.roles).toContain('prothetic_user');
+    expect(claims.exp! - claims.iat!).toBe(300);
+    const { payload: idToken } = await jwtVerify(tokens.id_token, jwks, { issuer, audience: 'reports-bff' });
+    expect(idToken.nonce).toBe(nonce);
+  });
+
+  test('next login: the password alone is not enough, a wrong code is refused, the right one passes', async () => {
+    expect(totpSecret).not.toBe('');
+    const browser = new Browser();
+    const { response, verifier, state } = await startLogin(browser);
+    const otp = await browser.submit(await response.text(), 'kc-form-login', { username: uid, password, credentialId: '' });
+    expect(otp.status).toBe(200);
+    const otpPage = await otp.text();
+    expect(otpPage).toContain('kc-otp-login-form');
+    const wrong = await browser.submit(otpPage, 'kc-otp-login-form', { otp: '000000' === totpAt(totpSecret, 1) ? '111111' : '000000' });
+    expect(wrong.status).toBe(200);
+    // The code of the enrolment step may not be reused; the next step's code is inside the look-ahead window.
+    const done = await browser.submit(await wrong.text(), 'kc-otp-login-form', { otp: totpAt(totpSecret, 1) });
+    expect(done.status).toBe(302);
+    const tokens = await exchangeCode(done.headers.get('location')!, verifier, state);
+    expect((await verifyAccessToken(tokens.access_token)).preferred_username).toBe(uid);
+  });
+});
