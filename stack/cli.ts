@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { loadStackEnv, type StackEnv } from './lib/env.ts';
 import { log } from './lib/log.ts';
-import { paths } from './lib/paths.ts';
+import { paths, STACK_DIR } from './lib/paths.ts';
+import { ensureTraversable } from './lib/traversable.ts';
 import { runningPid } from './lib/proc.ts';
 import { loadServices } from './services/index.ts';
 import type { StackService } from './services/service.ts';
@@ -24,6 +25,7 @@ async function up(env: StackEnv, only: string[] = []): Promise<StackService[]> {
   };
   for (const name of only.length > 0 ? only : all.map((s) => s.name)) want(name);
   const services = all.filter((s) => wanted.has(s.name));
+  ensureTraversable(STACK_DIR);
   // Installs run one after another: apt and Maven both hold locks on shared state.
   for (const service of services) await service.install(env);
   const byName = new Map(services.map((s) => [s.name, s]));
