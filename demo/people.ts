@@ -51,6 +51,9 @@ export const PEOPLE: readonly Person[] = [
   person('eu', 'emma.jansen', 'Emma', 'Jansen', ['administrator']),
 ];
 
+/** The same list under the lower-case name the stack's welcome text and generators import. */
+export const people = PEOPLE;
+
 export function peopleOf(region: Region): Person[] {
   return PEOPLE.filter((p) => p.region === region);
 }

@@ -328,7 +328,7 @@ async function reconcileLdap(admin: AdminClient, env: StackEnv): Promise<string[
       credentialWorks = status === 204;
     }
     if (stale || !credentialWorks) {
-      const config = { ...component.config, bindCredential: [required(env, spec.passwordVar)] };
+      const config: Record<string, string[]> = { ...component.config, bindCredential: [required(env, spec.passwordVar)] };
       for (const [key, value] of Object.entries(wanted)) config[key] = [value];
       await mustSend(admin, 'PUT', `/components/${component.id}`, { ...component, config });
       changed.push(`${spec.name} ${stale ? 'connection' : 'bind credential'}`);

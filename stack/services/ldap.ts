@@ -233,14 +233,17 @@ function createDirectory(spec: DirectorySpec): StackService {
       const dropPrivileges = owner ? ['-u', OS_USER, '-g', OS_USER] : [];
       // `-d 0` keeps slapd in the foreground (its pid is the one recorded) with errors on stderr.
       startDaemon(spec.name, SLAPD, ['-d', '0', '-f', confPath, '-h', `ldap://127.0.0.1:${dir.port}/`, ...dropPrivileges]);
+      // A probe that ends the wait when slapd died, so a bad config is reported at once.
+      let exited = false;
       await waitUntilReady(
         spec.name,
         async () => {
-          if (!runningPid(spec.name)) throw new Error(`slapd exited\n${tailLog(spec.name)}`);
-          return isDirectoryReady(dir);
+          exited = !runningPid(spec.name);
+          return exited || (await isDirectoryReady(dir));
         },
         { timeoutMs: 30_000, onTimeout: () => tailLog(spec.name) },
       );
+      if (exited) throw new Error(`${spec.name}: slapd exited while starting\n${tailLog(spec.name)}`);
     },
     async provision(env) {
       const dir = directoryOf(spec, env);

@@ -144,6 +144,24 @@ describe('realm configuration (admin API)', () => {
     expect(executions.map((e) => [e.providerId, e.requirement])).toEqual([['auth-otp-form', 'REQUIRED']]);
   });
 
+  test('yandex is switched on by credentials in env, stays put on a re-run, and off again without them', async () => {
+    const withYandex = { ...env, YANDEX_CLIENT_ID: `test-client-${randomUUID()}`, YANDEX_CLIENT_SECRET: `test-secret-${randomUUID()}` };
+    const withoutYandex = { ...env, YANDEX_CLIENT_ID: '', YANDEX_CLIENT_SECRET: '' };
+    cleanups.push(async () => void (await reconcileRealm(env)));
+    try {
+      expect(await reconcileRealm(withYandex)).toEqual(['yandex enabled']);
+      const idp = await admin.get<{ enabled: boolean; config: Record<string, string> }>('/identity-provider/instances/yandex');
+      expect(idp.enabled).toBe(true);
+      expect(idp.config.clientId).toBe(withYandex.YANDEX_CLIENT_ID);
+      expect(idp.config.clientSecret).not.toBe(withYandex.YANDEX_CLIENT_SECRET);
+      expect(await reconcileRealm(withYandex)).toEqual([]);
+      expect(await reconcileRealm({ ...withYandex, YANDEX_CLIENT_SECRET: 'rotated' })).toEqual(['yandex enabled']);
+    } finally {
+      expect(await reconcileRealm(withoutYandex)).toEqual(['yandex disabled (YANDEX_CLIENT_ID / YANDEX_CLIENT_SECRET not set)']);
+    }
+    expect((await admin.get<{ enabled: boolean }>('/identity-provider/instances/yandex')).enabled).toBe(false);
+  });
+
   test('reconciling again with the same env changes nothing', async () => {
     expect(await reconcileRealm(env)).toEqual([]);
   });
