@@ -1,17 +1,124 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { ClickHouseClient } from '@clickhouse/client';
+import postgres from 'postgres';
 import { createLogger, type Logger } from '../common/log.ts';
+import { createClickHouseClient } from '../db/clickhouse/client.ts';
+import { createRealmKeySet, createAccessTokenVerifier, type AccessTokenVerifier } from './auth/verify-access-token.ts';
+import { createChRows } from './clickhouse-rows.ts';
 import type { CoreConfig } from './config.ts';
+import { createCdcInspector, type CdcInspector } from './health/cdc-inspector.ts';
+import { jwksProbe, type Probe } from './health/probes.ts';
+import { createCoreMetrics, type CoreMetrics } from './metrics/core-metrics.ts';
+import { createCdnPurger, type CdnPurger } from './reports/cdn-purge.ts';
+import { createClickHouseReportSource, type ReportSource } from './reports/clickhouse-source.ts';
+import { createReportCache, type ReportCache } from './reports/report-cache.ts';
+import { createS3Client, createS3ReportStore, type ReportObjectStore } from './reports/s3-store.ts';
+import { createPgTelemetryStore, type TelemetryStore } from './telemetry/pg-store.ts';
 
-/** Everything core's handlers use, built once at start and passed in; handlers touch no globals. */
+/**
+ * Everything core's handlers use, built once at start and passed in; handlers touch no globals.
+ * Each capability is an interface so tests can point one at a broken endpoint.
+ */
 export interface CoreDeps {
   config: CoreConfig;
   logger: Logger;
   now: () => number;
+  metrics: CoreMetrics;
+  verifier: AccessTokenVerifier;
+  reportSource: ReportSource;
+  reportStore: ReportObjectStore;
+  reportCache: ReportCache;
+  cdnPurger: CdnPurger;
+  telemetryStore: TelemetryStore;
+  readinessProbes: Record<string, Probe>;
+  cdc: CdcInspector;
+  /** Releases pools and sockets (graceful shutdown, tests). */
+  close(): Promise<void>;
 }
 
-export function buildCoreDeps(config: CoreConfig): CoreDeps {
+export interface CoreClients {
+  clickhouse: ClickHouseClient;
+  s3: S3Client;
+  telemetryDb: postgres.Sql;
+}
+
+/** Builds the real clients from config; nothing connects until first used. */
+export function buildCoreDeps(config: CoreConfig, overrides: { logger?: Logger; now?: () => number } = {}): CoreDeps {
+  const logger = overrides.logger ?? createLogger({ service: 'core', level: config.LOG_LEVEL });
+  const now = overrides.now ?? Date.now;
+  const clients: CoreClients = {
+    clickhouse: createClickHouseClient({
+      url: config.CLICKHOUSE_URL,
+      username: config.CLICKHOUSE_USER,
+      password: config.CLICKHOUSE_PASSWORD,
+      database: config.CLICKHOUSE_DATABASE,
+      requestTimeoutMs: config.CLICKHOUSE_TIMEOUT_MS,
+      application: 'reports-core',
+    }),
+    s3: createS3Client({
+      endpoint: config.S3_ENDPOINT,
+      region: config.S3_REGION,
+      bucket: config.S3_BUCKET,
+      accessKeyId: config.S3_ACCESS_KEY_ID,
+      secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+      timeoutMs: config.S3_TIMEOUT_MS,
+    }),
+    telemetryDb: postgres(config.TELEMETRY_DATABASE_URL, {
+      max: config.TELEMETRY_DB_POOL_SIZE,
+      connect_timeout: 5,
+      idle_timeout: 60,
+      onnotice: () => undefined,
+      connection: { application_name: 'reports-core' },
+    }),
+  };
+  const metrics = createCoreMetrics();
+  const keySet = createRealmKeySet(config.KEYCLOAK_JWKS_URL, {
+    cooldownSeconds: config.JWKS_COOLDOWN_SECONDS,
+    cacheMaxAgeSeconds: config.JWKS_CACHE_MAX_AGE_SECONDS,
+    timeoutMs: config.HEALTH_TIMEOUT_MS,
+  });
+  const verifier = createAccessTokenVerifier(keySet, {
+    issuer: config.KEYCLOAK_ISSUER,
+    audience: config.API_AUDIENCE,
+    allowedClients: config.ALLOWED_CLIENTS,
+    clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+  });
+  const chRows = createChRows(clients.clickhouse);
+  const reportSource = createClickHouseReportSource(clients.clickhouse, now);
+  const reportStore = createS3ReportStore(clients.s3, config.S3_BUCKET);
+  const reportCache = createReportCache({
+    store: reportStore,
+    source: reportSource,
+    onOutcome: (kind, outcome) => metrics.reportCache.inc({ kind, outcome }),
+  });
   return {
     config,
-    logger: createLogger({ service: 'core', level: config.LOG_LEVEL }),
-    now: Date.now,
+    logger,
+    now,
+    metrics,
+    verifier,
+    reportSource,
+    reportStore,
+    reportCache,
+    cdnPurger: createCdnPurger({ cdnUrl: config.CDN_URL, signingKey: config.CDN_SIGNING_KEY, timeoutMs: config.CDN_PURGE_TIMEOUT_MS, now }),
+    telemetryStore: createPgTelemetryStore(clients.telemetryDb),
+    readinessProbes: {
+      clickhouse: () => reportSource.ping(),
+      s3: () => reportStore.ping(),
+      jwks: jwksProbe(config.KEYCLOAK_JWKS_URL, config.HEALTH_TIMEOUT_MS),
+    },
+    cdc: createCdcInspector({
+      rows: chRows,
+      brokers: config.KAFKA_BROKERS,
+      consumerGroup: config.CDC_CONSUMER_GROUP,
+      topics: config.CDC_TOPICS,
+      connectUrl: config.KAFKA_CONNECT_URL,
+      timeoutMs: config.HEALTH_TIMEOUT_MS,
+      logger,
+    }),
+    async close() {
+      await Promise.allSettled([clients.clickhouse.close(), clients.telemetryDb.end({ timeout: 5 })]);
+      clients.s3.destroy();
+    },
   };
 }

@@ -9,6 +9,6 @@ const server = Bun.serve({ fetch: createApp(deps).fetch, port: config.PORT, host
 deps.logger.info('server.listening', { runtime: 'bun', host: config.HOST, port: server.port });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void server.stop().then(() => process.exit(0));
+    void server.stop().then(() => deps.close()).finally(() => process.exit(0));
   });
 }

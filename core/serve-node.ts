@@ -10,5 +10,5 @@ const server = serve({ fetch: createApp(deps).fetch, port: config.PORT, hostname
   deps.logger.info('server.listening', { runtime: 'node', host: config.HOST, port: info.port });
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => server.close(() => process.exit(0)));
+  process.once(signal, () => server.close(() => void deps.close().finally(() => process.exit(0))));
 }

@@ -10,6 +10,8 @@ export interface ServiceAppOptions {
   /** Accept x-request-id from the caller (services behind the edge); public listeners mint their own. */
   trustIncomingRequestId: boolean;
   slowRequestMs?: number;
+  /** Turns a service's own error types into ApiErrors before the shared handler renders them. */
+  mapError?: (error: Error) => Error;
 }
 
 /**
@@ -20,7 +22,9 @@ export function createServiceApp<E extends Env>(options: ServiceAppOptions): Ope
   const app = new OpenAPIHono<E>({ defaultHook: validationHook as never });
   app.use('*', requestId({ trustIncoming: options.trustIncomingRequestId }));
   app.use('*', logRequests(options.logger, { slowMs: options.slowRequestMs }));
-  app.onError(createErrorHandler(options.logger));
+  const handleError = createErrorHandler(options.logger);
+  const mapError = options.mapError;
+  app.onError(mapError ? (error, c) => handleError(mapError(error), c) : handleError);
   app.notFound(notFoundHandler);
   return app;
 }

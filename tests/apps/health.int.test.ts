@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { loadStackEnv } from '../../stack/lib/env.ts';
 import { ROOT } from '../../stack/lib/paths.ts';
 
 /**
@@ -73,7 +74,9 @@ describe('service entry files answer /health/live', () => {
     for (const runtime of ['node', 'bun'] as const) {
       test(`${service.name} under ${runtime}`, async () => {
         const ports = await Promise.all(service.ports.map(async (p) => ({ ...p, port: await freePort() })));
-        const env: Record<string, string | undefined> = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+        // Services parse their whole config at start (core needs every connection setting), so they get
+        // the stack's environment; liveness itself touches no dependency.
+        const env: Record<string, string | undefined> = { ...process.env, ...loadStackEnv(), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
         for (const p of ports) env[p.env] = String(p.port);
         const child = spawn(RUNTIMES[runtime], [service.entry[runtime]], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
         running.push(child);

@@ -1,0 +1,35 @@
+import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
+import { getPrincipal } from '../auth/middleware.ts';
+import type { CoreEnv } from '../context.ts';
+import type { CoreDeps } from '../deps.ts';
+import { DailyReportSchema, type DailyReport } from '../reports/documents.ts';
+import { assertRole, dailyRequest, readReportDocument } from '../reports/respond.ts';
+import { badRequest, bearerSecurity, commonErrors, DateParamSchema, notFound, UserParamSchema } from '../reports/schemas.ts';
+import { auditAdminRead } from './audit.ts';
+
+export const adminUserDailyReportRoute = createRoute({
+  method: 'get',
+  path: '/api/admin/users/{user}/reports/{date}',
+  tags: ['admin'],
+  summary: "Any user's daily report (administrators; audited)",
+  security: bearerSecurity,
+  request: { params: UserParamSchema.extend(DateParamSchema.shape) },
+  responses: {
+    200: { description: 'The daily report', content: { 'application/json': { schema: DailyReportSchema } } },
+    400: badRequest,
+    404: notFound,
+    ...commonErrors,
+  },
+});
+export type AdminUserDailyReportResponse = z.infer<typeof DailyReportSchema>;
+
+export function registerAdminUserDailyReport(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): void {
+  app.openapi(adminUserDailyReportRoute, async (c) => {
+    const principal = getPrincipal(c);
+    assertRole(principal, [deps.config.ADMIN_ROLE]);
+    const { user, date } = c.req.valid('param');
+    auditAdminRead(c, deps, principal, user, `daily ${date}`);
+    const body = await readReportDocument(c, deps, dailyRequest(user, date));
+    return c.json(JSON.parse(body) as DailyReport, 200);
+  });
+}

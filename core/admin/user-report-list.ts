@@ -1,0 +1,35 @@
+import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
+import { getPrincipal } from '../auth/middleware.ts';
+import type { CoreEnv } from '../context.ts';
+import type { CoreDeps } from '../deps.ts';
+import { ReportPageSchema, type ReportList } from '../reports/documents.ts';
+import { assertRole, readReportDocument } from '../reports/respond.ts';
+import { badRequest, bearerSecurity, commonErrors, PagingQuerySchema, UserParamSchema } from '../reports/schemas.ts';
+import { auditAdminRead } from './audit.ts';
+
+export const adminUserReportListRoute = createRoute({
+  method: 'get',
+  path: '/api/admin/users/{user}/reports',
+  tags: ['admin'],
+  summary: "Any user's report days (administrators; audited)",
+  security: bearerSecurity,
+  request: { params: UserParamSchema, query: PagingQuerySchema },
+  responses: {
+    200: { description: 'A page of report days', content: { 'application/json': { schema: ReportPageSchema } } },
+    400: badRequest,
+    ...commonErrors,
+  },
+});
+export type AdminUserReportListResponse = z.infer<typeof ReportPageSchema>;
+
+export function registerAdminUserReportList(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): void {
+  app.openapi(adminUserReportListRoute, async (c) => {
+    const principal = getPrincipal(c);
+    assertRole(principal, [deps.config.ADMIN_ROLE]);
+    const { user } = c.req.valid('param');
+    const { limit, offset } = c.req.valid('query');
+    auditAdminRead(c, deps, principal, user, 'list');
+    const list = JSON.parse(await readReportDocument(c, deps, { kind: 'list', userId: user })) as ReportList;
+    return c.json({ ...list, days: list.days.slice(offset, offset + limit), limit, offset }, 200);
+  });
+}

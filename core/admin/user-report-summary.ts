@@ -1,0 +1,33 @@
+import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
+import { getPrincipal } from '../auth/middleware.ts';
+import type { CoreEnv } from '../context.ts';
+import type { CoreDeps } from '../deps.ts';
+import { ReportSummarySchema, type ReportSummary } from '../reports/documents.ts';
+import { assertRole, readReportDocument } from '../reports/respond.ts';
+import { bearerSecurity, commonErrors, UserParamSchema } from '../reports/schemas.ts';
+import { auditAdminRead } from './audit.ts';
+
+export const adminUserReportSummaryRoute = createRoute({
+  method: 'get',
+  path: '/api/admin/users/{user}/reports/summary',
+  tags: ['admin'],
+  summary: "Any user's usage summary (administrators; audited)",
+  security: bearerSecurity,
+  request: { params: UserParamSchema },
+  responses: {
+    200: { description: 'The summary', content: { 'application/json': { schema: ReportSummarySchema } } },
+    ...commonErrors,
+  },
+});
+export type AdminUserReportSummaryResponse = z.infer<typeof ReportSummarySchema>;
+
+export function registerAdminUserReportSummary(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): void {
+  app.openapi(adminUserReportSummaryRoute, async (c) => {
+    const principal = getPrincipal(c);
+    assertRole(principal, [deps.config.ADMIN_ROLE]);
+    const { user } = c.req.valid('param');
+    auditAdminRead(c, deps, principal, user, 'summary');
+    const body = await readReportDocument(c, deps, { kind: 'summary', userId: user });
+    return c.json(JSON.parse(body) as ReportSummary, 200);
+  });
+}

@@ -1,0 +1,25 @@
+/** Who is calling, as established from a verified access token (never from the request). */
+export interface Principal {
+  /** preferred_username: the person's LDAP uid, the key of their reports. */
+  username: string;
+  subject: string | undefined;
+  roles: ReadonlySet<string>;
+  /** The client the token was issued to (azp). */
+  clientId: string;
+  /** Client-credentials tokens of service accounts (the jobs service), not people. */
+  isServiceAccount: boolean;
+}
+
+/**
+ * Usernames become S3 key segments and CDN paths, so only a conservative alphabet is accepted:
+ * no slashes, no leading dot (no `..`), nothing that needs URL encoding.
+ */
+export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
+
+export function isSafeUsername(value: string): boolean {
+  return USERNAME_PATTERN.test(value);
+}
+
+export function hasAnyRole(principal: Principal, roles: readonly string[]): boolean {
+  return roles.some((role) => principal.roles.has(role));
+}

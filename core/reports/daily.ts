@@ -1,0 +1,32 @@
+import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
+import { getPrincipal } from '../auth/middleware.ts';
+import type { CoreEnv } from '../context.ts';
+import type { CoreDeps } from '../deps.ts';
+import { DailyReportSchema, type DailyReport } from './documents.ts';
+import { assertRole, dailyRequest, readReportDocument } from './respond.ts';
+import { badRequest, bearerSecurity, commonErrors, DateParamSchema, notFound } from './schemas.ts';
+
+export const dailyReportRoute = createRoute({
+  method: 'get',
+  path: '/api/reports/{date}',
+  tags: ['reports'],
+  summary: 'Your report for one UTC day: totals and exactly 24 hourly points',
+  security: bearerSecurity,
+  request: { params: DateParamSchema },
+  responses: {
+    200: { description: 'The daily report', content: { 'application/json': { schema: DailyReportSchema } } },
+    400: badRequest,
+    404: notFound,
+    ...commonErrors,
+  },
+});
+export type DailyReportResponse = z.infer<typeof DailyReportSchema>;
+
+export function registerDailyReport(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): void {
+  app.openapi(dailyReportRoute, async (c) => {
+    const principal = getPrincipal(c);
+    assertRole(principal, deps.config.REPORT_READER_ROLES);
+    const body = await readReportDocument(c, deps, dailyRequest(principal.username, c.req.valid('param').date));
+    return c.json(JSON.parse(body) as DailyReport, 200);
+  });
+}

@@ -1,0 +1,81 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { getPrincipal } from '../auth/middleware.ts';
+import type { CoreEnv } from '../context.ts';
+import type { CoreDeps } from '../deps.ts';
+import { userPrefix } from './keys.ts';
+import { assertRole } from './respond.ts';
+import { bearerSecurity, commonErrors, errorResponses } from './schemas.ts';
+
+const username = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'not a username');
+
+export const InvalidateRequestSchema = z
+  .union([
+    z.object({ user_ids: z.array(username).min(1).max(10_000) }).strict(),
+    z.object({ all: z.literal(true) }).strict(),
+  ])
+  .openapi('InvalidateRequest', { example: { user_ids: ['ivan.petrov'] } });
+
+/** At most this many deleted keys are listed back; the count is always exact. */
+const LISTED_KEYS = 1000;
+
+export const InvalidateResponseSchema = z
+  .object({
+    scope: z.union([z.literal('all'), z.array(z.string())]),
+    deleted_objects: z.number().int(),
+    deleted_keys: z.array(z.string()).openapi({ description: `The deleted keys (first ${LISTED_KEYS})` }),
+    purge: z
+      .object({
+        attempted: z.boolean(),
+        ok: z.boolean(),
+        status: z.number().int().optional(),
+        error: z.string().optional(),
+        response: z.unknown().optional(),
+      })
+      .openapi({ description: 'The CDN edge purge (best effort: S3 is the source of truth)' }),
+  })
+  .openapi('InvalidateResult');
+export type InvalidateResponse = z.infer<typeof InvalidateResponseSchema>;
+
+export const invalidateReportsRoute = createRoute({
+  method: 'post',
+  path: '/api/reports/invalidate',
+  tags: ['cache'],
+  summary: 'Drop cached report objects of some users (or all) from S3 and the CDN edge',
+  description: 'For the jobs service after an ETL load (client-credentials token) and for administrators.',
+  security: bearerSecurity,
+  request: { body: { required: true, content: { 'application/json': { schema: InvalidateRequestSchema } } } },
+  responses: {
+    200: { description: 'What was deleted, and how the purge went', content: { 'application/json': { schema: InvalidateResponseSchema } } },
+    422: errorResponses.errorResponse('Body is not {user_ids:[…]} or {all:true}'),
+    ...commonErrors,
+  },
+});
+
+export function registerInvalidateReports(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): void {
+  app.openapi(invalidateReportsRoute, async (c) => {
+    const principal = getPrincipal(c);
+    assertRole(principal, [deps.config.INVALIDATOR_ROLE, deps.config.ADMIN_ROLE]);
+    const body = c.req.valid('json');
+    const users = 'all' in body ? ('all' as const) : [...new Set(body.user_ids)];
+    // Stop in-flight computations first, so none re-stores what is about to be deleted.
+    if (users === 'all') deps.reportCache.invalidateLocal('all');
+    else for (const user of users) deps.reportCache.invalidateLocal(user);
+
+    const deleted: string[] = [];
+    if (users === 'all') deleted.push(...(await deps.reportStore.deletePrefix('')));
+    else for (const user of users) deleted.push(...(await deps.reportStore.deletePrefix(userPrefix(user))));
+    deps.metrics.invalidatedObjects.inc({}, deleted.length);
+
+    const purge = await deps.cdnPurger.purge(users === 'all' ? { all: true } : { prefixes: users.map(userPrefix) });
+    deps.logger.info('reports.invalidated', {
+      requestId: c.get('requestId'),
+      actor: principal.username,
+      scope: users === 'all' ? 'all' : users.length > 20 ? `${users.length} users` : users,
+      deletedObjects: deleted.length,
+      purgeOk: purge.ok,
+      purgeStatus: purge.status,
+      purgeError: purge.error,
+    });
+    return c.json({ scope: users, deleted_objects: deleted.length, deleted_keys: deleted.slice(0, LISTED_KEYS), purge }, 200);
+  });
+}

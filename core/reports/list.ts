@@ -1,0 +1,32 @@
+import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
+import { getPrincipal } from '../auth/middleware.ts';
+import type { CoreEnv } from '../context.ts';
+import type { CoreDeps } from '../deps.ts';
+import { ReportPageSchema, type ReportList } from './documents.ts';
+import { assertRole, readReportDocument } from './respond.ts';
+import { badRequest, bearerSecurity, commonErrors, PagingQuerySchema } from './schemas.ts';
+
+export const listReportsRoute = createRoute({
+  method: 'get',
+  path: '/api/reports',
+  tags: ['reports'],
+  summary: 'Your report days, newest first, with per-day totals',
+  security: bearerSecurity,
+  request: { query: PagingQuerySchema },
+  responses: {
+    200: { description: 'A page of report days', content: { 'application/json': { schema: ReportPageSchema } } },
+    400: badRequest,
+    ...commonErrors,
+  },
+});
+export type ListReportsResponse = z.infer<typeof ReportPageSchema>;
+
+export function registerListReports(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): void {
+  app.openapi(listReportsRoute, async (c) => {
+    const principal = getPrincipal(c);
+    assertRole(principal, deps.config.REPORT_READER_ROLES);
+    const { limit, offset } = c.req.valid('query');
+    const list = JSON.parse(await readReportDocument(c, deps, { kind: 'list', userId: principal.username })) as ReportList;
+    return c.json({ ...list, days: list.days.slice(offset, offset + limit), limit, offset }, 200);
+  });
+}

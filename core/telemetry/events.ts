@@ -1,0 +1,90 @@
+import { z } from '@hono/zod-openapi';
+
+/** One device event as sent over the wire (JSON object or one NDJSON line). */
+export const TelemetryEventSchema = z
+  .object({
+    event_id: z.uuid().openapi({ description: 'Chosen by the device; re-sending the same event is harmless', example: '0b9f6f1e-5d0c-4f0e-9d53-1f3f2b7e8a10' }),
+    event_time: z.iso.datetime({ offset: true, precision: undefined }).openapi({ description: 'Device clock, ISO 8601 with zone', example: '2026-11-24T13:05:00.250Z' }),
+    movements: z.number().int().min(0).max(100_000),
+    successful_movements: z.number().int().min(0).max(100_000),
+    response_time_ms: z.number().int().min(0).max(600_000).nullable().optional().openapi({ description: 'Mean response over the movements; null without movements' }),
+    battery_pct: z.number().int().min(0).max(100),
+    actuator_temp_c: z.number().min(-50).max(150),
+    error_code: z.string().regex(/^[A-Z0-9_]{1,32}$/).nullable().optional(),
+    charging: z.boolean().optional(),
+  })
+  .strict()
+  .refine((event) => event.successful_movements <= event.movements, { message: 'successful_movements exceeds movements', path: ['successful_movements'] })
+  .openapi('TelemetryEvent');
+
+export const TelemetryBatchSchema = z
+  .object({
+    chip_id: z.string().optional().openapi({ description: 'If present, must equal the x-chip-id header' }),
+    events: z.array(z.unknown()).openapi({ description: 'TelemetryEvent objects' }),
+  })
+  .strict()
+  .openapi('TelemetryBatch');
+
+export interface ValidEvent {
+  eventId: string;
+  eventTimeMs: number;
+  movements: number;
+  successfulMovements: number;
+  responseTimeMs: number | null;
+  batteryPct: number;
+  actuatorTempC: number;
+  errorCode: string | null;
+  charging: boolean;
+}
+
+export interface RejectedEvent {
+  index: number;
+  event_id?: string;
+  reasons: string[];
+}
+
+export interface ClockPolicy {
+  nowMs: number;
+  maxFutureSkewSeconds: number;
+  maxAgeDays: number;
+}
+
+/** Validates every event (types, ranges, clock) and reports all reasons, not just the first. */
+export function validateEvents(raw: unknown[], clock: ClockPolicy): { valid: ValidEvent[]; rejected: RejectedEvent[] } {
+  const valid: ValidEvent[] = [];
+  const rejected: RejectedEvent[] = [];
+  raw.forEach((candidate, index) => {
+    const eventId = candidate && typeof candidate === 'object' && typeof (candidate as { event_id?: unknown }).event_id === 'string' ? (candidate as { event_id: string }).event_id.slice(0, 64) : undefined;
+    const parsed = TelemetryEventSchema.safeParse(candidate);
+    if (!parsed.success) {
+      rejected.push({ index, event_id: eventId, reasons: parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'event'}: ${issue.message}`) });
+      return;
+    }
+    const event = parsed.data;
+    const eventTimeMs = Date.parse(event.event_time);
+    const reasons: string[] = [];
+    if (eventTimeMs > clock.nowMs + clock.maxFutureSkewSeconds * 1000) reasons.push(`event_time: more than ${clock.maxFutureSkewSeconds} s in the future (device clock skew)`);
+    if (eventTimeMs < clock.nowMs - clock.maxAgeDays * 86_400_000) reasons.push(`event_time: older than ${clock.maxAgeDays} days`);
+    if (reasons.length) {
+      rejected.push({ index, event_id: eventId, reasons });
+      return;
+    }
+    valid.push({
+      eventId: event.event_id.toLowerCase(),
+      eventTimeMs,
+      movements: event.movements,
+      successfulMovements: event.successful_movements,
+      responseTimeMs: event.response_time_ms ?? null,
+      batteryPct: event.battery_pct,
+      actuatorTempC: Math.round(event.actuator_temp_c * 100) / 100,
+      errorCode: event.error_code ?? null,
+      charging: event.charging ?? false,
+    });
+  });
+  return { valid, rejected };
+}
+
+/** Identity of an event, as the telemetry table's key sees it (chip is the batch's). */
+export function eventIdentity(event: { eventId: string; eventTimeMs: number }): string {
+  return `${event.eventId}|${event.eventTimeMs}`;
+}
