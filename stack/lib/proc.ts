@@ -40,6 +40,9 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
         reject(new Error(`${command} ${args.join(' ')} exited ${result.code}\n${stderr || stdout}`.slice(0, 4000)));
       } else resolve(result);
     });
+    // A child that exits without reading stdin makes this write fail with EPIPE; its exit code
+    // (above) is what counts, so the pipe error must not crash the process.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }
