@@ -54,8 +54,8 @@ export const CoreConfigSchema = z
     /** Realm roles that may read their own reports. */
     REPORT_READER_ROLES: csv('prothetic_user,administrator'),
     ADMIN_ROLE: z.string().min(1).default('administrator'),
-    /** Realm role of service accounts that may invalidate cached reports (the jobs client). */
-    INVALIDATOR_ROLE: z.string().min(1).default('reports-invalidator'),
+    /** Realm role of service accounts (the jobs client): may invalidate cached reports and scrape metrics. */
+    SERVICE_ROLE: z.string().min(1).default('reports_service'),
 
     CDN_URL: url,
     CDN_SIGNING_KEY: secret,

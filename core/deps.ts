@@ -82,6 +82,7 @@ export function buildCoreDeps(config: CoreConfig, overrides: { logger?: Logger; 
     audience: config.API_AUDIENCE,
     allowedClients: config.ALLOWED_CLIENTS,
     clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+    now,
   });
   const chRows = createChRows(clients.clickhouse);
   const reportSource = createClickHouseReportSource(clients.clickhouse, now);

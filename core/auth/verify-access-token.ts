@@ -6,6 +6,8 @@ export interface AccessTokenPolicy {
   audience: string;
   allowedClients: readonly string[];
   clockToleranceSeconds: number;
+  /** Injected clock (tests check expiry with it); defaults to the system clock. */
+  now?: () => number;
 }
 
 /** Why a token was refused; coarse on purpose (enough for a client to decide to refresh). */
@@ -78,6 +80,7 @@ export function createAccessTokenVerifier(keys: JWTVerifyGetKey, policy: AccessT
           audience: policy.audience,
           clockTolerance: policy.clockToleranceSeconds,
           requiredClaims: ['exp', 'iat', 'azp'],
+          currentDate: policy.now ? new Date(policy.now()) : undefined,
         }));
       } catch (error) {
         const { reason, detail } = classify(error);

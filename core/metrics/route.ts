@@ -9,7 +9,7 @@ export const metricsRoute = createRoute({
   method: 'get',
   path: '/metrics',
   tags: ['operations'],
-  summary: 'Prometheus metrics (text format); service-account or administrator token',
+  summary: 'Prometheus metrics (text format); token with reports_service or administrator',
   description: 'Prometheus scrapes with its `oauth2` client-credentials block, like the jobs service.',
   security: bearerSecurity,
   responses: {
@@ -21,7 +21,7 @@ export const metricsRoute = createRoute({
 export function registerMetricsRoute(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): void {
   app.openapi(metricsRoute, (c) => {
     const principal = getPrincipal(c);
-    if (!principal.isServiceAccount && !principal.roles.has(deps.config.ADMIN_ROLE)) {
+    if (!principal.roles.has(deps.config.SERVICE_ROLE) && !principal.roles.has(deps.config.ADMIN_ROLE)) {
       throw new ApiError({ code: ErrorCode.forbidden, message: 'Metrics are for service accounts and administrators' });
     }
     return c.text(deps.metrics.registry.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });

@@ -54,7 +54,7 @@ export const invalidateReportsRoute = createRoute({
 export function registerInvalidateReports(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): void {
   app.openapi(invalidateReportsRoute, async (c) => {
     const principal = getPrincipal(c);
-    assertRole(principal, [deps.config.INVALIDATOR_ROLE, deps.config.ADMIN_ROLE]);
+    assertRole(principal, [deps.config.SERVICE_ROLE, deps.config.ADMIN_ROLE]);
     const body = c.req.valid('json');
     const users = 'all' in body ? ('all' as const) : [...new Set(body.user_ids)];
     // Stop in-flight computations first, so none re-stores what is about to be deleted.

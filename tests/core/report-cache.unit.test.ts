@@ -1,0 +1,94 @@
+import { describe, expect, test } from 'bun:test';
+import type { ReportSource } from '../../core/reports/clickhouse-source.ts';
+import { createReportCache } from '../../core/reports/report-cache.ts';
+import type { ReportObjectStore } from '../../core/reports/s3-store.ts';
+
+// Pure logic of the read-through cache; the real S3/ClickHouse path is in tests/core/*.int.test.ts.
+function memoryStore(): ReportObjectStore & { objects: Map<string, string>; writes: number } {
+  const objects = new Map<string, string>();
+  const store = {
+    objects,
+    writes: 0,
+    async exists(key: string) {
+      return objects.has(key);
+    },
+    async read(key: string) {
+      return objects.get(key) ?? null;
+    },
+    async write(key: string, body: string) {
+      store.writes++;
+      objects.set(key, body);
+    },
+    async deletePrefix(prefix: string) {
+      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix));
+      for (const key of keys) objects.delete(key);
+      return keys;
+    },
+    async ping() {},
+  };
+  return store;
+}
+
+function slowSource(): ReportSource & { calls: number; release: () => void } {
+  let release!: () => void;
+  let gate = new Promise<void>((resolve) => (release = resolve));
+  const source = {
+    calls: 0,
+    release: () => release(),
+    async dailyReport(userId: string, date: string) {
+      source.calls++;
+      await gate;
+      return date === '2026-01-02' ? null : ({ user_id: userId, date, version: source.calls } as never);
+    },
+    async reportList(userId: string) {
+      source.calls++;
+      await gate;
+      return { user_id: userId, generated_at: '', total_days: 0, days: [] };
+    },
+    async summary() {
+      throw new Error('not used');
+    },
+    async ping() {},
+  };
+  void gate;
+  return source;
+}
+
+describe('report cache', () => {
+  test('concurrent misses for one key compute once and store once', async () => {
+    const store = memoryStore();
+    const source = slowSource();
+    const cache = createReportCache({ store, source });
+    const request = { kind: 'daily' as const, userId: 'a', date: '2026-01-01', dayStartMs: 0 };
+    const pending = Promise.all([cache.read(request), cache.read(request), cache.ensure(request), cache.read(request)]);
+    await Bun.sleep(5);
+    source.release();
+    const results = await pending;
+    expect(source.calls).toBe(1);
+    expect(store.writes).toBe(1);
+    expect(results.every((r) => r.found && r.outcome === 'miss')).toBe(true);
+    expect(await cache.read(request)).toMatchObject({ found: true, outcome: 'hit' });
+    expect(source.calls).toBe(1);
+  });
+
+  test('a day without data is not stored', async () => {
+    const store = memoryStore();
+    const source = slowSource();
+    source.release();
+    const cache = createReportCache({ store, source });
+    expect(await cache.read({ kind: 'daily', userId: 'a', date: '2026-01-02', dayStartMs: 0 })).toMatchObject({ found: false });
+    expect(store.objects.size).toBe(0);
+  });
+
+  test('an invalidation during a computation keeps its stale result out of the store', async () => {
+    const store = memoryStore();
+    const source = slowSource();
+    const cache = createReportCache({ store, source });
+    const pending = cache.read({ kind: 'list', userId: 'a' });
+    await Bun.sleep(5);
+    cache.invalidateLocal('a');
+    source.release();
+    expect(await pending).toMatchObject({ found: true, outcome: 'miss' });
+    expect(store.objects.size).toBe(0);
+  });
+});
