@@ -78,6 +78,8 @@ describe('realm configuration (admin API)', () => {
       expect(component.config.connectionUrl).toEqual([url]);
       expect(component.config.importEnabled).toEqual(['true']);
       expect(component.config.usernameLDAPAttribute).toEqual(['uid']);
+      // uid, not entryUUID: a rebuilt directory keeps its people's identity in Keycloak.
+      expect(component.config.uuidLDAPAttribute).toEqual(['uid']);
       expect(component.config.bindDn).toEqual([adminDn(region === 'ru' ? env.LDAP_RU_BASE_DN! : env.LDAP_EU_BASE_DN!)]);
       expect(component.config.bindCredential).toEqual(['**********']);
       const mappers = await admin.get<Array<{ name: string; providerId: string; config: Record<string, string[]> }>>(`/components?parent=${component.id}`);
