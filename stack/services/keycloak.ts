@@ -103,6 +103,16 @@ async function isKeycloakReady(env: StackEnv): Promise<boolean> {
   return status === 200 && (body as { issuer?: string }).issuer === issuer;
 }
 
+/** The server itself answers (health is on the main port), whether or not the realm exists. */
+async function isServerUp(env: StackEnv): Promise<boolean> {
+  try {
+    const { status } = await fetchJson(`${keycloakUrl(env).origin}/health/ready`, {}, 3_000);
+    return status === 200;
+  } catch {
+    return false;
+  }
+}
+
 /** Unpacks the distribution once; a half-unpacked folder never takes the final name. */
 async function installDistribution(): Promise<void> {
   if (existsSync(join(HOME, 'bin', 'kc.sh'))) return;
@@ -382,7 +392,12 @@ export const services: StackService[] = [
     },
     isReady: isKeycloakReady,
     async start(env) {
-      if (runningPid(SERVICE)) {
+      if (runningPid(SERVICE) && (await isServerUp(env))) {
+        // Ours and serving, yet without the realm (deleted by hand): a restart imports it again.
+        log.step(SERVICE, 'running without the realm; restarting to import it');
+        await stopDaemon(SERVICE, 30_000);
+        await startKeycloak(env);
+      } else if (runningPid(SERVICE)) {
         // Ours and still starting (or importing): wait for it rather than start a second one.
         log.step(SERVICE, 'already started by this stack; waiting for it');
       } else {
