@@ -17,25 +17,29 @@ const MAX_LIST_DAYS = 3660;
 const DAY_MS = 86_400_000;
 
 /*
+ * Aliases never reuse a column name: ClickHouse resolves a name to the alias first, so
+ * `sum(movements) AS movements` would turn a later `movements` into a nested aggregate.
  * Every query reads `report_hourly FINAL`: the ETL re-inserts an hour with a higher _version when
  * it re-runs, and FINAL keeps only the newest row per (user_id, hour, prosthesis_id), so re-runs
- * never inflate a figure. Rows without events carry no information and are skipped.
+ * never inflate a figure. Rows without events carry no information and are skipped. Successful
+ * movements are capped by movements per row, so one inconsistent hour cannot lift a longer
+ * period's success rate either.
  */
 const AGGREGATES = chSql`sum(event_count) AS events,
-  sum(movements) AS movements,
-  sum(successful_movements) AS successful,
+  sum(movements) AS mov,
+  sum(least(successful_movements, movements)) AS successful,
   sum(response_time_sum_ms) AS rt_sum,
   sum(response_time_count) AS rt_count,
   max(response_time_max_ms) AS rt_max,
   min(battery_min_pct) AS battery_min,
   sum(battery_sum_pct) AS battery_sum,
   sum(errors_total) AS errors,
-  sum(active_minutes) AS active_minutes,
-  sum(charging_minutes) AS charging_minutes`;
+  sum(active_minutes) AS active_min,
+  sum(charging_minutes) AS charging_min`;
 
 interface AggregateRow {
   events: string | number;
-  movements: string | number;
+  mov: string | number;
   successful: string | number;
   rt_sum: string | number;
   rt_count: string | number;
@@ -43,13 +47,13 @@ interface AggregateRow {
   battery_min: string | number;
   battery_sum: string | number;
   errors: string | number;
-  active_minutes: string | number;
-  charging_minutes: string | number;
+  active_min: string | number;
+  charging_min: string | number;
 }
 
 function totalsOf(row: AggregateRow): DayTotals {
   const events = num(row.events);
-  const movements = num(row.movements);
+  const movements = num(row.mov);
   const successful = Math.min(num(row.successful), movements);
   const rtCount = num(row.rt_count);
   return {
@@ -63,8 +67,8 @@ function totalsOf(row: AggregateRow): DayTotals {
     avg_battery_pct: averagePct(num(row.battery_sum), events),
     min_battery_pct: events > 0 ? num(row.battery_min) : null,
     errors: num(row.errors),
-    active_minutes: num(row.active_minutes),
-    charging_minutes: num(row.charging_minutes),
+    active_minutes: num(row.active_min),
+    charging_minutes: num(row.charging_min),
   };
 }
 
@@ -74,7 +78,7 @@ function mergeRows(rows: AggregateRow[]): AggregateRow {
   const withEvents = rows.filter((row) => num(row.events) > 0);
   return {
     events: sum('events'),
-    movements: sum('movements'),
+    mov: sum('mov'),
     successful: sum('successful'),
     rt_sum: sum('rt_sum'),
     rt_count: sum('rt_count'),
@@ -82,8 +86,8 @@ function mergeRows(rows: AggregateRow[]): AggregateRow {
     battery_min: withEvents.length ? Math.min(...withEvents.map((row) => num(row.battery_min))) : 0,
     battery_sum: sum('battery_sum'),
     errors: sum('errors'),
-    active_minutes: sum('active_minutes'),
-    charging_minutes: sum('charging_minutes'),
+    active_min: sum('active_min'),
+    charging_min: sum('charging_min'),
   };
 }
 

@@ -12,7 +12,7 @@ import { loadStackEnv, type StackEnv } from '../../../stack/lib/env.ts';
  * ClickHouse at a closed port) without touching the shared servers.
  */
 export function createCoreHarness(envOverrides: Partial<StackEnv> = {}, options: { now?: () => number } = {}) {
-  const env = { ...loadStackEnv(), ...envOverrides };
+  const env: StackEnv = { ...loadStackEnv(), ...(envOverrides as StackEnv) };
   const config = loadCoreConfig({ ...env, LOG_LEVEL: 'debug' });
   const logger = createMemoryLogger('core');
   const deps: CoreDeps = buildCoreDeps(config, { logger, now: options.now });
