@@ -70,6 +70,23 @@ export function createS3ReportStore(client: S3Client, bucket: string): ReportObj
     return keys;
   }
 
+  /**
+   * Deleting is idempotent, so a 5xx is retried a few times (reads and writes fail fast instead, a
+   * miss should answer 503 quickly). The local s3rver deletes a batch's keys in parallel and its
+   * empty-folder cleanup races with itself, answering 500 now and then; a retry finishes the job.
+   */
+  async function deleteBatchWithRetry(keys: string[], attempts = 4) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+      } catch (error) {
+        const status = statusOf(error);
+        if (attempt >= attempts || (status !== undefined && status < 500)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
+  }
+
   return {
     async exists(key) {
       try {
@@ -113,7 +130,7 @@ export function createS3ReportStore(client: S3Client, bucket: string): ReportObj
         const keys = await keysUnder(prefix);
         for (let i = 0; i < keys.length; i += 1000) {
           const batch = keys.slice(i, i + 1000);
-          const result = await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+          const result = await deleteBatchWithRetry(batch);
           if (result.Errors?.length) throw new Error(`S3 refused to delete ${result.Errors.length} object(s): ${result.Errors[0]?.Code ?? ''} ${result.Errors[0]?.Key ?? ''}`);
         }
         return keys;
