@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { clickHouseConfigFromEnv, createClickHouseClient } from '../../db/clickhouse/client.ts';
+import { createCoreHarness, type CoreHarness } from './support/harness.ts';
+import { createTestPerson, serviceAccountToken, type TestPerson } from './support/keycloak-people.ts';
+
+// Health, CDC health, metrics and the API description, against the running stack.
+let core: CoreHarness;
+let person: TestPerson;
+
+beforeAll(async () => {
+  core = createCoreHarness();
+  person = await createTestPerson(core.env, ['prothetic_user'], 'ops');
+}, 120_000);
+
+afterAll(async () => {
+  await person?.remove().catch((error) => console.warn('cleanup', error));
+  await core?.close();
+});
+
+describe('health', () => {
+  test('live and ready answer without a token; ready checks ClickHouse, S3 and the JWKS', async () => {
+    expect((await core.request('/health/live')).status).toBe(200);
+    const ready = await core.request('/health/ready');
+    const body = (await ready.json()) as any;
+    expect({ status: ready.status, failed: body.failed }).toEqual({ status: 200, failed: [] });
+    expect(Object.keys(body.checks).sort()).toEqual(['clickhouse', 'jwks', 's3']);
+  });
+
+  test('/health/cdc reports what ClickHouse, Kafka and Kafka Connect really hold', async () => {
+    const response = await core.request('/health/cdc');
+    const body = (await response.json()) as any;
+    expect([200, 503]).toContain(response.status);
+    expect(response.status === 200).toBe(body.problems.length === 0);
+    // Row counts equal a direct count over the deduplicated CDC tables.
+    const client = createClickHouseClient(clickHouseConfigFromEnv(core.env));
+    try {
+      for (const table of body.tables) {
+        const result = await client.query({ query: `SELECT count() AS n FROM ${table.table} FINAL WHERE _deleted = 0`, format: 'JSONEachRow' });
+        const [{ n }] = (await result.json()) as Array<{ n: string }>;
+        expect({ table: table.table, rows: table.live_rows }).toEqual({ table: table.table, rows: Number(n) });
+      }
+    } finally {
+      await client.close();
+    }
+    expect(body.tables.map((t: { table: string }) => t.table)).toEqual(['crm_customers', 'crm_prosthesis_models', 'crm_prostheses', 'crm_orders']);
+    // Connector states equal Kafka Connect's own view.
+    const connect = (await (await fetch(`${core.env.KAFKA_CONNECT_URL}/connectors?expand=status`)).json()) as Record<string, { status: { connector: { state: string } } }>;
+    expect(Object.fromEntries(body.connectors.map((c: { name: string; state: string }) => [c.name, c.state]))).toEqual(
+      Object.fromEntries(Object.entries(connect).map(([name, entry]) => [name, entry.status.connector.state])),
+    );
+    expect(body.consumer.group).toBe('reports-cdc');
+    expect(body.consumer.topics.map((t: { topic: string }) => t.topic)).toEqual(core.config.CDC_TOPICS);
+    for (const topic of body.consumer.topics) for (const p of topic.partitions) expect(p.lag).toBe(p.end - (p.committed ?? p.end - p.lag));
+  });
+
+  test('/health/cdc names the broken part when Kafka Connect is unreachable', async () => {
+    const broken = createCoreHarness({ KAFKA_CONNECT_URL: 'http://127.0.0.1:1' });
+    try {
+      const response = await broken.request('/health/cdc');
+      expect(response.status).toBe(503);
+      const body = (await response.json()) as any;
+      expect(body.problems.some((p: string) => p.startsWith('kafka connect:'))).toBe(true);
+      expect(body.connectors).toBeNull();
+      expect(body.tables).toHaveLength(4);
+    } finally {
+      await broken.close();
+    }
+  });
+});
+
+describe('metrics', () => {
+  test('Prometheus text for the service account; 403 for a person, 401 without a token', async () => {
+    await core.request('/health/live');
+    const response = await core.request('/metrics', { token: await serviceAccountToken(core.env) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    expect(text).toContain('# TYPE core_http_requests_total counter');
+    expect(text).toMatch(/core_http_requests_total\{method="GET",route="\/health\/live",status="200"\} \d+/);
+    expect(text).toContain('core_http_request_duration_seconds_bucket');
+    expect((await core.request('/metrics', { token: await person.accessToken() })).status).toBe(403);
+    expect((await core.request('/metrics')).status).toBe(401);
+  });
+});
+
+describe('API description', () => {
+  test('/openapi.json lists every operation; /docs renders it', async () => {
+    const document = (await (await core.request('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
+    const operations = Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(operations.sort()).toEqual(
+      [
+        'GET /health/live',
+        'GET /health/ready',
+        'GET /health/cdc',
+        'GET /api/reports',
+        'GET /api/reports/summary',
+        'GET /api/reports/{date}',
+        'GET /api/reports/cdn/list',
+        'GET /api/reports/cdn/summary',
+        'GET /api/reports/cdn/{date}',
+        'POST /api/reports/invalidate',
+        'GET /api/admin/users/{user}/reports',
+        'GET /api/admin/users/{user}/reports/summary',
+        'GET /api/admin/users/{user}/reports/{date}',
+        'POST /api/telemetry',
+        'GET /metrics',
+      ].sort(),
+    );
+    const docs = await core.request('/docs');
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('GET /api/reports/{date}');
+  });
+
+  test('the request id from the edge is echoed and logged', async () => {
+    const response = await core.request('/api/reports', { token: await person.accessToken(), headers: { 'x-request-id': 'edge-req-000123' } });
+    expect(response.headers.get('x-request-id')).toBe('edge-req-000123');
+    const line = core.logger.lines.find((l) => l.event === 'http.request' && l.requestId === 'edge-req-000123');
+    expect(line).toMatchObject({ method: 'GET', path: '/api/reports', status: 200, user: person.uid });
+    expect(JSON.stringify(core.logger.lines)).not.toContain((await person.accessToken()).slice(-20));
+  });
+});
