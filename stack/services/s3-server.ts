@@ -12,12 +12,15 @@
  *   are never checked.
  * - Anonymous requests (no Authorization header, no signed query) are served like signed ones:
  *   every bucket is effectively public, and there are no ACLs or bucket policies to change that.
+ * - Bodies sent as aws-chunked (what SDK v3 does for streams unless requestChecksumCalculation is
+ *   WHEN_REQUIRED) are stored verbatim, chunk headers and trailing checksum included.
  *
  * So the bucket is made private here: a guard runs before all of s3rver's middleware and lets a
  * request through only with a valid SigV4 signature (Authorization header or presigned query) by
  * the configured key pair. SigV2 and anonymous requests get 403 AccessDenied, like a private AWS
- * bucket. Payload hashes stay unverified (the body streams to s3rver's file store); this is a
- * loopback development endpoint, not a storage service.
+ * bucket. aws-chunked uploads get 501 NotImplemented instead of silently corrupt objects. Payload
+ * hashes stay unverified (the body streams to s3rver's file store); this is a loopback development
+ * endpoint, not a storage service.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, Server } from 'node:http';
@@ -192,6 +195,13 @@ export function verifySigV4(
   return { ok: true };
 }
 
+/** Streaming SigV4 / trailing-checksum uploads, which newer SDKs send for streams unless told otherwise. */
+export function isAwsChunked(headers: IncomingHttpHeaders): boolean {
+  const encoding = headerValue(headers, 'content-encoding') ?? '';
+  const payload = headerValue(headers, 'x-amz-content-sha256') ?? '';
+  return /\baws-chunked\b/i.test(encoding) || payload.startsWith('STREAMING-');
+}
+
 interface KoaContext {
   method: string;
   req: { url?: string; headers: IncomingHttpHeaders };
@@ -232,6 +242,10 @@ async function main(): Promise<void> {
     if (ctx.method !== 'OPTIONS') {
       const verdict = verifySigV4({ method: ctx.method, url: ctx.req.url ?? '/', headers: ctx.req.headers }, settings);
       if (!verdict.ok) throw new S3Error(verdict.code, verdict.message);
+      // s3rver stores aws-chunked bodies verbatim (chunk sizes and trailing checksum included), so refuse them loudly.
+      if (isAwsChunked(ctx.req.headers)) {
+        throw new S3Error('NotImplemented', "aws-chunked uploads are not supported by this endpoint; create the S3Client with requestChecksumCalculation: 'WHEN_REQUIRED'");
+      }
     }
     await next();
   });

@@ -1,0 +1,238 @@
+import { afterAll, describe, expect, test } from 'bun:test';
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+// The SDK's own signer (a dependency of @aws-sdk/client-s3) makes the presigned URLs, exactly as
+// @aws-sdk/s3-request-presigner would, so the endpoint's verifier is checked against AWS's code.
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { loadStackEnv } from '../../stack/lib/env.ts';
+import { s3Settings, verifySigV4 } from '../../stack/services/s3-server.ts';
+import { localS3Client } from '../../stack/services/s3.ts';
+
+// Runs against the stack's S3 endpoint (`node stack/cli.ts up s3`); every key lives under a prefix unique to this run.
+const env = loadStackEnv();
+const settings = s3Settings(env);
+const s3 = localS3Client(settings, 10_000);
+const prefix = `stack-test/${randomUUID()}/`;
+
+afterAll(async () => {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: settings.bucket, Prefix: prefix }));
+  for (const object of listed.Contents ?? []) await s3.send(new DeleteObjectCommand({ Bucket: settings.bucket, Key: object.Key! }));
+  s3.destroy();
+});
+
+function objectUrl(key: string): string {
+  return `${settings.endpoint}/${settings.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+async function statusOf(promise: Promise<unknown>): Promise<{ status: number | undefined; code: string }> {
+  try {
+    await promise;
+    return { status: 200, code: 'OK' };
+  } catch (error) {
+    if (error instanceof S3ServiceException) return { status: error.$metadata.httpStatusCode, code: error.name };
+    throw error;
+  }
+}
+
+async function putText(key: string, body: string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: settings.bucket, Key: key, Body: body, ContentType: 'application/json' }));
+}
+
+function signer(secret = settings.secretAccessKey): SignatureV4 {
+  return new SignatureV4({
+    service: 's3',
+    region: settings.region,
+    credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: secret },
+    sha256: Sha256,
+    uriEscapePath: false,
+  });
+}
+
+/** A request signed in the Authorization header by the SDK's signer, sent with fetch as-is. */
+async function signedFetch(method: string, key: string, { body, headers = {} }: { body?: string; headers?: Record<string, string> }): Promise<Response> {
+  const url = new URL(objectUrl(key));
+  const signed = await signer().sign({
+    method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: url.pathname,
+    query: {},
+    headers: { host: url.host, ...headers },
+    body,
+  });
+  const { host: _host, ...sendHeaders } = signed.headers;
+  return fetch(url, { method, headers: sendHeaders, body });
+}
+
+async function presign(method: 'GET' | 'PUT', key: string, { expiresIn = 60, signingDate = new Date(), secret = settings.secretAccessKey } = {}): Promise<string> {
+  const url = new URL(objectUrl(key));
+  const signed = await signer(secret).presign(
+    {
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      query: {},
+      headers: { host: url.host, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+    },
+    { expiresIn, signingDate },
+  );
+  const query = Object.entries(signed.query ?? {})
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+    .join('&');
+  return `${url.origin}${url.pathname}?${query}`;
+}
+
+describe('s3 (stack): signed access', () => {
+  test('put, head, get and delete an object with the stack key pair', async () => {
+    const key = `${prefix}ivanov/2025-01-02 (daily)+ü.json`;
+    const body = JSON.stringify({ user_id: 'ivanov', hours: [1, 2, 3] });
+    await putText(key, body);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: key }));
+    expect(head.ContentLength).toBe(Buffer.byteLength(body));
+    expect(head.ContentType).toBe('application/json');
+    const got = await s3.send(new GetObjectCommand({ Bucket: settings.bucket, Key: key }));
+    expect(await got.Body!.transformToString()).toBe(body);
+    await s3.send(new DeleteObjectCommand({ Bucket: settings.bucket, Key: key }));
+    expect(await statusOf(s3.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: key })))).toEqual({ status: 404, code: 'NotFound' });
+  });
+
+  test('an aws-chunked upload (what SDK v3 sends for streams by default) is refused rather than stored corrupt', async () => {
+    const key = `${prefix}chunked.txt`;
+    const body = '5\r\nhello\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n';
+    const response = await signedFetch('PUT', key, {
+      body,
+      headers: {
+        'content-encoding': 'aws-chunked',
+        'content-length': String(Buffer.byteLength(body)),
+        'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+        'x-amz-decoded-content-length': '5',
+        'x-amz-trailer': 'x-amz-checksum-crc32',
+      },
+    });
+    expect(response.status).toBe(501);
+    const error = await response.text();
+    expect(error).toContain('<Code>NotImplemented</Code>');
+    expect(error).toContain('requestChecksumCalculation');
+    expect((await statusOf(s3.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: key })))).status).toBe(404);
+  });
+
+  test('a presigned GET works until it expires, and only for the key it was signed for', async () => {
+    const key = `${prefix}presigned/report.json`;
+    await putText(key, '{"ok":true}');
+    const url = await presign('GET', key);
+    const ok = await fetch(url);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('{"ok":true}');
+
+    const otherKey = `${prefix}presigned/other.json`;
+    await putText(otherKey, '{"secret":true}');
+    const retargeted = url.replace('/report.json?', '/other.json?');
+    expect(retargeted).not.toBe(url);
+    const denied = await fetch(retargeted);
+    expect(denied.status).toBe(403);
+    expect(await denied.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+
+    const expired = await fetch(await presign('GET', key, { expiresIn: 60, signingDate: new Date(Date.now() - 120_000) }));
+    expect(expired.status).toBe(403);
+    expect(await expired.text()).toContain('<Code>AccessDenied</Code>');
+
+    const forged = await fetch(await presign('GET', key, { secret: 'not-the-secret' }));
+    expect(forged.status).toBe(403);
+  });
+});
+
+describe('s3 (stack): the bucket is private', () => {
+  test('anonymous GET, listing, PUT and DELETE are refused with AccessDenied and change nothing', async () => {
+    const key = `${prefix}private/report.json`;
+    await putText(key, '{"private":true}');
+
+    const get = await fetch(objectUrl(key));
+    expect(get.status).toBe(403);
+    expect(await get.text()).toContain('<Code>AccessDenied</Code>');
+
+    const list = await fetch(`${settings.endpoint}/${settings.bucket}?list-type=2`);
+    expect(list.status).toBe(403);
+    expect(await list.text()).not.toContain('report.json');
+
+    const buckets = await fetch(`${settings.endpoint}/`);
+    expect(buckets.status).toBe(403);
+
+    const put = await fetch(objectUrl(`${prefix}private/planted.json`), { method: 'PUT', body: '{}' });
+    expect(put.status).toBe(403);
+    expect((await statusOf(s3.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: `${prefix}private/planted.json` })))).status).toBe(404);
+
+    const del = await fetch(objectUrl(key), { method: 'DELETE' });
+    expect(del.status).toBe(403);
+    const still = await s3.send(new GetObjectCommand({ Bucket: settings.bucket, Key: key }));
+    expect(await still.Body!.transformToString()).toBe('{"private":true}');
+  });
+
+  test('a SigV4 request with the right key id but the wrong secret is refused (s3rver alone accepts it)', async () => {
+    const key = `${prefix}private/forged.json`;
+    await putText(key, '{"forged":false}');
+    const forger = localS3Client({ ...settings, secretAccessKey: `${settings.secretAccessKey}x` });
+    const unknown = localS3Client({ ...settings, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    try {
+      expect(await statusOf(forger.send(new GetObjectCommand({ Bucket: settings.bucket, Key: key })))).toEqual({ status: 403, code: 'SignatureDoesNotMatch' });
+      expect(await statusOf(forger.send(new PutObjectCommand({ Bucket: settings.bucket, Key: key, Body: 'overwritten' })))).toEqual({
+        status: 403,
+        code: 'SignatureDoesNotMatch',
+      });
+      if (settings.accessKeyId !== 'S3RVER') {
+        // s3rver's built-in S3RVER/S3RVER pair is revoked when the stack configures its own.
+        expect((await statusOf(unknown.send(new GetObjectCommand({ Bucket: settings.bucket, Key: key })))).status).toBe(403);
+      }
+      const intact = await s3.send(new GetObjectCommand({ Bucket: settings.bucket, Key: key }));
+      expect(await intact.Body!.transformToString()).toBe('{"forged":false}');
+    } finally {
+      forger.destroy();
+      unknown.destroy();
+    }
+  });
+
+  test('SigV2 and malformed Authorization headers are refused', async () => {
+    const key = `${prefix}private/v2.json`;
+    await putText(key, '{}');
+    for (const authorization of [`AWS ${settings.accessKeyId}:c2lnbmF0dXJl`, 'Bearer x', `AWS4-HMAC-SHA256 Credential=${settings.accessKeyId}`]) {
+      const response = await fetch(objectUrl(key), { headers: { authorization, 'x-amz-date': '20250101T000000Z', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+      expect(response.status).toBe(403);
+    }
+  });
+});
+
+describe('s3 signature verifier (pure)', () => {
+  const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+
+  test('matches the AWS documentation example for a presigned GET (sigv4-query-string-auth)', () => {
+    // From https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
+    const url =
+      '/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request' +
+      '&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host' +
+      '&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404';
+    const docCredentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+    const at = Date.UTC(2013, 4, 24, 0, 1);
+    expect(verifySigV4({ method: 'GET', url, headers: { host: 'examplebucket.s3.amazonaws.com' } }, docCredentials, at)).toEqual({ ok: true });
+    expect(verifySigV4({ method: 'GET', url, headers: { host: 'otherbucket.s3.amazonaws.com' } }, docCredentials, at).ok).toBe(false);
+    expect(verifySigV4({ method: 'GET', url, headers: { host: 'examplebucket.s3.amazonaws.com' } }, docCredentials, at + 2 * 86_400_000)).toMatchObject({ ok: false, code: 'AccessDenied' });
+  });
+
+  test('refuses unsigned requests and foreign key ids with clear codes', () => {
+    expect(verifySigV4({ method: 'GET', url: '/b/k', headers: {} }, credentials)).toMatchObject({ ok: false, code: 'AccessDenied' });
+    const foreign = `AWS4-HMAC-SHA256 Credential=OTHER/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`;
+    const now = Date.UTC(2025, 0, 1);
+    expect(
+      verifySigV4({ method: 'GET', url: '/b/k', headers: { authorization: foreign, host: 'h', 'x-amz-date': '20250101T000000Z', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } }, credentials, now),
+    ).toMatchObject({ ok: false, code: 'InvalidAccessKeyId' });
+  });
+});
