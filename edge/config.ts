@@ -1,19 +1,116 @@
 import { z } from 'zod';
 import { parseConfig } from '../common/config.ts';
-import { hostField, logLevelField, portField } from '../common/config-fields.ts';
+import { booleanField, hostField, logLevelField, portField } from '../common/config-fields.ts';
 
 /**
- * Edge config, parsed from whatever record the runtime hands over (process.env under Node/Bun,
- * bindings under workerd). Portable: no runtime globals here.
+ * Edge config, parsed from whatever record the runtime hands over (process.env under Node, Bun and
+ * Deno, string bindings under workerd). Portable: no runtime globals here. Each app parses only
+ * its own part, so a CDN-only deployment needs no Keycloak secret and vice versa.
  */
-export const EdgeConfigSchema = z.object({
+
+const httpUrl = z.url({ protocol: /^https?$/ }).transform((value) => value.replace(/\/$/, ''));
+const secret = z.string().min(16, 'must be at least 16 characters (a generated secret)');
+const boundedInt = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const csv = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+
+export const SharedConfigSchema = z.object({
   BFF_PORT: portField(8000),
   CDN_PORT: portField(8002),
   HOST: hostField,
   LOG_LEVEL: logLevelField,
+  /** The BFF's public origin: the Keycloak redirect URI and the post-logout page hang off it. */
+  BFF_PUBLIC_URL: httpUrl.default('http://localhost:8000'),
+  /** The SPA: where the BFF sends people after login, and an origin allowed to call both apps. */
+  FRONTEND_URL: httpUrl.default('http://localhost:3000'),
+  /** The CDN edge's public URL: report objects load from it, so the app's CSP must allow it. */
+  CDN_URL: httpUrl.default('http://localhost:8002'),
+  /** More origins allowed for CORS and the Origin check (comma-separated), beyond the two above. */
+  EXTRA_ALLOWED_ORIGINS: csv,
+  /**
+   * Behind a proxy that sets X-Forwarded-For (and strips the client's own), take the client address
+   * from it for rate limits; otherwise the connection's peer address is used.
+   */
+  TRUST_FORWARDED_FOR: booleanField(false),
 });
-export type EdgeConfig = z.output<typeof EdgeConfigSchema>;
+
+export const BffConfigSchema = z.object({
+  KEYCLOAK_URL: httpUrl,
+  KEYCLOAK_REALM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a realm name'),
+  /** Browser-facing Keycloak origin, if it differs from KEYCLOAK_URL (the back channel). */
+  KEYCLOAK_PUBLIC_URL: httpUrl.optional(),
+  BFF_CLIENT_ID: z.string().min(1).default('reports-bff'),
+  BFF_CLIENT_SECRET: secret,
+  /** The audience core requires; the BFF checks its access tokens carry it before forwarding. */
+  API_AUDIENCE: z.string().min(1).default('reports-api'),
+  ADMIN_ROLE: z.string().min(1).default('administrator'),
+  CORE_URL: httpUrl,
+  /**
+   * Comma-separated secrets; the first encrypts, all decrypt, so a key rotates by prepending the
+   * new one and dropping the old one after SESSION_ABSOLUTE_LIFETIME_SECONDS.
+   */
+  SESSION_ENCRYPTION_KEY: z
+    .string()
+    .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+    .pipe(z.array(secret).min(1, 'needs at least one key')),
+  SESSION_IDLE_TIMEOUT_SECONDS: boundedInt(1800, 60, 86_400),
+  SESSION_ABSOLUTE_LIFETIME_SECONDS: boundedInt(36_000, 300, 30 * 86_400),
+  LOGIN_ATTEMPT_TTL_SECONDS: boundedInt(600, 30, 3600),
+  /** Refresh the access token when it has less than this left. */
+  ACCESS_TOKEN_REFRESH_SKEW_SECONDS: boundedInt(30, 0, 240),
+  JWT_CLOCK_TOLERANCE_SECONDS: boundedInt(30, 0, 120),
+  AUTH_RATE_LIMIT: boundedInt(60, 1, 100_000),
+  AUTH_RATE_WINDOW_SECONDS: boundedInt(60, 1, 3600),
+  API_MAX_BODY_BYTES: boundedInt(1_048_576, 1024, 64 * 1_048_576),
+  UPSTREAM_TIMEOUT_MS: boundedInt(10_000, 100, 120_000),
+});
+
+export const CdnConfigSchema = z.object({
+  CDN_SIGNING_KEY: secret,
+  S3_ENDPOINT: httpUrl,
+  S3_REGION: z.string().min(1),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+  S3_ACCESS_KEY_ID: z.string().min(1),
+  S3_SECRET_ACCESS_KEY: z.string().min(1),
+  /** A cached copy is served without asking S3 for this long. */
+  CDN_FRESH_SECONDS: boundedInt(60, 0, 86_400),
+  /** After that, served at once while one background request revalidates it. */
+  CDN_STALE_WHILE_REVALIDATE_SECONDS: boundedInt(300, 0, 86_400),
+  /** And while S3 fails, served for this long after it was stored. */
+  CDN_STALE_IF_ERROR_SECONDS: boundedInt(86_400, 0, 7 * 86_400),
+  /** Byte budget of the in-memory cache (Node, Bun). */
+  CDN_CACHE_MAX_BYTES: boundedInt(64 * 1_048_576, 1024, 4096 * 1_048_576),
+  CDN_MAX_OBJECT_BYTES: boundedInt(8 * 1_048_576, 1024, 512 * 1_048_576),
+  /** What the browser may keep (never past the URL's own expiry). */
+  CDN_BROWSER_MAX_AGE_SECONDS: boundedInt(60, 0, 86_400),
+  CDN_ORIGIN_TIMEOUT_MS: boundedInt(5_000, 100, 120_000),
+  /** Allowed clock difference for signed purge requests. */
+  CDN_PURGE_WINDOW_SECONDS: boundedInt(300, 10, 3600),
+});
+
+export type SharedConfig = z.output<typeof SharedConfigSchema>;
+export type BffConfig = SharedConfig & z.output<typeof BffConfigSchema> & { KEYCLOAK_ISSUER: string; REDIRECT_URI: string; ALLOWED_ORIGINS: string[] };
+export type CdnConfig = SharedConfig & z.output<typeof CdnConfigSchema> & { ALLOWED_ORIGINS: string[] };
+/** Kept for the entry files: the listener settings every app shares. */
+export type EdgeConfig = SharedConfig;
+
+function allowedOrigins(shared: SharedConfig): string[] {
+  return [...new Set([shared.BFF_PUBLIC_URL, shared.FRONTEND_URL, ...shared.EXTRA_ALLOWED_ORIGINS].map((url) => new URL(url).origin))];
+}
 
 export function loadEdgeConfig(env: Record<string, string | undefined>): EdgeConfig {
-  return parseConfig('edge', EdgeConfigSchema, env);
+  return parseConfig('edge', SharedConfigSchema, env);
+}
+
+export function loadBffConfig(env: Record<string, string | undefined>): BffConfig {
+  const config = parseConfig('edge (bff)', SharedConfigSchema.extend(BffConfigSchema.shape), env);
+  const issuer = `${config.KEYCLOAK_URL}/realms/${config.KEYCLOAK_REALM}`;
+  return { ...config, KEYCLOAK_ISSUER: issuer, REDIRECT_URI: `${config.BFF_PUBLIC_URL}/auth/callback`, ALLOWED_ORIGINS: allowedOrigins(config) };
+}
+
+export function loadCdnConfig(env: Record<string, string | undefined>): CdnConfig {
+  const config = parseConfig('edge (cdn)', SharedConfigSchema.extend(CdnConfigSchema.shape), env);
+  return { ...config, ALLOWED_ORIGINS: allowedOrigins(config) };
 }

@@ -1,13 +1,56 @@
+import { cors } from 'hono/cors';
 import { registerLiveHealth } from '../../common/http/health-live.ts';
 import { createServiceApp } from '../../common/http/service-app.ts';
-import type { EdgeDeps } from '../deps.ts';
+import { requireAllowedOrigin } from '../security/origin-check.ts';
+import { rateLimit } from '../security/rate-limit.ts';
+import { securityHeaders } from '../security/security-headers.ts';
+import { registerAdminEndSessions } from './admin-end-sessions.ts';
+import { guardAdminRoutes, registerAdminListSessions } from './admin-list-sessions.ts';
+import { registerApiProxy } from './api-proxy.ts';
+import { registerCallback } from './callback.ts';
+import type { BffDeps, BffEnv } from './context.ts';
+import { mapBffError } from './errors.ts';
+import { registerLogin } from './login.ts';
+import { registerLogout } from './logout.ts';
+import { registerMe } from './me.ts';
 
-export type BffEnv = { Variables: { requestId: string } };
+export type { BffDeps, BffEnv } from './context.ts';
 
 /** The backend-for-frontend (login, session, API proxy); never listens. */
-export function createBffApp(deps: EdgeDeps) {
+export function createBffApp(deps: BffDeps) {
+  const { config } = deps;
   // Public listener: browsers must not choose the request id that ends up in every log line.
-  const app = createServiceApp<BffEnv>({ logger: deps.logger, trustIncomingRequestId: false });
+  const app = createServiceApp<BffEnv>({ logger: deps.logger, trustIncomingRequestId: false, mapError: mapBffError });
+  app.use(
+    '*',
+    securityHeaders({
+      publicUrl: config.BFF_PUBLIC_URL,
+      connectOrigins: [new URL(config.CDN_URL).origin],
+      formOrigins: [new URL(config.KEYCLOAK_PUBLIC_URL ?? config.KEYCLOAK_URL).origin],
+    }),
+  );
+  app.use(
+    '*',
+    cors({
+      origin: (origin) => (config.ALLOWED_ORIGINS.includes(origin) ? origin : null),
+      credentials: true,
+      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowHeaders: ['content-type', 'if-none-match'],
+      exposeHeaders: ['x-request-id', 'retry-after', 'etag'],
+      maxAge: 600,
+    }),
+  );
+  app.use('*', requireAllowedOrigin(config.ALLOWED_ORIGINS));
+  app.use('/auth/*', rateLimit({ store: deps.store, scope: 'auth', limit: config.AUTH_RATE_LIMIT, windowSeconds: config.AUTH_RATE_WINDOW_SECONDS, now: deps.now, clientOf: deps.clientAddress }));
+
   registerLiveHealth(app, 'bff', deps.now);
+  registerLogin(app, deps);
+  registerCallback(app, deps);
+  registerMe(app, deps);
+  registerLogout(app, deps);
+  guardAdminRoutes(app, deps);
+  registerAdminListSessions(app, deps);
+  registerAdminEndSessions(app, deps);
+  registerApiProxy(app, deps);
   return app;
 }

@@ -1,12 +1,28 @@
+import { cors } from 'hono/cors';
 import { registerLiveHealth } from '../../common/http/health-live.ts';
 import { createServiceApp } from '../../common/http/service-app.ts';
-import type { EdgeDeps } from '../deps.ts';
+import type { CdnDeps, CdnEnv } from './context.ts';
+import { registerPurge } from './purge.ts';
+import { registerServeReport } from './serve-report.ts';
 
-export type CdnEnv = { Variables: { requestId: string } };
+export type { CdnDeps, CdnEnv } from './context.ts';
 
 /** The CDN cache edge in front of the report objects; never listens. */
-export function createCdnApp(deps: EdgeDeps) {
+export function createCdnApp(deps: CdnDeps) {
   const app = createServiceApp<CdnEnv>({ logger: deps.logger, trustIncomingRequestId: false });
+  // Report objects are fetched by the app (another origin) with the signed URL as the only credential.
+  app.use(
+    '/reports/*',
+    cors({
+      origin: (origin) => (deps.config.ALLOWED_ORIGINS.includes(origin) ? origin : null),
+      allowMethods: ['GET', 'HEAD'],
+      allowHeaders: ['if-none-match'],
+      exposeHeaders: ['etag', 'x-cache-status', 'x-request-id', 'content-length', 'last-modified'],
+      maxAge: 600,
+    }),
+  );
   registerLiveHealth(app, 'cdn', deps.now);
+  registerServeReport(app, deps);
+  registerPurge(app, deps);
   return app;
 }

@@ -1,0 +1,35 @@
+import type { Context } from 'hono';
+import type { Logger } from '../../common/log.ts';
+import type { BffConfig } from '../config.ts';
+import type { EdgeStore } from '../store/store.ts';
+import type { IdentityProvider } from './keycloak.ts';
+import type { RandomBytes } from './session/session-token.ts';
+import type { LoadedSession, SessionService } from './session/sessions.ts';
+import type { TokenRefresher } from './session/refresh.ts';
+
+export type UpstreamFetch = (url: string, init: RequestInit) => Promise<Response>;
+
+/** Everything the BFF's handlers use; built once by the runtime entry (or a test) and passed in. */
+export interface BffDeps {
+  config: BffConfig;
+  logger: Logger;
+  now: () => number;
+  random: RandomBytes;
+  store: EdgeStore;
+  idp: IdentityProvider;
+  sessions: SessionService;
+  refresher: TokenRefresher;
+  /** How the BFF reaches core; a test may point it elsewhere, runtimes pass the global fetch. */
+  fetchUpstream: UpstreamFetch;
+  /** The peer address for rate limits (each runtime knows its own way to find it). */
+  clientAddress: (c: Context) => string | undefined;
+  /** Keeps background work alive after the response (workerd's ctx.waitUntil); elsewhere a no-op wrapper. */
+  waitUntil: (work: Promise<unknown>) => void;
+}
+
+export type BffEnv = {
+  Variables: {
+    requestId: string;
+    session: LoadedSession | undefined;
+  };
+};

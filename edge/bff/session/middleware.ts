@@ -1,0 +1,48 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { addToWideEvent } from '../../../common/http/wide-event.ts';
+import type { BffDeps, BffEnv } from '../context.ts';
+import { sessionExpired, unauthenticated } from '../errors.ts';
+import { clearCookie, cookieNames, readCookie } from './cookies.ts';
+import type { SessionRejection } from './sessions.ts';
+
+const REASON: Record<SessionRejection, string> = {
+  missing: 'no_session',
+  malformed: 'invalid_session',
+  unknown: 'invalid_session',
+  bad_secret: 'invalid_session',
+  idle_timeout: 'session_expired',
+  expired: 'session_expired',
+};
+
+/**
+ * Requires a valid session cookie and puts the session on the context (extending its idle
+ * window). An invalid cookie is cleared so the browser stops sending it.
+ */
+export function requireSession(deps: BffDeps): MiddlewareHandler<BffEnv> {
+  const names = cookieNames(deps.config.BFF_PUBLIC_URL);
+  return async (c, next) => {
+    const result = await deps.sessions.validate(readCookie(c, names.session));
+    if (!result.ok) {
+      if (result.reason !== 'missing') clearCookie(c, names.session);
+      addToWideEvent(c as never, { session: result.reason });
+      throw REASON[result.reason] === 'session_expired' ? sessionExpired() : unauthenticated(REASON[result.reason]);
+    }
+    const session = await deps.sessions.touch(result.session);
+    c.set('session', session);
+    addToWideEvent(c as never, { user: session.record.user.username });
+    await next();
+  };
+}
+
+/** The session the middleware above established. */
+export function currentSession(c: Context<BffEnv>) {
+  const session = c.get('session');
+  // Reaching a handler without it means the route was registered outside requireSession.
+  if (!session) throw new Error('route is not behind requireSession');
+  return session;
+}
+
+/** Ends the cookie side of a session (the record is deleted by the caller). */
+export function clearSessionCookie(c: Context, deps: BffDeps): void {
+  clearCookie(c, cookieNames(deps.config.BFF_PUBLIC_URL).session);
+}

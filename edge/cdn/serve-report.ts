@@ -1,0 +1,80 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { verifyReportUrl } from '../../common/cdn/signing.ts';
+import { ApiError, ErrorCode } from '../../common/http/errors.ts';
+import { addToWideEvent } from '../../common/http/wide-event.ts';
+import type { CachedObject } from './cache/object-cache.ts';
+import { isCompressible, negotiateCoding, type ContentCoding } from './compression.ts';
+import type { CdnDeps, CdnEnv } from './context.ts';
+import { OriginUnavailable } from './s3-origin.ts';
+
+/** Strong ETag per representation: a gzip body is different bytes, so it gets its own validator. */
+export function representationEtag(etag: string, coding: ContentCoding | 'identity'): string {
+  return coding === 'identity' ? `"${etag}"` : `"${etag}-${coding}"`;
+}
+
+/** If-None-Match uses weak comparison (RFC 9110 §13.1.2): any representation of these bytes matches. */
+export function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  const known = new Set([representationEtag(etag, 'identity'), representationEtag(etag, 'gzip'), representationEtag(etag, 'br')]);
+  return header.split(',').some((candidate) => known.has(candidate.trim().replace(/^W\//, '')));
+}
+
+async function bodyFor(deps: CdnDeps, object: CachedObject, coding: ContentCoding | 'identity'): Promise<Uint8Array> {
+  if (coding === 'identity') return object.body;
+  const cached = await deps.cache.getVariant(object.key, object.etag, coding);
+  if (cached) return cached;
+  const compressed = await deps.compressor.compress(object.body, coding);
+  await deps.cache.putVariant(object.key, object.etag, coding, compressed);
+  return compressed;
+}
+
+/**
+ * GET/HEAD /reports/{key}?exp&sig: a report object by signed URL. The key may contain slashes, so
+ * this is a plain wildcard route rather than an OpenAPI one. The cache key is the object key alone:
+ * every signed URL for one object shares the cached copy.
+ */
+export function registerServeReport(app: OpenAPIHono<CdnEnv>, deps: CdnDeps): void {
+  const { config } = deps;
+  app.on(['GET', 'HEAD'], '/reports/*', async (c) => {
+    const nowSeconds = Math.floor(deps.now() / 1000);
+    const url = new URL(c.req.url);
+    const check = await verifyReportUrl(url, config.CDN_SIGNING_KEY, nowSeconds);
+    if (!check.ok) {
+      addToWideEvent(c as never, { signature: check.reason });
+      throw new ApiError({ code: ErrorCode.forbidden, message: check.reason === 'expired' ? 'This report link has expired' : 'Invalid report link', details: { reason: check.reason } });
+    }
+    let result;
+    try {
+      result = await deps.reports.read(check.key);
+    } catch (error) {
+      if (error instanceof OriginUnavailable) {
+        throw new ApiError({ code: ErrorCode.bad_gateway, message: 'Report storage unavailable', details: { dependency: 's3' }, retryAfterSeconds: 5, cause: error });
+      }
+      throw error;
+    }
+    if (!result.found) throw new ApiError({ code: ErrorCode.not_found, message: 'No such report object' });
+    const { object, status } = result;
+    addToWideEvent(c as never, { cache: status, key: check.key });
+
+    const coding = isCompressible(object.contentType, object.body.byteLength) ? negotiateCoding(c.req.header('accept-encoding'), deps.compressor.codings) : 'identity';
+    const maxAge = Math.max(0, Math.min(config.CDN_BROWSER_MAX_AGE_SECONDS, Number(url.searchParams.get('exp')) - nowSeconds));
+    const headers = new Headers({
+      ETag: representationEtag(object.etag, coding),
+      // Per-person documents: a shared cache downstream must not keep them, the browser briefly may.
+      'Cache-Control': `private, max-age=${maxAge}`,
+      Vary: 'Accept-Encoding, Origin',
+      'X-Cache-Status': status,
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
+    });
+    if (object.lastModified) headers.set('Last-Modified', object.lastModified);
+
+    if (matchesIfNoneMatch(c.req.header('if-none-match'), object.etag)) return new Response(null, { status: 304, headers });
+    const body = await bodyFor(deps, object, coding);
+    headers.set('Content-Type', object.contentType);
+    headers.set('Content-Length', String(body.byteLength));
+    if (coding !== 'identity') headers.set('Content-Encoding', coding);
+    return new Response(c.req.method === 'HEAD' ? null : (body as BodyInit), { status: 200, headers });
+  });
+}
