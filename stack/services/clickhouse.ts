@@ -176,7 +176,7 @@ function createClickHouse(): StackService {
           if (!isProcessAlive(daemonPid)) return (exited = true);
           return isReady(env);
         },
-        { timeoutMs: 60_000, onTimeout: lastLogLines },
+        { timeoutMs: 60_000, intervalMs: 100, onTimeout: lastLogLines },
       );
       if (exited) throw new Error(`clickhouse-server exited during start (ports ${HTTP_PORT}/${TCP_PORT} taken?)\n${lastLogLines()}`);
       // Migrations run before provision(), and they need the database to exist.

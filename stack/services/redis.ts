@@ -127,7 +127,7 @@ function createRedis(): StackService {
           if (!isProcessAlive(daemonPid)) return (exited = true);
           return isReady(env);
         },
-        { timeoutMs: 30_000, onTimeout: lastLogLines },
+        { timeoutMs: 30_000, intervalMs: 100, onTimeout: lastLogLines },
       );
       if (exited) throw new Error(`redis-server exited during start (port ${port} taken?)\n${lastLogLines()}`);
     },

@@ -89,7 +89,7 @@ function createS3(): StackService {
           if (!isProcessAlive(daemonPid)) return (exited = true);
           return isReady(env);
         },
-        { timeoutMs: 30_000, onTimeout: lastLogLines },
+        { timeoutMs: 30_000, intervalMs: 100, onTimeout: lastLogLines },
       );
       if (exited) throw new Error(`s3rver exited during start (port ${settings.port} taken?)\n${lastLogLines()}`);
     },
