@@ -1,12 +1,31 @@
-import { registerLiveHealth } from '../common/http/health-live.ts';
 import { createServiceApp } from '../common/http/service-app.ts';
+import { requireRole, type JobsEnv } from './auth/require-role.ts';
 import type { JobsDeps } from './deps.ts';
+import { registerHealthRoutes } from './health/index.ts';
+import { countRequests } from './metrics/jobs-metrics.ts';
+import { registerMetricsRoute } from './metrics/get-metrics.ts';
+import { registerRunRoutes } from './runs/index.ts';
 
-export type JobsEnv = { Variables: { requestId: string } };
+export type { JobsEnv } from './auth/require-role.ts';
 
-/** The jobs service's HTTP face (health, metrics, manual triggers); never listens. */
+/**
+ * The jobs service's HTTP face; never listens (the entry files do). Health answers without a
+ * token; /metrics and GET /runs need the service or administrator role; triggering runs needs
+ * administrator.
+ */
 export function createApp(deps: JobsDeps) {
   const app = createServiceApp<JobsEnv>({ logger: deps.logger, trustIncomingRequestId: deps.config.TRUST_REQUEST_ID });
-  registerLiveHealth(app, 'jobs', deps.now);
+  app.use('*', countRequests(deps.metrics));
+
+  const readers = requireRole(deps.verifier, [deps.config.SERVICE_ROLE, deps.config.ADMIN_ROLE]);
+  const administrators = requireRole(deps.verifier, [deps.config.ADMIN_ROLE]);
+  app.on('GET', ['/metrics', '/runs'], readers);
+  app.on('POST', ['/runs/etl', '/runs/retention'], administrators);
+
+  registerHealthRoutes(app, deps);
+  registerMetricsRoute(app, deps);
+  registerRunRoutes(app, deps);
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  app.doc('/openapi.json', { openapi: '3.0.0', info: { title: 'BionicPRO jobs', version: '1.0.0', description: 'ETL, retention and CDC runs; health and metrics' } });
   return app;
 }

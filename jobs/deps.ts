@@ -1,13 +1,158 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import postgres from 'postgres';
 import { createLogger, type Logger } from '../common/log.ts';
+// The access-token verifier is core's module (jose, no app code): one implementation of the policy.
+import { createAccessTokenVerifier, createRealmKeySet, type AccessTokenVerifier } from '../core/auth/verify-access-token.ts';
+import { createClickHouseClient } from '../db/clickhouse/client.ts';
+import type { CdcStatus } from './cdc/cdc-status.ts';
+import { createGroupLagReader, type GroupLagReader } from './cdc/group-lag.ts';
+import { cdcTopics } from './cdc/tables.ts';
 import type { JobsConfig } from './config.ts';
+import { DEFAULT_ETL_SETTINGS, type EtlSettings } from './etl/run-etl.ts';
+import { defaultScope, type EtlScope } from './etl/scope.ts';
+import { createClientCredentialsTokenSource } from './invalidation/client-credentials.ts';
+import { createCoreInvalidator } from './invalidation/core-invalidator.ts';
+import { disabledInvalidator, type Invalidator } from './invalidation/invalidator.ts';
+import { createJobsMetrics, type JobsMetrics } from './metrics/jobs-metrics.ts';
+import type { RetentionSettings } from './retention/run-retention.ts';
+import { createActiveRuns, type ActiveRuns } from './runs/active-runs.ts';
+import { createClickHouseRunHistory, type RunHistory } from './runs/run-history.ts';
+import type { Scheduler } from './schedule/scheduler.ts';
 
-/** What the jobs service's handlers and schedulers use, built once at start. */
+/** A readiness check: resolves when the dependency answered a real request. */
+export type Probe = () => Promise<void>;
+
+/** Parts started after the app (scheduler, CDC consumer); routes read them, the runtime sets them. */
+export interface RuntimeState {
+  scheduler?: Scheduler;
+  cdc?: CdcStatus;
+}
+
+/** What the jobs service's handlers, schedulers and CLI use, built once at start. */
 export interface JobsDeps {
   config: JobsConfig;
   logger: Logger;
   now: () => number;
+  metrics: JobsMetrics;
+  telemetryDb: postgres.Sql;
+  /** On CLICKHOUSE_DATABASE: the mart, the CRM replica and the run log. */
+  clickhouse: ClickHouseClient;
+  verifier: AccessTokenVerifier;
+  invalidator: Invalidator;
+  runHistory: RunHistory;
+  activeRuns: ActiveRuns;
+  etlScope: EtlScope;
+  etlSettings: EtlSettings;
+  retentionSettings: RetentionSettings;
+  groupLag: GroupLagReader;
+  readinessProbes: Record<string, Probe>;
+  runtime: RuntimeState;
+  close(): Promise<void>;
 }
 
-export function buildJobsDeps(config: JobsConfig): JobsDeps {
-  return { config, logger: createLogger({ service: 'jobs', level: config.LOG_LEVEL }), now: Date.now };
+export interface DepsOverrides {
+  logger?: Logger;
+  now?: () => number;
+  verifier?: AccessTokenVerifier;
+  invalidator?: Invalidator;
+}
+
+/** Builds the real clients from config; nothing connects until first used. */
+export function buildJobsDeps(config: JobsConfig, overrides: DepsOverrides = {}): JobsDeps {
+  const logger = overrides.logger ?? createLogger({ service: 'jobs', level: config.LOG_LEVEL });
+  const now = overrides.now ?? Date.now;
+  const metrics = createJobsMetrics();
+  const telemetryDb = postgres(config.TELEMETRY_DATABASE_URL, {
+    max: config.TELEMETRY_DB_POOL_SIZE,
+    connect_timeout: 10,
+    idle_timeout: 60,
+    onnotice: () => undefined,
+    connection: { application_name: 'reports-jobs', TimeZone: 'UTC' },
+  });
+  const clickhouse = createClickHouseClient({
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    database: config.CLICKHOUSE_DATABASE,
+    requestTimeoutMs: config.CLICKHOUSE_TIMEOUT_MS,
+    application: 'reports-jobs',
+  });
+  const verifier =
+    overrides.verifier ??
+    createAccessTokenVerifier(
+      createRealmKeySet(config.KEYCLOAK_JWKS_URL, {
+        cooldownSeconds: config.JWKS_COOLDOWN_SECONDS,
+        cacheMaxAgeSeconds: config.JWKS_CACHE_MAX_AGE_SECONDS,
+        timeoutMs: config.HEALTH_TIMEOUT_MS,
+      }),
+      { issuer: config.KEYCLOAK_ISSUER, audience: config.API_AUDIENCE, allowedClients: config.ALLOWED_CLIENTS, clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS },
+    );
+  const invalidator =
+    overrides.invalidator ??
+    (config.INVALIDATION_ENABLED
+      ? createCoreInvalidator({
+          coreUrl: config.CORE_URL,
+          tokens: createClientCredentialsTokenSource({
+            tokenUrl: config.KEYCLOAK_TOKEN_URL,
+            clientId: config.JOBS_CLIENT_ID,
+            clientSecret: config.JOBS_CLIENT_SECRET,
+            timeoutMs: config.INVALIDATION_TIMEOUT_MS,
+            now,
+          }),
+          timeoutMs: config.INVALIDATION_TIMEOUT_MS,
+          batchUsers: config.INVALIDATION_BATCH_USERS,
+          allAboveUsers: config.INVALIDATION_ALL_ABOVE_USERS,
+          logger,
+          metrics,
+        })
+      : disabledInvalidator);
+  const runtime: RuntimeState = {};
+  return {
+    config,
+    logger,
+    now,
+    metrics,
+    telemetryDb,
+    clickhouse,
+    verifier,
+    invalidator,
+    runHistory: createClickHouseRunHistory(clickhouse),
+    activeRuns: createActiveRuns(),
+    etlScope: defaultScope,
+    etlSettings: { ...DEFAULT_ETL_SETTINGS, batchRows: config.ETL_BATCH_ROWS, cursorRows: config.ETL_CURSOR_ROWS, settleSeconds: config.ETL_SETTLE_SECONDS },
+    retentionSettings: {
+      rawTelemetryDays: config.RAW_TELEMETRY_RETENTION_DAYS,
+      martDays: config.MART_RETENTION_DAYS,
+      telemetrySchema: defaultScope.telemetrySchema,
+      clickhouseDatabase: config.CLICKHOUSE_DATABASE,
+    },
+    groupLag: createGroupLagReader({
+      brokers: config.KAFKA_BROKERS,
+      groupId: config.CDC_CONSUMER_GROUP,
+      topics: cdcTopics(config.CDC_TOPIC_PREFIX),
+      timeoutMs: config.HEALTH_TIMEOUT_MS,
+      logger,
+    }),
+    readinessProbes: {
+      telemetry_db: async () => {
+        await telemetryDb`select 1`;
+      },
+      clickhouse: async () => {
+        const result = await clickhouse.query({ query: 'SELECT 1', format: 'JSONEachRow' });
+        await result.json();
+      },
+      ...(config.CDC_ENABLED
+        ? {
+            cdc_consumer: async () => {
+              const state = runtime.cdc?.state ?? 'stopped';
+              if (state !== 'running') throw new Error(`CDC consumer is ${state}${runtime.cdc?.lastError ? `: ${runtime.cdc.lastError}` : ''}`);
+            },
+          }
+        : {}),
+    },
+    runtime,
+    async close() {
+      await Promise.allSettled([clickhouse.close(), telemetryDb.end({ timeout: 5 })]);
+    },
+  };
 }

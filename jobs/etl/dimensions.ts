@@ -1,0 +1,76 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { chSql, chTuple, chUuid } from '../../db/clickhouse/sql.ts';
+
+/** Who owns a chip and what it is, from the CRM replica in ClickHouse. */
+export interface ChipDimensions {
+  chipId: string;
+  prosthesisId: string;
+  /** The owner's username (LDAP uid): the mart's and the reports' user key. */
+  userId: string;
+  region: string;
+  modelName: string;
+}
+
+async function rows<T>(client: ClickHouseClient, query: { text: string }): Promise<T[]> {
+  const result = await client.query({ query: query.text, format: 'JSONEachRow' });
+  return result.json<T>();
+}
+
+/**
+ * Current, non-deleted CRM state for the chips: the newest version of each row (argMax by
+ * _version, which is correct before ReplacingMergeTree has merged). Three small keyed lookups
+ * joined here rather than one SQL join, because 18.16 allows one JOIN per SELECT and these
+ * lookups only ever cover one batch's chips. Chips without a live prosthesis, customer or model
+ * are absent from the result.
+ */
+export async function lookupChipDimensions(client: ClickHouseClient, chipIds: readonly string[]): Promise<Map<string, ChipDimensions>> {
+  const found = new Map<string, ChipDimensions>();
+  if (chipIds.length === 0) return found;
+  const chips = chTuple([...chipIds]);
+  // The id filter looks at every version that ever carried the chip, and argMax then decides on the
+  // row's newest version: a prosthesis whose chip changed no longer matches.
+  const prostheses = await rows<{ id: string; chip_id: string; customer_id: string; model_id: string; version: string }>(
+    client,
+    chSql`SELECT id, cur_chip_id AS chip_id, cur_customer_id AS customer_id, cur_model_id AS model_id, version FROM (
+            SELECT id, argMax(chip_id, _version) AS cur_chip_id, argMax(customer_id, _version) AS cur_customer_id,
+                   argMax(model_id, _version) AS cur_model_id, argMax(_deleted, _version) AS cur_deleted, max(_version) AS version
+            FROM crm_prostheses
+            WHERE id IN (SELECT id FROM crm_prostheses WHERE chip_id IN ${chips})
+            GROUP BY id)
+          WHERE cur_deleted = 0 AND cur_chip_id IN ${chips}`,
+  );
+  if (prostheses.length === 0) return found;
+
+  const customerIds = [...new Set(prostheses.map((p) => p.customer_id))];
+  const modelIds = [...new Set(prostheses.map((p) => p.model_id))];
+  const [customers, models] = await Promise.all([
+    rows<{ id: string; username: string; region: string }>(
+      client,
+      chSql`SELECT id, cur_username AS username, cur_region AS region FROM (
+              SELECT id, argMax(username, _version) AS cur_username, argMax(region, _version) AS cur_region, argMax(_deleted, _version) AS cur_deleted
+              FROM crm_customers WHERE id IN ${chTuple(customerIds.map(chUuid))} GROUP BY id)
+            WHERE cur_deleted = 0`,
+    ),
+    rows<{ id: string; name: string }>(
+      client,
+      chSql`SELECT id, cur_name AS name FROM (
+              SELECT id, argMax(name, _version) AS cur_name, argMax(_deleted, _version) AS cur_deleted
+              FROM crm_prosthesis_models WHERE id IN ${chTuple(modelIds.map(chUuid))} GROUP BY id)
+            WHERE cur_deleted = 0`,
+    ),
+  ]);
+  const customerById = new Map(customers.map((c) => [c.id, c]));
+  const modelById = new Map(models.map((m) => [m.id, m]));
+
+  // chip_id is unique in the CRM, but a reassigned chip can briefly show on two rows in the
+  // replica (old row's delete not applied yet): the newest version wins.
+  const newestFirst = [...prostheses].sort((a, b) => (BigInt(b.version) > BigInt(a.version) ? 1 : BigInt(b.version) < BigInt(a.version) ? -1 : 0));
+  for (const p of newestFirst) {
+    if (found.has(p.chip_id)) continue;
+    const customer = customerById.get(p.customer_id);
+    const model = modelById.get(p.model_id);
+    if (!customer || !model) continue;
+    found.set(p.chip_id, { chipId: p.chip_id, prosthesisId: p.id, userId: customer.username, region: customer.region, modelName: model.name });
+  }
+  return found;
+}

@@ -1,0 +1,137 @@
+import type postgres from 'postgres';
+import type { EtlScope } from './scope.ts';
+import type { Instant } from './watermark.ts';
+
+/** Which raw rows name the hours to recompute. */
+export type TouchedBy =
+  /** Incremental: rows that arrived in [from, to), whatever their event time (late events included). */
+  | { kind: 'received'; from: Instant; to: Instant }
+  /** Backfill: rows whose event time is in [from, to). */
+  | { kind: 'event_time'; from: Date; to: Date };
+
+/** One (chip, UTC hour), aggregated over every raw row of that hour, not only the new ones. */
+export interface HourlyAggregate {
+  chipId: string;
+  hourSeconds: number;
+  eventCount: number;
+  movements: number;
+  successfulMovements: number;
+  /** Σ response_time_ms × movements over events that timed movements: exact per-movement mean. */
+  responseTimeSumMs: number;
+  /** Σ movements of those events. */
+  responseTimeCount: number;
+  responseTimeMaxMs: number;
+  responseTimeP95Ms: number;
+  batteryMinPct: number;
+  batteryMaxPct: number;
+  batterySumPct: number;
+  actuatorTempMaxC: number;
+  actuatorTempSumC: number;
+  errorsTotal: number;
+  /** Every error code of the hour, one entry per event (counted into arrays by toMartRow). */
+  errorCodes: string[];
+  activeMinutes: number;
+  chargingMinutes: number;
+}
+
+type Db = postgres.ReservedSql;
+
+/**
+ * Collects the (chip, hour) pairs to recompute into a session temp table, so the set never passes
+ * through this process however large the window. Returns how many pairs there are.
+ */
+export async function collectTouchedHours(db: Db, scope: EtlScope, touched: TouchedBy): Promise<number> {
+  const raw = db(`${scope.telemetrySchema}.raw_telemetry`);
+  const chips = scope.chipIds ? db`and chip_id = any(${db.array([...scope.chipIds])}::text[])` : db``;
+  const window =
+    touched.kind === 'received'
+      ? db`received_at >= ${touched.from}::timestamptz and received_at < ${touched.to}::timestamptz`
+      : db`event_time >= ${touched.from.toISOString()}::timestamptz and event_time < ${touched.to.toISOString()}::timestamptz`;
+  await db`create temp table if not exists etl_touched (chip_id text not null, hour timestamptz not null)`;
+  await db`truncate etl_touched`;
+  const inserted = await db`insert into etl_touched (chip_id, hour)
+    select distinct chip_id, date_trunc('hour', event_time, 'UTC') from ${raw} where ${window} ${chips}`;
+  // Fresh statistics, so the planner sizes the join to the window (a few hours or a whole backfill).
+  await db`analyze etl_touched`;
+  return inserted.count;
+}
+
+interface AggregateRow {
+  chip_id: string;
+  hour_s: string;
+  event_count: number;
+  movements: string;
+  successful_movements: string;
+  response_time_sum_ms: string;
+  response_time_count: string;
+  response_time_max_ms: number;
+  response_time_p95_ms: number;
+  battery_min_pct: number;
+  battery_max_pct: number;
+  battery_sum_pct: string;
+  actuator_temp_max_c: number;
+  actuator_temp_sum_c: number;
+  errors_total: number;
+  error_codes: string[] | null;
+  active_minutes: number;
+  charging_minutes: number;
+}
+
+function toAggregate(row: AggregateRow): HourlyAggregate {
+  return {
+    chipId: row.chip_id,
+    hourSeconds: Number(row.hour_s),
+    eventCount: row.event_count,
+    movements: Number(row.movements),
+    successfulMovements: Number(row.successful_movements),
+    responseTimeSumMs: Number(row.response_time_sum_ms),
+    responseTimeCount: Number(row.response_time_count),
+    responseTimeMaxMs: row.response_time_max_ms,
+    responseTimeP95Ms: row.response_time_p95_ms,
+    batteryMinPct: row.battery_min_pct,
+    batteryMaxPct: row.battery_max_pct,
+    batterySumPct: Number(row.battery_sum_pct),
+    actuatorTempMaxC: row.actuator_temp_max_c,
+    actuatorTempSumC: row.actuator_temp_sum_c,
+    errorsTotal: row.errors_total,
+    errorCodes: row.error_codes ?? [],
+    activeMinutes: row.active_minutes,
+    chargingMinutes: row.charging_minutes,
+  };
+}
+
+/**
+ * Streams the full aggregates of the touched hours from raw_telemetry through a cursor, `cursorRows`
+ * at a time: memory stays flat however many hours the window touched. "Timed" events are those
+ * with a response time and at least one movement (a NULL means nothing was timed).
+ */
+export async function* streamHourlyAggregates(db: Db, scope: EtlScope, cursorRows: number): AsyncGenerator<HourlyAggregate[]> {
+  const raw = db(`${scope.telemetrySchema}.raw_telemetry`);
+  const cursor = db<AggregateRow[]>`
+    select t.chip_id,
+           extract(epoch from t.hour)::bigint as hour_s,
+           count(*)::int as event_count,
+           sum(r.movements)::bigint as movements,
+           sum(r.successful_movements)::bigint as successful_movements,
+           coalesce(sum(r.response_time_ms::bigint * r.movements) filter (where r.response_time_ms is not null and r.movements > 0), 0)::bigint as response_time_sum_ms,
+           coalesce(sum(r.movements) filter (where r.response_time_ms is not null and r.movements > 0), 0)::bigint as response_time_count,
+           coalesce(max(r.response_time_ms) filter (where r.movements > 0), 0)::int as response_time_max_ms,
+           coalesce(percentile_disc(0.95) within group (order by r.response_time_ms) filter (where r.movements > 0), 0)::int as response_time_p95_ms,
+           min(r.battery_pct)::int as battery_min_pct,
+           max(r.battery_pct)::int as battery_max_pct,
+           sum(r.battery_pct)::bigint as battery_sum_pct,
+           max(r.actuator_temp_c)::float8 as actuator_temp_max_c,
+           sum(r.actuator_temp_c)::float8 as actuator_temp_sum_c,
+           count(r.error_code)::int as errors_total,
+           array_agg(r.error_code) filter (where r.error_code is not null) as error_codes,
+           least(60, count(distinct date_trunc('minute', r.event_time)) filter (where r.movements > 0))::int as active_minutes,
+           least(60, count(distinct date_trunc('minute', r.event_time)) filter (where r.charging))::int as charging_minutes
+    from etl_touched t
+    join ${raw} r on r.chip_id = t.chip_id and r.event_time >= t.hour and r.event_time < t.hour + interval '1 hour'
+    group by t.chip_id, t.hour`.cursor(cursorRows);
+  for await (const rows of cursor) yield rows.map(toAggregate);
+}
+
+export async function dropTouchedHours(db: Db): Promise<void> {
+  await db`drop table if exists pg_temp.etl_touched`;
+}

@@ -1,0 +1,68 @@
+import type { ChipDimensions } from './dimensions.ts';
+import type { HourlyAggregate } from './hourly-aggregates.ts';
+
+/** A reports.report_hourly row in JSONEachRow form (DateTime as unix seconds). */
+export interface MartRow {
+  user_id: string;
+  prosthesis_id: string;
+  chip_id: string;
+  model_name: string;
+  region: string;
+  hour: number;
+  event_count: number;
+  movements: number;
+  successful_movements: number;
+  response_time_sum_ms: number;
+  response_time_count: number;
+  response_time_max_ms: number;
+  response_time_p95_ms: number;
+  battery_min_pct: number;
+  battery_max_pct: number;
+  battery_sum_pct: number;
+  actuator_temp_max_c: number;
+  actuator_temp_sum_c: number;
+  errors_total: number;
+  error_codes: string[];
+  error_counts: number[];
+  active_minutes: number;
+  charging_minutes: number;
+  _version: number;
+}
+
+/** Per-code counts as the mart's two parallel arrays, sorted by code so equal hours store equal rows. */
+export function countErrorCodes(codes: readonly string[]): { codes: string[]; counts: number[] } {
+  const counts = new Map<string, number>();
+  for (const code of codes) counts.set(code, (counts.get(code) ?? 0) + 1);
+  const sorted = [...counts.keys()].sort();
+  return { codes: sorted, counts: sorted.map((code) => counts.get(code)!) };
+}
+
+export function toMartRow(aggregate: HourlyAggregate, dims: ChipDimensions, version: number): MartRow {
+  const errors = countErrorCodes(aggregate.errorCodes);
+  return {
+    user_id: dims.userId,
+    prosthesis_id: dims.prosthesisId,
+    chip_id: aggregate.chipId,
+    model_name: dims.modelName,
+    region: dims.region,
+    hour: aggregate.hourSeconds,
+    event_count: aggregate.eventCount,
+    movements: aggregate.movements,
+    successful_movements: aggregate.successfulMovements,
+    response_time_sum_ms: aggregate.responseTimeSumMs,
+    response_time_count: aggregate.responseTimeCount,
+    response_time_max_ms: aggregate.responseTimeMaxMs,
+    response_time_p95_ms: aggregate.responseTimeP95Ms,
+    battery_min_pct: aggregate.batteryMinPct,
+    battery_max_pct: aggregate.batteryMaxPct,
+    battery_sum_pct: aggregate.batterySumPct,
+    actuator_temp_max_c: aggregate.actuatorTempMaxC,
+    actuator_temp_sum_c: aggregate.actuatorTempSumC,
+    errors_total: aggregate.errorsTotal,
+    error_codes: errors.codes,
+    error_counts: errors.counts,
+    active_minutes: aggregate.activeMinutes,
+    charging_minutes: aggregate.chargingMinutes,
+    _version: version,
+  };
+}

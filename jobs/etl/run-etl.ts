@@ -1,0 +1,235 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { randomUUID } from 'node:crypto';
+import type postgres from 'postgres';
+import type { Logger } from '../../common/log.ts';
+import type { Invalidator } from '../invalidation/invalidator.ts';
+import type { JobsMetrics } from '../metrics/jobs-metrics.ts';
+import type { ActiveRuns } from '../runs/active-runs.ts';
+import type { RunHistory, RunRecord } from '../runs/run-history.ts';
+import { errorMessage } from '../retry.ts';
+import { tryJobLock, type JobLock } from '../schedule/job-lock.ts';
+import { lookupChipDimensions, type ChipDimensions } from './dimensions.ts';
+import { collectTouchedHours, dropTouchedHours, streamHourlyAggregates, type HourlyAggregate, type TouchedBy } from './hourly-aggregates.ts';
+import { toMartRow, type MartRow } from './mart-rows.ts';
+import { checkScope, type EtlScope } from './scope.ts';
+import { advanceWatermark, EPOCH, instantToDate, readIngestBound, readWatermark, type Instant } from './watermark.ts';
+
+export interface EtlDeps {
+  telemetryDb: postgres.Sql;
+  /** Client on the database holding the mart and the CRM replica. */
+  clickhouse: ClickHouseClient;
+  invalidator: Invalidator;
+  runHistory: RunHistory;
+  logger: Logger;
+  now: () => number;
+  metrics?: JobsMetrics;
+  activeRuns?: ActiveRuns;
+}
+
+export interface EtlSettings {
+  /** Mart rows per ClickHouse insert. */
+  batchRows: number;
+  /** Aggregates per cursor fetch. */
+  cursorRows: number;
+  /** Margin below now() for the incremental window's upper bound (see readIngestBound). */
+  settleSeconds: number;
+}
+
+export const DEFAULT_ETL_SETTINGS: EtlSettings = { batchRows: 5_000, cursorRows: 2_000, settleSeconds: 5 };
+
+export type EtlRequest =
+  /** From the stored watermark up to what is safely committed; advances the watermark. */
+  | { kind: 'incremental' }
+  /** Recompute every hour with events in [from, to); leaves the watermark alone. */
+  | { kind: 'backfill'; from: Date; to: Date };
+
+export interface EtlHooks {
+  /** Called after each mart insert succeeded; a throw here fails the run (tests inject crashes). */
+  afterBatchWritten?: (batch: { index: number; rows: number }) => void | Promise<void>;
+}
+
+export interface EtlResult {
+  status: 'succeeded' | 'failed';
+  run: RunRecord;
+  touchedHours: number;
+  unmatchedRows: number;
+  unmatchedChips: string[];
+  /** Users whose mart rows were (re)written; they were invalidated in core. */
+  affectedUsers: string[];
+}
+
+export type EtlStart = { status: 'skipped'; reason: string } | { status: 'started'; runId: string; done: Promise<EtlResult> };
+
+/** Most users a result lists back (the count is always exact). */
+const LISTED_USERS = 1_000;
+/** Dimensions cached per run; past this the cache starts over (bounded memory on huge fleets). */
+const DIMENSION_CACHE_LIMIT = 100_000;
+
+/**
+ * Takes the scope's lock and starts a run in the background; `skipped` when another process holds
+ * the lock. The HTTP trigger answers 202 with the run id; the CLI and scheduler await `done`.
+ */
+export async function startEtl(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, request: EtlRequest, hooks: EtlHooks = {}): Promise<EtlStart> {
+  checkScope(scope);
+  if (request.kind === 'backfill' && !(request.from.getTime() < request.to.getTime())) {
+    throw new Error(`backfill needs from < to, got ${request.from.toISOString()} .. ${request.to.toISOString()}`);
+  }
+  const job = request.kind === 'incremental' ? 'etl' : 'backfill';
+  const lock = await tryJobLock(deps.telemetryDb, `etl:${scope.source}`);
+  if (!lock) {
+    deps.metrics?.runsSkipped.inc({ job });
+    deps.logger.info('etl.skipped', { job, source: scope.source, reason: 'another process holds the lock' });
+    return { status: 'skipped', reason: `another process is running the ETL for ${scope.source}` };
+  }
+  const runId = randomUUID();
+  return { status: 'started', runId, done: execute(deps, scope, settings, request, hooks, lock, runId) };
+}
+
+/** Runs one ETL pass to the end (scheduler, CLI, tests). */
+export async function runEtl(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, request: EtlRequest, hooks: EtlHooks = {}): Promise<EtlResult | { status: 'skipped'; reason: string }> {
+  const started = await startEtl(deps, scope, settings, request, hooks);
+  return started.status === 'skipped' ? started : started.done;
+}
+
+async function execute(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, request: EtlRequest, hooks: EtlHooks, lock: JobLock, runId: string): Promise<EtlResult> {
+  const db = lock.connection;
+  const job = request.kind === 'incremental' ? 'etl' : 'backfill';
+  const log = deps.logger.child({ runId, job, source: scope.source });
+  const startedAt = new Date(deps.now());
+  // Every row of this run carries the same, newer version: ReplacingMergeTree keeps the newest.
+  const version = deps.now();
+  const progress = { touchedHours: 0, rowsRead: 0, rowsWritten: 0, batches: 0 };
+  const endActive = deps.activeRuns?.begin({ runId, job, startedAt, progress }) ?? (() => {});
+
+  let windowFrom: Date = request.kind === 'backfill' ? request.from : instantToDate(EPOCH);
+  let windowTo: Date = request.kind === 'backfill' ? request.to : startedAt;
+  const affected = new Set<string>();
+  const dimensionCache = new Map<string, ChipDimensions | null>();
+  let unmatchedRows = 0;
+  const unmatchedChips = new Set<string>();
+  let status: 'succeeded' | 'failed' = 'succeeded';
+  let error = '';
+
+  const writeBatch = async (aggregates: HourlyAggregate[]) => {
+    const missing = [...new Set(aggregates.map((a) => a.chipId))].filter((chip) => !dimensionCache.has(chip));
+    if (missing.length > 0) {
+      if (dimensionCache.size + missing.length > DIMENSION_CACHE_LIMIT) dimensionCache.clear();
+      const found = await lookupChipDimensions(deps.clickhouse, missing);
+      for (const chip of missing) dimensionCache.set(chip, found.get(chip) ?? null);
+    }
+    const rows: MartRow[] = [];
+    for (const aggregate of aggregates) {
+      const dims = dimensionCache.get(aggregate.chipId);
+      if (!dims) {
+        unmatchedRows += aggregate.eventCount;
+        if (unmatchedChips.size < 20) unmatchedChips.add(aggregate.chipId);
+        continue;
+      }
+      rows.push(toMartRow(aggregate, dims, version));
+    }
+    if (rows.length > 0) {
+      await deps.clickhouse.insert({ table: 'report_hourly', values: rows, format: 'JSONEachRow' });
+      for (const row of rows) affected.add(row.user_id);
+    }
+    progress.rowsRead += aggregates.reduce((sum, a) => sum + a.eventCount, 0);
+    progress.rowsWritten += rows.length;
+    progress.batches++;
+    await hooks.afterBatchWritten?.({ index: progress.batches, rows: rows.length });
+  };
+
+  try {
+    await db`set time zone 'UTC'`;
+    // The aggregation sorts each hour's rows (distinct minutes, percentile); keep that in memory.
+    await db`set work_mem = '64MB'`;
+    let stored: Instant | null = null;
+    let touchedBy: TouchedBy;
+    let bound: Instant | undefined;
+    if (request.kind === 'incremental') {
+      stored = await readWatermark(db, scope);
+      const from = stored ?? EPOCH;
+      bound = await readIngestBound(db, settings.settleSeconds);
+      // Both are PostgreSQL's fixed-width UTC text, so they compare as strings.
+      if (bound < from) bound = from;
+      touchedBy = { kind: 'received', from, to: bound };
+      windowFrom = instantToDate(from);
+      windowTo = instantToDate(bound);
+    } else {
+      touchedBy = { kind: 'event_time', from: request.from, to: request.to };
+    }
+
+    progress.touchedHours = touchedBy.kind === 'received' && touchedBy.from === touchedBy.to ? 0 : await collectTouchedHours(db, scope, touchedBy);
+    log.info('etl.window', { from: touchedBy.kind === 'received' ? touchedBy.from : touchedBy.from.toISOString(), to: touchedBy.kind === 'received' ? touchedBy.to : touchedBy.to.toISOString(), touchedHours: progress.touchedHours });
+
+    if (progress.touchedHours > 0) {
+      let pending: HourlyAggregate[] = [];
+      for await (const aggregates of streamHourlyAggregates(db, scope, settings.cursorRows)) {
+        pending.push(...aggregates);
+        while (pending.length >= settings.batchRows) {
+          await writeBatch(pending.slice(0, settings.batchRows));
+          pending = pending.slice(settings.batchRows);
+        }
+      }
+      if (pending.length > 0) await writeBatch(pending);
+    }
+
+    // Caches are dropped before the watermark moves: if core cannot be told, the run fails and the
+    // next one recomputes the same hours and tries again.
+    if (affected.size > 0) {
+      const invalidation = await deps.invalidator.invalidate({ userIds: [...affected] });
+      log.info('etl.invalidated', { users: affected.size, requests: invalidation.requests, scope: invalidation.scope });
+    }
+
+    if (request.kind === 'incremental' && bound !== undefined) {
+      const moved = await advanceWatermark(db, scope, stored, bound);
+      if (!moved) throw new Error('the watermark was moved by another run meanwhile; this run\'s load stands, the next run continues from the newer watermark');
+      deps.metrics?.etlWatermark.set({ source: scope.source }, Date.parse(bound) / 1000);
+    }
+    if (unmatchedRows > 0) {
+      error = `${unmatchedRows} raw rows of chips unknown to the CRM replica were not loaded (e.g. ${[...unmatchedChips].slice(0, 5).join(', ')}); backfill their days once the CRM knows them`;
+      log.warn('etl.unmatched_chips', { unmatchedRows, chips: [...unmatchedChips] });
+    }
+  } catch (caught) {
+    status = 'failed';
+    error = errorMessage(caught);
+    log.error('etl.failed', { error: caught, progress });
+  } finally {
+    await dropTouchedHours(db).catch(() => {});
+    await db`reset work_mem`.catch(() => {});
+    await lock.release();
+    endActive();
+  }
+
+  const finishedAt = new Date(deps.now());
+  const run: RunRecord = {
+    runId,
+    job,
+    startedAt,
+    finishedAt,
+    status,
+    windowFrom,
+    windowTo,
+    rowsRead: progress.rowsRead,
+    rowsWritten: progress.rowsWritten,
+    affectedUsers: affected.size,
+    error,
+  };
+  try {
+    await deps.runHistory.record(run);
+  } catch (recordError) {
+    log.warn('etl.history_not_recorded', { error: errorMessage(recordError) });
+  }
+  deps.metrics?.runs.inc({ job, status });
+  deps.metrics?.runDuration.observe({ job }, (finishedAt.getTime() - startedAt.getTime()) / 1000);
+  deps.metrics?.etlRowsRead.inc({}, progress.rowsRead);
+  deps.metrics?.etlRowsWritten.inc({}, progress.rowsWritten);
+  if (unmatchedRows > 0) deps.metrics?.etlUnmatchedRows.inc({}, unmatchedRows);
+  log.info('etl.finished', { status, durationMs: finishedAt.getTime() - startedAt.getTime(), ...progress, affectedUsers: affected.size, unmatchedRows });
+  return {
+    status,
+    run,
+    touchedHours: progress.touchedHours,
+    unmatchedRows,
+    unmatchedChips: [...unmatchedChips],
+    affectedUsers: [...affected].slice(0, LISTED_USERS),
+  };
+}

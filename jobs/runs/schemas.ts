@@ -1,0 +1,57 @@
+import { z } from '@hono/zod-openapi';
+import { ErrorCode } from '../../common/http/errors.ts';
+import type { RunRecord } from './run-history.ts';
+import { JOB_NAMES } from './run-history.ts';
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
+      message: z.string(),
+      details: z.unknown().optional(),
+      requestId: z.string(),
+    }),
+  })
+  .openapi('Error');
+
+export const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
+
+export const authErrors = {
+  401: errorResponse('Missing, malformed, expired or otherwise invalid access token'),
+  403: errorResponse('The token lacks the role this operation needs'),
+  503: errorResponse('Keycloak or a store is unavailable; see Retry-After'),
+} as const;
+
+export const bearerSecurity = [{ bearerAuth: [] }];
+
+export const RunSchema = z
+  .object({
+    run_id: z.string(),
+    job: z.enum(JOB_NAMES),
+    status: z.enum(['succeeded', 'failed']),
+    started_at: z.string(),
+    finished_at: z.string(),
+    window_from: z.string().openapi({ description: 'ETL: received-at window start (backfill: event time); retention: epoch' }),
+    window_to: z.string(),
+    rows_read: z.number().int().openapi({ description: 'ETL: raw telemetry rows aggregated' }),
+    rows_written: z.number().int().openapi({ description: 'ETL: mart rows written; retention: partitions dropped' }),
+    affected_users: z.number().int(),
+    error: z.string().openapi({ description: 'Why it failed, or a note (unmatched chips, what retention dropped)' }),
+  })
+  .openapi('Run');
+
+export function runToJson(run: RunRecord): z.infer<typeof RunSchema> {
+  return {
+    run_id: run.runId,
+    job: run.job,
+    status: run.status,
+    started_at: run.startedAt.toISOString(),
+    finished_at: run.finishedAt.toISOString(),
+    window_from: run.windowFrom.toISOString(),
+    window_to: run.windowTo.toISOString(),
+    rows_read: run.rowsRead,
+    rows_written: run.rowsWritten,
+    affected_users: run.affectedUsers,
+    error: run.error,
+  };
+}

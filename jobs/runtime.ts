@@ -1,0 +1,86 @@
+import { startCdcConsumer, type CdcConsumer } from './cdc/consumer.ts';
+import type { JobsDeps } from './deps.ts';
+import { runEtl } from './etl/run-etl.ts';
+import { createInvalidationQueue, type InvalidationQueue } from './invalidation/invalidation-queue.ts';
+import { runRetention } from './retention/run-retention.ts';
+import { errorMessage, sleep } from './retry.ts';
+import { etlDepsOf, retentionDepsOf } from './runs/operations.ts';
+import { startScheduler } from './schedule/scheduler.ts';
+
+export interface JobsRuntime {
+  /** Stops the schedules and the consumer, sends pending invalidations once. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The background half of the jobs service: the croner schedules (ETL, retention) and the CDC
+ * consumer. The HTTP app is built apart; the entry files start both.
+ */
+export function startJobsRuntime(deps: JobsDeps): JobsRuntime {
+  const { config, logger } = deps;
+  let stopping = false;
+
+  if (config.SCHEDULER_ENABLED) {
+    deps.runtime.scheduler = startScheduler(
+      [
+        { name: 'etl', pattern: config.ETL_SCHEDULE, run: () => runEtl(etlDepsOf(deps), deps.etlScope, deps.etlSettings, { kind: 'incremental' }) },
+        { name: 'retention', pattern: config.RETENTION_SCHEDULE, run: () => runRetention(retentionDepsOf(deps), deps.retentionSettings) },
+      ],
+      logger,
+    );
+  }
+
+  let queue: InvalidationQueue | undefined;
+  let consumer: CdcConsumer | undefined;
+  let consumerLoop: Promise<void> = Promise.resolve();
+  if (config.CDC_ENABLED) {
+    queue = createInvalidationQueue({ invalidator: deps.invalidator, logger, metrics: deps.metrics });
+    // Kafka may be down when the service starts, or the consumer may crash for good: keep trying
+    // with backoff, so the process recovers without a restart.
+    consumerLoop = (async () => {
+      for (let failures = 0; !stopping; ) {
+        try {
+          consumer = await startCdcConsumer({
+            brokers: config.KAFKA_BROKERS,
+            groupId: config.CDC_CONSUMER_GROUP,
+            topicPrefix: config.CDC_TOPIC_PREFIX,
+            dlqTopic: config.CDC_DLQ_TOPIC,
+            clickhouse: deps.clickhouse,
+            logger,
+            now: deps.now,
+            metrics: deps.metrics,
+            onUsersAffected: (users) => queue!.enqueue(users),
+          });
+          deps.runtime.cdc = consumer.status;
+          if (stopping) {
+            await consumer.stop();
+            break;
+          }
+          failures = 0;
+          const error = await consumer.crashed;
+          logger.error('cdc.consumer_stopped', { error: errorMessage(error) });
+          await consumer.stop();
+        } catch (error) {
+          failures++;
+          logger.warn('cdc.consumer_start_failed', { failures, error: errorMessage(error) });
+        }
+        if (!stopping) await sleep(Math.min(30_000, 1_000 * 2 ** Math.min(failures, 5)));
+      }
+    })();
+  }
+
+  return {
+    async stop() {
+      stopping = true;
+      deps.runtime.scheduler?.stop();
+      await consumer?.stop();
+      if (queue) {
+        // One last attempt for pending invalidations, bounded so shutdown never hangs on core.
+        await Promise.race([queue.flush(), sleep(5_000)]);
+        queue.stop();
+      }
+      // The loop may be sleeping between attempts; it ends on its own, nothing waits for it.
+      void consumerLoop;
+    },
+  };
+}
