@@ -23,8 +23,6 @@ export interface BffDeps {
   fetchUpstream: UpstreamFetch;
   /** The peer address for rate limits (each runtime knows its own way to find it). */
   clientAddress: (c: Context) => string | undefined;
-  /** Keeps background work alive after the response (workerd's ctx.waitUntil); elsewhere a no-op wrapper. */
-  waitUntil: (work: Promise<unknown>) => void;
 }
 
 export type BffEnv = {

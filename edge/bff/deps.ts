@@ -15,7 +15,6 @@ export interface BffRuntime {
   store: EdgeStore;
   /** The connection's peer address, the runtime's own way. */
   peerAddress?: (c: Context) => string | undefined;
-  waitUntil?: (work: Promise<unknown>) => void;
   fetchUpstream?: UpstreamFetch;
   logger?: Logger;
   now?: () => number;
@@ -48,6 +47,5 @@ export async function buildBffDeps(config: BffConfig, runtime: BffRuntime): Prom
     refresher,
     fetchUpstream: runtime.fetchUpstream ?? ((url, init) => fetch(url, init)),
     clientAddress: clientAddressOf(config.TRUST_FORWARDED_FOR, runtime.peerAddress ?? (() => undefined)),
-    waitUntil: runtime.waitUntil ?? ((work) => void work.catch(() => {})),
   };
 }

@@ -10,6 +10,11 @@ export interface Compressor {
   /** What this runtime can produce, in order of preference. */
   codings: readonly ContentCoding[];
   compress(bytes: Uint8Array, coding: ContentCoding): Promise<Uint8Array>;
+  /**
+   * The runtime compresses responses itself when told the coding in Content-Encoding (workerd):
+   * hand it the identity bytes and the header instead of compressed bytes.
+   */
+  encodesResponses?: boolean;
 }
 
 async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
@@ -27,6 +32,14 @@ export function createStreamCompressor(): Compressor {
       return collect(new Blob([bytes as BlobPart]).stream().pipeThrough(new CompressionStream('gzip')));
     },
   };
+}
+
+/**
+ * workerd encodes a response body itself (natively, gzip and br) when the worker sets
+ * Content-Encoding and leaves encodeBody at its default; Cloudflare's edge does the same.
+ */
+export function createRuntimeEncoding(codings: readonly ContentCoding[] = ['br', 'gzip']): Compressor {
+  return { codings, encodesResponses: true, compress: () => Promise.reject(new Error('the runtime encodes responses itself')) };
 }
 
 const COMPRESSIBLE = /^(application\/(json|javascript|xml|[a-z.+-]*\+json|[a-z.+-]*\+xml)|text\/[a-z.+-]+|image\/svg\+xml)(;|$)/i;

@@ -11,7 +11,6 @@ export interface CdnRuntime {
   cache: ObjectCache;
   compressor?: Compressor;
   origin?: ReportOrigin;
-  waitUntil?: (work: Promise<unknown>) => void;
   logger?: Logger;
   now?: () => number;
 }
@@ -40,7 +39,6 @@ export function buildCdnDeps(config: CdnConfig, runtime: CdnRuntime): CdnDeps {
     origin,
     now,
     logger,
-    waitUntil: runtime.waitUntil ?? ((work) => void work.catch(() => {})),
     windows: {
       freshMs: config.CDN_FRESH_SECONDS * 1000,
       staleWhileRevalidateMs: config.CDN_STALE_WHILE_REVALIDATE_SECONDS * 1000,

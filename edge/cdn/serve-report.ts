@@ -6,6 +6,7 @@ import type { CachedObject } from './cache/object-cache.ts';
 import { isCompressible, negotiateCoding, type ContentCoding } from './compression.ts';
 import type { CdnDeps, CdnEnv } from './context.ts';
 import { OriginUnavailable } from './s3-origin.ts';
+import { waitUntilOf } from '../wait-until.ts';
 
 /** Strong ETag per representation: a gzip body is different bytes, so it gets its own validator. */
 export function representationEtag(etag: string, coding: ContentCoding | 'identity'): string {
@@ -46,7 +47,7 @@ export function registerServeReport(app: OpenAPIHono<CdnEnv>, deps: CdnDeps): vo
     }
     let result;
     try {
-      result = await deps.reports.read(check.key);
+      result = await deps.reports.read(check.key, waitUntilOf(c));
     } catch (error) {
       if (error instanceof OriginUnavailable) {
         throw new ApiError({ code: ErrorCode.bad_gateway, message: 'Report storage unavailable', details: { dependency: 's3' }, retryAfterSeconds: 5, cause: error });
@@ -60,7 +61,8 @@ export function registerServeReport(app: OpenAPIHono<CdnEnv>, deps: CdnDeps): vo
     const coding = isCompressible(object.contentType, object.body.byteLength) ? negotiateCoding(c.req.header('accept-encoding'), deps.compressor.codings) : 'identity';
     const maxAge = Math.max(0, Math.min(config.CDN_BROWSER_MAX_AGE_SECONDS, Number(url.searchParams.get('exp')) - nowSeconds));
     const headers = new Headers({
-      ETag: representationEtag(object.etag, coding),
+      // A runtime that re-encodes responses itself (workerd) owns the representation; it weakens the tag when it compresses.
+      ETag: representationEtag(object.etag, deps.compressor.encodesResponses ? 'identity' : coding),
       // Per-person documents: a shared cache downstream must not keep them, the browser briefly may.
       'Cache-Control': `private, max-age=${maxAge}`,
       Vary: 'Accept-Encoding, Origin',
@@ -71,10 +73,13 @@ export function registerServeReport(app: OpenAPIHono<CdnEnv>, deps: CdnDeps): vo
     if (object.lastModified) headers.set('Last-Modified', object.lastModified);
 
     if (matchesIfNoneMatch(c.req.header('if-none-match'), object.etag)) return new Response(null, { status: 304, headers });
-    const body = await bodyFor(deps, object, coding);
     headers.set('Content-Type', object.contentType);
-    headers.set('Content-Length', String(body.byteLength));
     if (coding !== 'identity') headers.set('Content-Encoding', coding);
-    return new Response(c.req.method === 'HEAD' ? null : (body as BodyInit), { status: 200, headers });
+    const head = c.req.method === 'HEAD';
+    if (deps.compressor.encodesResponses) return new Response(head ? null : (object.body as BodyInit), { status: 200, headers });
+    const body = await bodyFor(deps, object, coding);
+    headers.set('Content-Length', String(body.byteLength));
+    // encodeBody 'manual': workerd would otherwise compress a body that already is (other runtimes ignore it).
+    return new Response(head ? null : (body as BodyInit), { status: 200, headers, encodeBody: 'manual' } as ResponseInit);
   });
 }

@@ -1,5 +1,6 @@
 import { encodeBase64urlNoPadding } from '@oslojs/encoding';
 import type { Logger } from '../../../common/log.ts';
+import { keepRunning, type WaitUntil } from '../../wait-until.ts';
 import { OriginUnavailable, type ReportOrigin, type OriginObject } from '../s3-origin.ts';
 import type { CachedObject, ObjectCache } from './object-cache.ts';
 
@@ -28,7 +29,6 @@ export interface StaleWhileRevalidateOptions {
   origin: ReportOrigin;
   windows: CacheWindows;
   now: () => number;
-  waitUntil: (work: Promise<unknown>) => void;
   logger: Logger;
 }
 
@@ -83,12 +83,13 @@ export function createStaleWhileRevalidate(options: StaleWhileRevalidateOptions)
   };
 
   return {
-    async read(key: string): Promise<ReadResult> {
+    /** `waitUntil` keeps a background revalidation alive past the response (workerd needs it). */
+    async read(key: string, waitUntil: WaitUntil = keepRunning): Promise<ReadResult> {
       const cached = await cache.get(key);
       const age = cached ? now() - cached.storedAtMs : Infinity;
       if (cached && age < windows.freshMs) return { found: true, status: 'HIT', object: cached };
       if (cached && age < windows.freshMs + windows.staleWhileRevalidateMs) {
-        options.waitUntil(
+        waitUntil(
           fetchFromOrigin(key, cached).catch((error: unknown) => logger.warn('cdn.revalidate_failed', { key, error: error instanceof Error ? error.message : String(error) })),
         );
         return { found: true, status: 'STALE', object: cached };
