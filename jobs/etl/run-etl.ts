@@ -147,7 +147,7 @@ async function execute(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, re
     if (request.kind === 'incremental') {
       stored = await readWatermark(db, scope);
       const from = stored ?? EPOCH;
-      bound = await readIngestBound(db, settings.settleSeconds);
+      bound = await readIngestBound(db, scope, settings.settleSeconds);
       // Both are PostgreSQL's fixed-width UTC text, so they compare as strings.
       if (bound < from) bound = from;
       touchedBy = { kind: 'received', from, to: bound };

@@ -41,17 +41,23 @@ export async function advanceWatermark(db: Db, scope: EtlScope, expected: Instan
 
 /**
  * The newest received_at up to which every row is committed and visible. received_at defaults to
- * now(), the inserting transaction's start, so a transaction still open can commit rows stamped
- * in the past; the bound therefore stays below the start of every open transaction that has
- * written (has an xid) — only the telemetry role's own sessions are visible, which is who
- * ingests. `settleSeconds` adds a margin for a transaction that began but has not written yet.
+ * now(), the inserting transaction's start, so a transaction still open can commit rows stamped in
+ * the past: the bound stays below the start of every open transaction that has written to
+ * raw_telemetry (it holds RowExclusiveLock on the table, or the partition it wrote directly, until it
+ * ends; only the telemetry role's
+ * sessions show their start, and that role is who ingests). `settleSeconds` covers a transaction
+ * that began but has not inserted yet.
  */
-export async function readIngestBound(db: Db, settleSeconds: number): Promise<Instant> {
+export async function readIngestBound(db: Db, scope: EtlScope, settleSeconds: number): Promise<Instant> {
+  const raw = `${scope.telemetrySchema}.raw_telemetry`;
   const [row] = await db<{ bound: string }[]>`
     select to_char(least(
              now() - make_interval(secs => ${settleSeconds}),
-             coalesce((select min(xact_start) from pg_stat_activity
-                       where datname = current_database() and pid <> pg_backend_pid() and backend_xid is not null),
+             coalesce((select min(a.xact_start)
+                       from pg_locks l join pg_stat_activity a on a.pid = l.pid
+                       where l.locktype = 'relation' and l.mode = 'RowExclusiveLock' and l.pid <> pg_backend_pid()
+                         and (l.relation = ${raw}::regclass
+                              or l.relation in (select inhrelid from pg_inherits where inhparent = ${raw}::regclass))),
                       'infinity'::timestamptz)
            ) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as bound`;
   if (!row) throw new Error('ingest bound query returned nothing');
