@@ -70,6 +70,10 @@ export interface CrmOptions {
   customers: number;
   /** Everything CRM-side happened before this instant (fittings precede the telemetry window). */
   before: Date;
+  /** Leave out the demo people: only synthetic customers (tests use this to stay apart from the demo). */
+  syntheticOnly?: boolean;
+  /** Username prefix of synthetic customers (default `demo.customer`). */
+  usernamePrefix?: string;
 }
 
 const MODEL_SPECS: Omit<ProsthesisModel, 'id'>[] = [
@@ -110,19 +114,20 @@ export function chipIdFor(region: Region, username: string, ordinal: number): st
   return `CHIP-${region.toUpperCase()}-${h.toString(16).padStart(8, '0')}${ordinal}`;
 }
 
-export function syntheticUsername(index: number): string {
-  return `demo.customer.${String(index).padStart(5, '0')}`;
+export function syntheticUsername(index: number, prefix = 'demo.customer'): string {
+  return `${prefix}.${String(index).padStart(5, '0')}`;
 }
 
 export function buildCrmDataset(options: CrmOptions): CrmDataset {
-  const { seed, customers: customerCount, before } = options;
+  const { seed, customers: customerCount, before, syntheticOnly = false, usernamePrefix = 'demo.customer' } = options;
+  if (!/^[a-z0-9._-]{1,40}$/.test(usernamePrefix)) throw new Error(`usernamePrefix ${JSON.stringify(usernamePrefix)} must be 1-40 of [a-z0-9._-]`);
   const models: ProsthesisModel[] = MODEL_SPECS.map((spec) => ({ id: uuidFromKey(`model:${spec.manufacturer}:${spec.name}`), ...spec }));
-  const owners = PEOPLE.filter((p) => p.roles.includes('prothetic_user'));
+  const owners = syntheticOnly ? [] : PEOPLE.filter((p) => p.roles.includes('prothetic_user'));
 
   const customers: Customer[] = [];
   for (let i = 0; i < customerCount; i++) {
     const owner = owners[i];
-    const username = owner ? owner.uid : syntheticUsername(i - owners.length + 1);
+    const username = owner ? owner.uid : syntheticUsername(i - owners.length + 1, usernamePrefix);
     const rng = new Rng(mix(seed, hashString(`customer:${username}`)));
     const region: Region = owner ? owner.region : hashString(`region:${username}`) % 2 === 0 ? 'ru' : 'eu';
     const names = SYNTHETIC_NAMES[region];
