@@ -1,0 +1,24 @@
+import { ApiFailure, requestJson } from './http.ts';
+import type { Me } from './types.ts';
+
+export interface LogoutResponse {
+  ended: boolean;
+  endSessionUrl: string;
+}
+
+export type SessionCheck = { signedIn: true; me: Me } | { signedIn: false; reason: string };
+
+/** Who is signed in; a 401 is an answer here ("nobody"), not a failure. */
+export async function checkSession(signal?: AbortSignal): Promise<SessionCheck> {
+  try {
+    return { signedIn: true, me: await requestJson<Me>('/auth/me', { signal, expectSignedOut: true }) };
+  } catch (error) {
+    if (error instanceof ApiFailure && error.isUnauthorized) return { signedIn: false, reason: error.reason ?? 'no_session' };
+    throw error;
+  }
+}
+
+/** Ends the BFF session; the caller then opens endSessionUrl to end the Keycloak SSO session too. */
+export function logout(): Promise<LogoutResponse> {
+  return requestJson<LogoutResponse>('/auth/logout', { method: 'POST', expectSignedOut: true });
+}

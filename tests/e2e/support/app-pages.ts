@@ -1,0 +1,32 @@
+import type { Page } from 'playwright-core';
+
+/** Small readers of the app's own pages (by test ids and roles, never by layout). */
+
+/** Text without the spaces Intl puts in numbers ("1 234", "1 234", "95,5 %"), for exact comparisons. */
+export function compact(text: string): string {
+  return text.replace(/[\s\u00a0\u202f]+/g, '');
+}
+
+export async function metricValue(page: Page, testId: string): Promise<string> {
+  return compact(await page.getByTestId(testId).locator('.metric__value').innerText());
+}
+
+/** Waits for the app to finish its session check and show one of its screens. */
+export async function waitForAppScreen(page: Page): Promise<'signed-out' | 'signed-in' | 'expired'> {
+  const signedOut = page.getByTestId('sign-in');
+  const signedIn = page.getByTestId('sign-out');
+  const expired = page.getByTestId('session-expired');
+  await signedOut.or(signedIn).or(expired).first().waitFor({ state: 'visible' });
+  if (await expired.isVisible()) return 'expired';
+  if (await signedIn.isVisible()) return 'signed-in';
+  return 'signed-out';
+}
+
+/** Formats like the app does for a language (integers), compacted for comparison. */
+export function integerIn(language: 'ru' | 'en', value: number): string {
+  return compact(new Intl.NumberFormat(language === 'ru' ? 'ru-RU' : 'en-GB', { maximumFractionDigits: 0 }).format(value));
+}
+
+export function percentIn(language: 'ru' | 'en', value: number): string {
+  return compact(`${new Intl.NumberFormat(language === 'ru' ? 'ru-RU' : 'en-GB', { maximumFractionDigits: 1 }).format(value)} %`);
+}

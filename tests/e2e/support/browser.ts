@@ -1,0 +1,105 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page, type Response as PwResponse } from 'playwright-core';
+import { ROOT } from '../../../stack/lib/paths.ts';
+
+/**
+ * Debian's Chromium driven by playwright-core (never a downloaded browser), headless, one fresh
+ * empty profile per browser, every response the browser receives recorded with its body so a
+ * test can prove that no token ever reached the browser.
+ */
+
+export const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+export const SCREENSHOT_DIR = join(ROOT, 'artifacts', 'screenshots');
+
+export interface RecordedResponse {
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  /** The body as the browser got it; undefined for redirects and bodies Chromium no longer holds. */
+  body: string | undefined;
+}
+
+export interface E2eBrowser {
+  context: BrowserContext;
+  page: Page;
+  responses: RecordedResponse[];
+  /** Waits until every response seen so far has its body recorded. */
+  settled(): Promise<void>;
+  screenshot(name: string, options?: { fullPage?: boolean }): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface BrowserOptions {
+  /** Browser language, e.g. 'ru-RU' or 'en-GB': the app picks its language from it. */
+  locale: string;
+  viewport?: { width: number; height: number };
+  isMobile?: boolean;
+}
+
+export async function openBrowser(options: BrowserOptions): Promise<E2eBrowser> {
+  const profile = mkdtempSync(join(tmpdir(), 'bionicpro-e2e-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    locale: options.locale,
+    timezoneId: 'Europe/Moscow',
+    viewport: options.viewport ?? { width: 1280, height: 860 },
+    isMobile: options.isMobile ?? false,
+    hasTouch: options.isMobile ?? false,
+    deviceScaleFactor: 1,
+  });
+  context.setDefaultTimeout(20_000);
+  context.setDefaultNavigationTimeout(30_000);
+
+  const responses: RecordedResponse[] = [];
+  const pending = new Set<Promise<void>>();
+  const record = async (response: PwResponse) => {
+    const status = response.status();
+    let body: string | undefined;
+    if (status < 300 || status >= 400) {
+      try {
+        body = (await response.body()).toString('latin1');
+      } catch {
+        body = undefined; // the page navigated away before the body was read
+      }
+    }
+    responses.push({ url: response.url(), status, headers: await response.allHeaders().catch(() => response.headers()), body });
+  };
+  context.on('response', (response) => {
+    const work = record(response).finally(() => pending.delete(work));
+    pending.add(work);
+  });
+
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    responses,
+    async settled() {
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+    async screenshot(name, shotOptions = {}) {
+      mkdirSync(SCREENSHOT_DIR, { recursive: true });
+      const path = join(SCREENSHOT_DIR, `${name}.png`);
+      await page.screenshot({ path, fullPage: shotOptions.fullPage ?? true, animations: 'disabled' });
+      return path;
+    },
+    async close() {
+      await context.close().catch(() => undefined);
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { Attribute, Change, Client } from 'ldapts';
+import type { Region, Role } from '../../../demo/people.ts';
+import { groupDn, personDn } from '../../../stack/config/ldap/seed.ts';
+import type { StackEnv } from '../../../stack/lib/env.ts';
+import { adminDn, hashSsha } from '../../../stack/services/ldap.ts';
+import { keycloakAdmin } from './keycloak-admin.ts';
+
+/**
+ * Temporary directory people for the browser tests. Shared demo people are never used: a first
+ * sign-in enrols TOTP on the account, and an authenticator left on a demo person would break the
+ * next run (and a person's demo login). Each person gets a random uid and password, lives in its
+ * region's directory with LDAP groups = realm roles, and `remove()` deletes the Keycloak copy and
+ * the directory entry.
+ */
+export interface E2ePerson {
+  uid: string;
+  password: string;
+  region: Region;
+  givenName: string;
+  surname: string;
+  /** What the app shows in its header (Keycloak's `name` claim: given name + surname). */
+  displayName: string;
+  email: string;
+  roles: readonly Role[];
+  remove(): Promise<void>;
+}
+
+export interface PersonSpec {
+  region: Region;
+  givenName: string;
+  surname: string;
+  roles: readonly Role[];
+  /** A readable prefix for the uid (ASCII). */
+  label: string;
+}
+
+function directory(env: StackEnv, region: Region) {
+  const prefix = region === 'ru' ? 'LDAP_RU' : 'LDAP_EU';
+  const url = env[`${prefix}_URL`];
+  const baseDn = env[`${prefix}_BASE_DN`];
+  const password = env[`${prefix}_ADMIN_PASSWORD`];
+  if (!url || !baseDn || !password) throw new Error(`e2e people: ${prefix}_URL, ${prefix}_BASE_DN and ${prefix}_ADMIN_PASSWORD must be set (loadStackEnv)`);
+  return { url, bindDn: adminDn(baseDn), password };
+}
+
+async function withDirectory<T>(env: StackEnv, region: Region, work: (client: Client) => Promise<T>): Promise<T> {
+  const { url, bindDn, password } = directory(env, region);
+  const client = new Client({ url, timeout: 5_000, connectTimeout: 5_000 });
+  try {
+    await client.bind(bindDn, password);
+    return await work(client);
+  } finally {
+    await client.unbind().catch(() => undefined);
+  }
+}
+
+export async function createE2ePerson(env: StackEnv, spec: PersonSpec): Promise<E2ePerson> {
+  const uid = `e2e.${spec.label}.${randomBytes(4).toString('hex')}`;
+  const password = `pw-${randomBytes(12).toString('base64url')}`;
+  const email = `${uid}@${spec.region}.bionicpro.example`;
+  const dn = personDn(spec.region, uid);
+  const displayName = `${spec.givenName} ${spec.surname}`;
+
+  await withDirectory(env, spec.region, async (client) => {
+    await client.add(dn, {
+      objectClass: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'],
+      uid,
+      cn: displayName,
+      sn: spec.surname,
+      givenName: spec.givenName,
+      displayName,
+      mail: email,
+      userPassword: hashSsha(password),
+    });
+    for (const role of spec.roles) {
+      await client.modify(groupDn(spec.region, role), new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn] }) }));
+    }
+  });
+
+  return {
+    uid,
+    password,
+    region: spec.region,
+    givenName: spec.givenName,
+    surname: spec.surname,
+    displayName,
+    email,
+    roles: spec.roles,
+    async remove() {
+      const admin = await keycloakAdmin(env);
+      await admin.deleteUserByUsername(env.KEYCLOAK_REALM!, uid);
+      await withDirectory(env, spec.region, async (client) => {
+        for (const role of spec.roles) {
+          await client
+            .modify(groupDn(spec.region, role), new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [dn] }) }))
+            .catch(() => undefined);
+        }
+        await client.del(dn).catch((error: unknown) => {
+          if (!String(error).includes('No Such Object')) throw error;
+        });
+      });
+    },
+  };
+}
