@@ -50,10 +50,16 @@ async function load(next: () => (() => Promise<Response>) | undefined, untilMs: 
         const call = next();
         if (!call) return;
         const t0 = performance.now();
-        const response = await call();
-        await response.arrayBuffer();
+        let status = 0; // 0 = the connection failed
+        try {
+          const response = await call();
+          await response.arrayBuffer();
+          status = response.status;
+        } catch {
+          /* counted as status 0 */
+        }
         latencies.push(performance.now() - t0);
-        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
       }
     }),
   );
@@ -76,7 +82,8 @@ async function main() {
   const server = spawn(join(ROOT, 'node_modules', '.bin', runtime), [entry], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // Server log lines (warn and above: failed requests with their cause) go to stderr of the bench.
+    stdio: ['ignore', 2, 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
   try {

@@ -1,6 +1,8 @@
-import { ClickHouseError, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseError } from '@clickhouse/client';
+import { createClient as createFetchClient } from '@clickhouse/client-web';
+import { createClickHouseClient, type ClickHouseConfig } from '../db/clickhouse/client.ts';
 import type { ChFragment } from '../db/clickhouse/sql.ts';
-import { DependencyUnavailable } from './dependency.ts';
+import { DependencyUnavailable, withTimeout } from './dependency.ts';
 
 /** ClickHouse's transient refusals: overloaded or out of time/memory, worth a retry. */
 const TRANSIENT_SERVER_CODES = new Set([159, 202, 241]);
@@ -16,14 +18,46 @@ function isServerSideError(error: unknown): boolean {
   return Number.isFinite(code) && !TRANSIENT_SERVER_CODES.has(code);
 }
 
+/** What core needs from a ClickHouse client: a query with JSONEachRow rows, and closing. */
+export interface ChQueryClient {
+  query(params: { query: string; format: 'JSONEachRow' }): Promise<{ json<T>(): Promise<T[]> }>;
+  close(): Promise<void>;
+}
+
+/**
+ * How core talks HTTP to ClickHouse. `node`: @clickhouse/client (node:http, keep-alive pool), used
+ * by the Node entry. `fetch`: @clickhouse/client-web, same vendor and API over fetch, used under
+ * Bun, whose node:http emulation occasionally loses a response of the node client for good (seen
+ * here: ~1 query in 1 000 under load hung past every timeout; Bun's fetch never did).
+ */
+export type ClickHouseTransport = 'node' | 'fetch';
+
+export function createClickHouseQueryClient(config: ClickHouseConfig, transport: ClickHouseTransport): ChQueryClient {
+  if (transport === 'node') return createClickHouseClient(config) as unknown as ChQueryClient;
+  return createFetchClient({
+    url: config.url,
+    username: config.username,
+    password: config.password,
+    database: config.database,
+    request_timeout: config.requestTimeoutMs ?? 60_000,
+    application: config.application ?? 'bionicpro',
+  }) as unknown as ChQueryClient;
+}
+
 export type ChRows = <T>(query: ChFragment) => Promise<T[]>;
 
-/** Runs a binder-built query and returns its rows (JSONEachRow); maps outages to DependencyUnavailable. */
-export function createChRows(client: ClickHouseClient): ChRows {
+/**
+ * Runs a binder-built query and returns its rows (JSONEachRow); maps outages to
+ * DependencyUnavailable. `timeoutMs` bounds the whole call (request and body) whatever the client.
+ */
+export function createChRows(client: ChQueryClient, timeoutMs = 30_000): ChRows {
   return async <T>(query: ChFragment): Promise<T[]> => {
     try {
-      const result = await client.query({ query: query.text, format: 'JSONEachRow' });
-      return await result.json<T>();
+      return await withTimeout(
+        client.query({ query: query.text, format: 'JSONEachRow' }).then((result) => result.json<T>()),
+        timeoutMs,
+        'clickhouse query',
+      );
     } catch (error) {
       if (isServerSideError(error)) throw error;
       throw new DependencyUnavailable('clickhouse', error);

@@ -1,10 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { ClickHouseClient } from '@clickhouse/client';
 import postgres from 'postgres';
 import { createLogger, type Logger } from '../common/log.ts';
-import { createClickHouseClient } from '../db/clickhouse/client.ts';
 import { createRealmKeySet, createAccessTokenVerifier, type AccessTokenVerifier } from './auth/verify-access-token.ts';
-import { createChRows } from './clickhouse-rows.ts';
+import { createChRows, createClickHouseQueryClient, type ChQueryClient, type ClickHouseTransport } from './clickhouse-rows.ts';
 import type { CoreConfig } from './config.ts';
 import { createCdcInspector, type CdcInspector } from './health/cdc-inspector.ts';
 import { jwksProbe, type Probe } from './health/probes.ts';
@@ -37,24 +35,31 @@ export interface CoreDeps {
 }
 
 export interface CoreClients {
-  clickhouse: ClickHouseClient;
+  clickhouse: ChQueryClient;
   s3: S3Client;
   telemetryDb: postgres.Sql;
 }
 
 /** Builds the real clients from config; nothing connects until first used. */
-export function buildCoreDeps(config: CoreConfig, overrides: { logger?: Logger; now?: () => number } = {}): CoreDeps {
+export interface CoreDepsOptions {
+  logger?: Logger;
+  now?: () => number;
+  /** Chosen by the runtime entry file: `node` under Node, `fetch` under Bun (see clickhouse-rows.ts). */
+  clickhouseTransport?: ClickHouseTransport;
+}
+
+export function buildCoreDeps(config: CoreConfig, overrides: CoreDepsOptions = {}): CoreDeps {
   const logger = overrides.logger ?? createLogger({ service: 'core', level: config.LOG_LEVEL });
   const now = overrides.now ?? Date.now;
   const clients: CoreClients = {
-    clickhouse: createClickHouseClient({
+    clickhouse: createClickHouseQueryClient({
       url: config.CLICKHOUSE_URL,
       username: config.CLICKHOUSE_USER,
       password: config.CLICKHOUSE_PASSWORD,
       database: config.CLICKHOUSE_DATABASE,
       requestTimeoutMs: config.CLICKHOUSE_TIMEOUT_MS,
       application: 'reports-core',
-    }),
+    }, overrides.clickhouseTransport ?? 'node'),
     s3: createS3Client({
       endpoint: config.S3_ENDPOINT,
       region: config.S3_REGION,
@@ -84,8 +89,8 @@ export function buildCoreDeps(config: CoreConfig, overrides: { logger?: Logger; 
     clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
     now,
   });
-  const chRows = createChRows(clients.clickhouse);
-  const reportSource = createClickHouseReportSource(clients.clickhouse, now);
+  const chRows = createChRows(clients.clickhouse, config.CLICKHOUSE_TIMEOUT_MS);
+  const reportSource = createClickHouseReportSource(chRows, now);
   const reportStore = createS3ReportStore(clients.s3, config.S3_BUCKET);
   const reportCache = createReportCache({
     store: reportStore,

@@ -4,8 +4,9 @@ import { buildCoreDeps } from './deps.ts';
 
 // The only place core reads process.env (under Bun).
 const config = loadCoreConfig(process.env);
-const deps = buildCoreDeps(config);
-const server = Bun.serve({ fetch: createApp(deps).fetch, port: config.PORT, hostname: config.HOST });
+const deps = buildCoreDeps(config, { clickhouseTransport: 'fetch' });
+// idleTimeout above the slowest dependency timeout, so Bun never drops a request still being answered.
+const server = Bun.serve({ fetch: createApp(deps).fetch, port: config.PORT, hostname: config.HOST, idleTimeout: 60 });
 deps.logger.info('server.listening', { runtime: 'bun', host: config.HOST, port: server.port });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

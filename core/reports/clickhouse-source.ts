@@ -1,6 +1,5 @@
-import type { ClickHouseClient } from '@clickhouse/client';
 import { chDateTime, chSql } from '../../db/clickhouse/sql.ts';
-import { createChRows } from '../clickhouse-rows.ts';
+import type { ChRows } from '../clickhouse-rows.ts';
 import type { DailyReport, DayTotals, HourPoint, ProsthesisRef, ReportDay, ReportList, ReportSummary } from './documents.ts';
 import { average, averagePct, isoHour, num, successRatePct } from './figures.ts';
 
@@ -106,9 +105,7 @@ function emptyHour(startSeconds: number): HourPoint {
   };
 }
 
-export function createClickHouseReportSource(client: ClickHouseClient, now: () => number): ReportSource {
-  const rows = createChRows(client);
-
+export function createClickHouseReportSource(rows: ChRows, now: () => number): ReportSource {
   async function prostheses(userId: string, range?: { from: number; to: number }): Promise<ProsthesisRef[]> {
     const within = range ? chSql`AND hour >= ${chDateTime(new Date(range.from))} AND hour < ${chDateTime(new Date(range.to))}` : chSql``;
     const found = await rows<{ prosthesis_id: string; chip_id: string; model_name: string }>(chSql`

@@ -1,11 +1,10 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import type { ClickHouseClient } from '@clickhouse/client';
 import { checkWithChdb } from '../../db/clickhouse/chdb-check.ts';
 import { clickHouseConfigFromEnv, createClickHouseClient } from '../../db/clickhouse/client.ts';
 import { MIGRATIONS_DIR } from '../../db/migrate.ts';
 import { readMigrationFiles, splitClickHouseStatements } from '../../db/runner/files.ts';
-import { createChRows } from '../../core/clickhouse-rows.ts';
+import type { ChRows } from '../../core/clickhouse-rows.ts';
 import { createCdcInspector } from '../../core/health/cdc-inspector.ts';
 import { createClickHouseReportSource } from '../../core/reports/clickhouse-source.ts';
 import { createMemoryLogger } from '../../common/log.ts';
@@ -18,26 +17,24 @@ import { createCoreHarness, createMartSeeder } from './support/harness.ts';
  */
 const HOSTILE_USERS = ["o'neil\\x", "x' OR '1'='1", "a'; DROP TABLE report_hourly; --", 'line\nbreak\t"q"', 'Ünïcødé 用户 🙂', '\\\'\\'];
 
-function recordingClient(captured: string[]): ClickHouseClient {
-  return {
-    async query({ query }: { query: string }) {
-      captured.push(query);
-      return { json: async () => [] };
-    },
-  } as unknown as ClickHouseClient;
+function recordingRows(captured: string[]): ChRows {
+  return async <T>(query: { text: string }) => {
+    captured.push(query.text);
+    return [] as T[];
+  };
 }
 
 async function captureCoreQueries(): Promise<string[]> {
   const captured: string[] = [];
-  const client = recordingClient(captured);
-  const source = createClickHouseReportSource(client, Date.now);
+  const rows = recordingRows(captured);
+  const source = createClickHouseReportSource(rows, Date.now);
   for (const user of HOSTILE_USERS) {
     await source.dailyReport(user, '2026-11-20', Date.UTC(2026, 10, 20));
     await source.reportList(user);
     await source.summary(user);
   }
   await source.ping();
-  const inspector = createCdcInspector({ rows: createChRows(client), brokers: ['127.0.0.1:1'], consumerGroup: 'g', topics: [], connectUrl: 'http://127.0.0.1:1', timeoutMs: 100, logger: createMemoryLogger() });
+  const inspector = createCdcInspector({ rows, brokers: ['127.0.0.1:1'], consumerGroup: 'g', topics: [], connectUrl: 'http://127.0.0.1:1', timeoutMs: 100, logger: createMemoryLogger() });
   await inspector.tables();
   return captured;
 }

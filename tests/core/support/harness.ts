@@ -15,7 +15,8 @@ export function createCoreHarness(envOverrides: Partial<StackEnv> = {}, options:
   const env: StackEnv = { ...loadStackEnv(), ...(envOverrides as StackEnv) };
   const config = loadCoreConfig({ ...env, LOG_LEVEL: 'debug' });
   const logger = createMemoryLogger('core');
-  const deps: CoreDeps = buildCoreDeps(config, { logger, now: options.now });
+  // Tests run under Bun: the same ClickHouse transport the Bun entry uses.
+  const deps: CoreDeps = buildCoreDeps(config, { logger, now: options.now, clickhouseTransport: process.versions.bun ? 'fetch' : 'node' });
   const app = createApp(deps);
   return {
     env,
