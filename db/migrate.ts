@@ -120,7 +120,13 @@ async function main(): Promise<void> {
   // From the command line every named target must be reachable: an explicit request that did
   // nothing should not look like success.
   for (const target of targets) {
-    const report = await migrateTarget(env, target, (message) => log.step('migrate', message));
+    let report: MigrationReport;
+    try {
+      report = await migrateTarget(env, target, (message) => log.step('migrate', message));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(isUnreachable(error) ? `${target}: its server is not reachable (${message}); is the stack up?` : message.startsWith(target) ? message : `${target}: ${message}`);
+    }
     log.step('migrate', `${target}: ${report.applied.length} applied, ${report.alreadyApplied} already applied (${report.durationMs} ms)`);
   }
 }
