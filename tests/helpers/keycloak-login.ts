@@ -30,9 +30,20 @@ const DIGITS = 6;
 /** The realm's otpPolicyLookAheadWindow: codes one step ahead are accepted. */
 const LOOK_AHEAD_STEPS = 1;
 
-/** A cookie jar per host plus fetch without automatic redirects. */
+/** Answers requests for one origin without a network hop (an app's `fetch`/`request`). */
+export type InProcessHandler = (request: Request) => Response | Promise<Response>;
+
+/**
+ * A cookie jar per host plus fetch without automatic redirects. `inProcess` maps origins to app
+ * handlers, so a BFF built in the test (`createBffApp(deps).fetch`) needs no listening port.
+ */
 export class TestBrowser {
   private readonly jar = new Map<string, Map<string, string>>();
+  private readonly inProcess: Map<string, InProcessHandler>;
+
+  constructor(inProcess: Record<string, InProcessHandler> = {}) {
+    this.inProcess = new Map(Object.entries(inProcess).map(([origin, handler]) => [new URL(origin).origin, handler]));
+  }
 
   cookieHeader(url: string | URL): string {
     const cookies = this.jar.get(new URL(url).host);
@@ -41,6 +52,12 @@ export class TestBrowser {
 
   cookie(url: string | URL, name: string): string | undefined {
     return this.jar.get(new URL(url).host)?.get(name);
+  }
+
+  /** Takes over another browser's cookies for one host (e.g. Keycloak's SSO session, to skip the password and code). */
+  copyCookiesFrom(other: TestBrowser, url: string | URL): void {
+    const cookies = other.jar.get(new URL(url).host);
+    if (cookies) this.jar.set(new URL(url).host, new Map(cookies));
   }
 
   forgetHost(url: string | URL): void {
@@ -58,7 +75,10 @@ export class TestBrowser {
     const headers = new Headers(init.headers);
     const cookie = this.cookieHeader(url);
     if (cookie && !headers.has('cookie')) headers.set('cookie', cookie);
-    const response = await fetch(url, { ...init, headers, redirect: 'manual', signal: init.signal ?? AbortSignal.timeout(15_000) });
+    const handler = this.inProcess.get(new URL(url).origin);
+    const response = handler
+      ? await handler(new Request(url, { ...init, headers, redirect: 'manual' }))
+      : await fetch(url, { ...init, headers, redirect: 'manual', signal: init.signal ?? AbortSignal.timeout(15_000) });
     const host = new URL(url).host;
     for (const line of response.headers.getSetCookie()) {
       const [pair, ...attributes] = line.split(';');
