@@ -3,8 +3,8 @@ import postgres from 'postgres';
 import { createLogger, type Logger } from '../common/log.ts';
 // The access-token verifier is core's module (jose, no app code): one implementation of the policy.
 import { createAccessTokenVerifier, createRealmKeySet, type AccessTokenVerifier } from '../core/auth/verify-access-token.ts';
-import { createClickHouseClient } from '../db/clickhouse/client.ts';
 import type { CdcStatus } from './cdc/cdc-status.ts';
+import { createJobsClickHouseClient, defaultTransport, type ClickHouseTransport } from './clickhouse-client.ts';
 import { createGroupLagReader, type GroupLagReader } from './cdc/group-lag.ts';
 import { cdcTopics } from './cdc/tables.ts';
 import type { JobsConfig } from './config.ts';
@@ -55,6 +55,8 @@ export interface DepsOverrides {
   now?: () => number;
   verifier?: AccessTokenVerifier;
   invalidator?: Invalidator;
+  /** `node` under Node, `fetch` under Bun (see clickhouse-client.ts); defaults by runtime. */
+  clickhouseTransport?: ClickHouseTransport;
 }
 
 /** Builds the real clients from config; nothing connects until first used. */
@@ -69,14 +71,17 @@ export function buildJobsDeps(config: JobsConfig, overrides: DepsOverrides = {})
     onnotice: () => undefined,
     connection: { application_name: 'reports-jobs', TimeZone: 'UTC' },
   });
-  const clickhouse = createClickHouseClient({
-    url: config.CLICKHOUSE_URL,
-    username: config.CLICKHOUSE_USER,
-    password: config.CLICKHOUSE_PASSWORD,
-    database: config.CLICKHOUSE_DATABASE,
-    requestTimeoutMs: config.CLICKHOUSE_TIMEOUT_MS,
-    application: 'reports-jobs',
-  });
+  const clickhouse = createJobsClickHouseClient(
+    {
+      url: config.CLICKHOUSE_URL,
+      username: config.CLICKHOUSE_USER,
+      password: config.CLICKHOUSE_PASSWORD,
+      database: config.CLICKHOUSE_DATABASE,
+      requestTimeoutMs: config.CLICKHOUSE_TIMEOUT_MS,
+      application: 'reports-jobs',
+    },
+    overrides.clickhouseTransport ?? defaultTransport(),
+  );
   const verifier =
     overrides.verifier ??
     createAccessTokenVerifier(

@@ -5,7 +5,7 @@ import { startJobsRuntime } from './runtime.ts';
 
 // The only place jobs reads process.env (under Bun).
 const config = loadJobsConfig(process.env);
-const deps = buildJobsDeps(config);
+const deps = buildJobsDeps(config, { clickhouseTransport: 'fetch' });
 const server = Bun.serve({ fetch: createApp(deps).fetch, port: config.PORT, hostname: config.HOST });
 deps.logger.info('server.listening', { runtime: 'bun', host: config.HOST, port: server.port });
 const runtime = startJobsRuntime(deps);

@@ -6,7 +6,7 @@ import { startJobsRuntime } from './runtime.ts';
 
 // The only place jobs reads process.env (under Node).
 const config = loadJobsConfig(process.env);
-const deps = buildJobsDeps(config);
+const deps = buildJobsDeps(config, { clickhouseTransport: 'node' });
 const server = serve({ fetch: createApp(deps).fetch, port: config.PORT, hostname: config.HOST }, (info) => {
   deps.logger.info('server.listening', { runtime: 'node', host: config.HOST, port: info.port });
 });

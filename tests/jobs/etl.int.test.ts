@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
+import postgres from 'postgres';
 import { createMemoryLogger } from '../../common/log.ts';
+import { tryJobLock } from '../../jobs/schedule/job-lock.ts';
 import { runEtl, type EtlDeps, type EtlResult, type EtlSettings } from '../../jobs/etl/run-etl.ts';
 import type { EtlScope } from '../../jobs/etl/scope.ts';
 import { readWatermark } from '../../jobs/etl/watermark.ts';
@@ -215,10 +217,27 @@ describe('ETL: raw telemetry → report_hourly', () => {
     expect(comparable(await martHours(clickhouse.client, chips))).toEqual(comparable(await oracleHours(telemetry.sql, telemetry.schema, chips)));
   }, 60_000);
 
-  test('exactly one of two concurrent runs of a source acts; the other is skipped', async () => {
+  test('exactly one process acts: a run finding the lock held by another session skips; other sources are not blocked', async () => {
     const { chips, scope } = await fleet(2);
-    await insertEvents(telemetry.sql, telemetry.schema, generateEvents({ chips, startMs: hourStart(40 * HOUR_MS), hours: 30, seed: 21 }));
-    const results = await Promise.all([runEtl(deps(), scope, settings, { kind: 'incremental' }), runEtl(deps(), scope, settings, { kind: 'incremental' })]);
-    expect(results.map((r) => r.status).sort()).toEqual(['skipped', 'succeeded']);
+    const other = await fleet(1);
+    await insertEvents(telemetry.sql, telemetry.schema, generateEvents({ chips: [...chips, ...other.chips], startMs: hourStart(40 * HOUR_MS), hours: 6, seed: 21 }));
+    const replica = postgres(env.TELEMETRY_DATABASE_URL!, { max: 1, onnotice: () => {} });
+    try {
+      const held = await tryJobLock(replica, `etl:${scope.source}`);
+      expect(held).toBeDefined();
+      const skipped = await runEtl(deps(), scope, settings, { kind: 'incremental' });
+      expect(skipped.status).toBe('skipped');
+      expect(await readWatermark(telemetry.sql, scope)).toBeNull();
+      succeeded(await runEtl(deps(), other.scope, settings, { kind: 'incremental' }));
+      await held!.release();
+      succeeded(await runEtl(deps(), scope, settings, { kind: 'incremental' }));
+      // Two runs started together: one acts, the other skips (it never waits for the lock).
+      await insertEvents(telemetry.sql, telemetry.schema, generateEvents({ chips, startMs: hourStart(2 * HOUR_MS), hours: 1, seed: 22 }).map((e) => ({ ...e, received_at: new Date().toISOString() })));
+      const both = await Promise.all([runEtl(deps(), scope, settings, { kind: 'incremental' }), runEtl(deps(), scope, settings, { kind: 'incremental' })]);
+      expect(both.filter((r) => r.status === 'succeeded').length).toBeGreaterThanOrEqual(1);
+      expect(comparable(await martHours(clickhouse.client, chips))).toEqual(comparable(await oracleHours(telemetry.sql, telemetry.schema, chips)));
+    } finally {
+      await replica.end();
+    }
   }, 120_000);
 });
