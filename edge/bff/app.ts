@@ -52,5 +52,6 @@ export function createBffApp(deps: BffDeps) {
   registerAdminListSessions(app, deps);
   registerAdminEndSessions(app, deps);
   registerApiProxy(app, deps);
+  app.doc('/openapi.json', { openapi: '3.0.0', info: { title: 'BionicPRO BFF', version: '1', description: 'Login, session and the /api/* proxy to core (documented in core’s own /openapi.json)' } });
   return app;
 }

@@ -2,8 +2,8 @@ import { cors } from 'hono/cors';
 import { registerLiveHealth } from '../../common/http/health-live.ts';
 import { createServiceApp } from '../../common/http/service-app.ts';
 import type { CdnDeps, CdnEnv } from './context.ts';
-import { registerPurge } from './purge.ts';
-import { registerServeReport } from './serve-report.ts';
+import { purgeRoute, registerPurge } from './purge.ts';
+import { registerServeReport, serveReportRoute } from './serve-report.ts';
 
 export type { CdnDeps, CdnEnv } from './context.ts';
 
@@ -24,5 +24,9 @@ export function createCdnApp(deps: CdnDeps) {
   registerLiveHealth(app, 'cdn', deps.now);
   registerServeReport(app, deps);
   registerPurge(app, deps);
+  // Both are plain Hono routes (a key with slashes; a body verified before parsing); listed for the document.
+  app.openAPIRegistry.registerPath(serveReportRoute);
+  app.openAPIRegistry.registerPath(purgeRoute);
+  app.doc('/openapi.json', { openapi: '3.0.0', info: { title: 'BionicPRO CDN edge', version: '1', description: 'Report objects by signed URL, and purge' } });
   return app;
 }

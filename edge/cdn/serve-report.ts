@@ -1,4 +1,4 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { verifyReportUrl } from '../../common/cdn/signing.ts';
 import { ApiError, ErrorCode } from '../../common/http/errors.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
@@ -7,6 +7,24 @@ import { isCompressible, negotiateCoding, type ContentCoding } from './compressi
 import type { CdnDeps, CdnEnv } from './context.ts';
 import { OriginUnavailable } from './s3-origin.ts';
 import { waitUntilOf } from '../wait-until.ts';
+
+export const serveReportRoute = createRoute({
+  method: 'get',
+  path: '/reports/{key}',
+  tags: ['cdn'],
+  summary: 'A report object by signed URL (core hands these out); cached, compressed, revalidated',
+  request: {
+    params: z.object({ key: z.string().openapi({ description: 'S3 object key, slashes included', example: 'ivan.petrov/daily/2026-11-24/report.json' }) }),
+    query: z.object({ exp: z.string().openapi({ description: 'Unix seconds the link expires' }), sig: z.string().openapi({ description: 'base64url HMAC-SHA256 of GET, path and exp' }) }),
+  },
+  responses: {
+    200: { description: 'The object; X-Cache-Status HIT, MISS, STALE or REVALIDATED' },
+    304: { description: 'If-None-Match matched' },
+    403: { description: 'Malformed, tampered or expired link' },
+    404: { description: 'No such object' },
+    502: { description: 'S3 unavailable and no stale copy' },
+  },
+});
 
 /** Strong ETag per representation: a gzip body is different bytes, so it gets its own validator. */
 export function representationEtag(etag: string, coding: ContentCoding | 'identity'): string {
