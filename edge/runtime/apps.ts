@@ -54,24 +54,25 @@ export async function buildEdgeListeners(
   runtime: ServerRuntime,
 ): Promise<{ listeners: EdgeListener[]; close: () => Promise<void> }> {
   const shared = loadEdgeConfig(env);
-  const { REDIS_URL } = parseConfig('edge (server)', ServerConfigSchema, env);
-  const store = createRedisStore({ url: REDIS_URL });
+  // Redis only where something uses it: the BFF, and purge marks of the Cache API (Deno's CDN).
+  const needsStore = names.includes('bff') || runtime.openCache !== undefined;
+  const store = needsStore ? createRedisStore({ url: parseConfig('edge (server)', ServerConfigSchema, env).REDIS_URL }) : undefined;
   const compressor = createZlibCompressor();
   const listeners: EdgeListener[] = [];
   for (const name of names) {
     const logger = createLogger({ service: name, level: shared.LOG_LEVEL }).child({ runtime: runtime.name });
     if (name === 'bff') {
       const config = loadBffConfig(env);
-      const deps = await buildBffDeps(config, { store, logger, peerAddress: runtime.peerAddress });
+      const deps = await buildBffDeps(config, { store: store!, logger, peerAddress: runtime.peerAddress });
       listeners.push({ name, port: config.BFF_PORT, host: config.HOST, fetch: createBffApp(deps).fetch });
     } else {
       const config = loadCdnConfig(env);
       const cache = runtime.openCache
-        ? createCacheApiCache({ open: runtime.openCache, retainSeconds: retainSecondsOf(config), ledger: createPurgeLedger({ store, now: Date.now, retainSeconds: retainSecondsOf(config) }) })
+        ? createCacheApiCache({ open: runtime.openCache, retainSeconds: retainSecondsOf(config), ledger: createPurgeLedger({ store: store!, now: Date.now, retainSeconds: retainSecondsOf(config) }) })
         : createMemoryLruCache(config.CDN_CACHE_MAX_BYTES);
       const deps = buildCdnDeps(config, { cache, compressor, logger });
       listeners.push({ name, port: config.CDN_PORT, host: config.HOST, fetch: createCdnApp(deps).fetch });
     }
   }
-  return { listeners, close: () => store.close() };
+  return { listeners, close: async () => store?.close() };
 }
