@@ -31,7 +31,7 @@ const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split
 const SECONDS = Number(args.get('seconds') ?? 10);
 const CONNECTIONS = Number(args.get('connections') ?? 32);
 const WARMUP_SECONDS = 2;
-const PERSON = args.get('person') ?? 'ivan.petrov';
+const PERSON = args.get('person') ?? 'sergey.sokolov';
 
 const env = loadStackEnv();
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
