@@ -26,9 +26,18 @@ function toBase64Url(bytes: ArrayBuffer): string {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-async function hmacKey(secret: string | Uint8Array): Promise<CryptoKey> {
+// Importing a key costs as much as the HMAC itself; a process signs with one or two secrets.
+const importedKeys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(secret: string | Uint8Array): Promise<CryptoKey> {
   const raw = typeof secret === 'string' ? encoder.encode(secret) : secret;
-  return crypto.subtle.importKey('raw', raw as BufferSource, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  const cacheKey = typeof secret === 'string' ? `s:${secret}` : `b:${Array.from(secret).join(',')}`;
+  let key = importedKeys.get(cacheKey);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', raw as BufferSource, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    if (importedKeys.size < 16) importedKeys.set(cacheKey, key);
+  }
+  return key;
 }
 
 async function hmac(secret: string | Uint8Array, message: string): Promise<string> {
