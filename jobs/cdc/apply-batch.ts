@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { chSql, chTuple, chUuid } from '../../db/clickhouse/sql.ts';
+import { chSql, chTuple, chUuid, type ChFragment } from '../../db/clickhouse/sql.ts';
 import { isClickHouseDataError } from '../clickhouse-errors.ts';
 import { errorMessage } from '../retry.ts';
 import { newestPerRow, type Change, type Poison } from './decode-change.ts';
@@ -18,23 +18,26 @@ async function rows<T>(client: ClickHouseClient, query: { text: string }): Promi
   return result.json<T>();
 }
 
-/** Newest stored username per customer id, deleted or not (a delete's row has an empty username). */
+/** The lookups, exported so tests can run the exact SQL on a current engine (chdb). */
+export const ownerQueries = {
+  /** Last live username per customer id (a delete's row has an empty username, so it is skipped). */
+  usernames: (ids: readonly string[]): ChFragment =>
+    chSql`SELECT id, argMaxIf(username, _version, _deleted = 0) AS username FROM crm_customers WHERE id IN ${chTuple(ids.map(chUuid))} GROUP BY id`,
+  /** Last live owner per prosthesis id. */
+  owners: (ids: readonly string[]): ChFragment =>
+    chSql`SELECT id, argMaxIf(customer_id, _version, _deleted = 0) AS customer_id FROM crm_prostheses WHERE id IN ${chTuple(ids.map(chUuid))} GROUP BY id`,
+};
+
 async function usernamesById(client: ClickHouseClient, ids: readonly string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
-  const found = await rows<{ id: string; username: string }>(
-    client,
-    chSql`SELECT id, argMaxIf(username, _version, _deleted = 0) AS username FROM crm_customers WHERE id IN ${chTuple(ids.map(chUuid))} GROUP BY id`,
-  );
+  const found = await rows<{ id: string; username: string }>(client, ownerQueries.usernames(ids));
   return new Map(found.filter((row) => row.username !== '').map((row) => [row.id, row.username]));
 }
 
 /** Owner (customer id) of each prosthesis as stored now, i.e. before this batch. */
 async function ownersByProsthesis(client: ClickHouseClient, ids: readonly string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
-  const found = await rows<{ id: string; customer_id: string }>(
-    client,
-    chSql`SELECT id, argMaxIf(customer_id, _version, _deleted = 0) AS customer_id FROM crm_prostheses WHERE id IN ${chTuple(ids.map(chUuid))} GROUP BY id`,
-  );
+  const found = await rows<{ id: string; customer_id: string }>(client, ownerQueries.owners(ids));
   return new Map(found.filter((row) => row.customer_id !== '00000000-0000-0000-0000-000000000000').map((row) => [row.id, row.customer_id]));
 }
 

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { chSql, chTuple, chUuid } from '../../db/clickhouse/sql.ts';
+import { chSql, chTuple, chUuid, type ChFragment } from '../../db/clickhouse/sql.ts';
 
 /** Who owns a chip and what it is, from the CRM replica in ClickHouse. */
 export interface ChipDimensions {
@@ -10,6 +10,34 @@ export interface ChipDimensions {
   region: string;
   modelName: string;
 }
+
+/**
+ * The three lookups, exported so tests can run the exact SQL on a current engine (chdb). The id
+ * filter of the first looks at every version that ever carried the chip, and argMax then decides
+ * on the row's newest version: a prosthesis whose chip changed no longer matches.
+ */
+export const dimensionQueries = {
+  prostheses: (chipIds: readonly string[]): ChFragment => {
+    const chips = chTuple([...chipIds]);
+    return chSql`SELECT id, cur_chip_id AS chip_id, cur_customer_id AS customer_id, cur_model_id AS model_id, version FROM (
+            SELECT id, argMax(chip_id, _version) AS cur_chip_id, argMax(customer_id, _version) AS cur_customer_id,
+                   argMax(model_id, _version) AS cur_model_id, argMax(_deleted, _version) AS cur_deleted, max(_version) AS version
+            FROM crm_prostheses
+            WHERE id IN (SELECT id FROM crm_prostheses WHERE chip_id IN ${chips})
+            GROUP BY id)
+          WHERE cur_deleted = 0 AND cur_chip_id IN ${chips}`;
+  },
+  customers: (ids: readonly string[]): ChFragment =>
+    chSql`SELECT id, cur_username AS username, cur_region AS region FROM (
+            SELECT id, argMax(username, _version) AS cur_username, argMax(region, _version) AS cur_region, argMax(_deleted, _version) AS cur_deleted
+            FROM crm_customers WHERE id IN ${chTuple(ids.map(chUuid))} GROUP BY id)
+          WHERE cur_deleted = 0`,
+  models: (ids: readonly string[]): ChFragment =>
+    chSql`SELECT id, cur_name AS name FROM (
+            SELECT id, argMax(name, _version) AS cur_name, argMax(_deleted, _version) AS cur_deleted
+            FROM crm_prosthesis_models WHERE id IN ${chTuple(ids.map(chUuid))} GROUP BY id)
+          WHERE cur_deleted = 0`,
+};
 
 async function rows<T>(client: ClickHouseClient, query: { text: string }): Promise<T[]> {
   const result = await client.query({ query: query.text, format: 'JSONEachRow' });
@@ -26,38 +54,14 @@ async function rows<T>(client: ClickHouseClient, query: { text: string }): Promi
 export async function lookupChipDimensions(client: ClickHouseClient, chipIds: readonly string[]): Promise<Map<string, ChipDimensions>> {
   const found = new Map<string, ChipDimensions>();
   if (chipIds.length === 0) return found;
-  const chips = chTuple([...chipIds]);
-  // The id filter looks at every version that ever carried the chip, and argMax then decides on the
-  // row's newest version: a prosthesis whose chip changed no longer matches.
-  const prostheses = await rows<{ id: string; chip_id: string; customer_id: string; model_id: string; version: string }>(
-    client,
-    chSql`SELECT id, cur_chip_id AS chip_id, cur_customer_id AS customer_id, cur_model_id AS model_id, version FROM (
-            SELECT id, argMax(chip_id, _version) AS cur_chip_id, argMax(customer_id, _version) AS cur_customer_id,
-                   argMax(model_id, _version) AS cur_model_id, argMax(_deleted, _version) AS cur_deleted, max(_version) AS version
-            FROM crm_prostheses
-            WHERE id IN (SELECT id FROM crm_prostheses WHERE chip_id IN ${chips})
-            GROUP BY id)
-          WHERE cur_deleted = 0 AND cur_chip_id IN ${chips}`,
-  );
+  const prostheses = await rows<{ id: string; chip_id: string; customer_id: string; model_id: string; version: string }>(client, dimensionQueries.prostheses(chipIds));
   if (prostheses.length === 0) return found;
 
   const customerIds = [...new Set(prostheses.map((p) => p.customer_id))];
   const modelIds = [...new Set(prostheses.map((p) => p.model_id))];
   const [customers, models] = await Promise.all([
-    rows<{ id: string; username: string; region: string }>(
-      client,
-      chSql`SELECT id, cur_username AS username, cur_region AS region FROM (
-              SELECT id, argMax(username, _version) AS cur_username, argMax(region, _version) AS cur_region, argMax(_deleted, _version) AS cur_deleted
-              FROM crm_customers WHERE id IN ${chTuple(customerIds.map(chUuid))} GROUP BY id)
-            WHERE cur_deleted = 0`,
-    ),
-    rows<{ id: string; name: string }>(
-      client,
-      chSql`SELECT id, cur_name AS name FROM (
-              SELECT id, argMax(name, _version) AS cur_name, argMax(_deleted, _version) AS cur_deleted
-              FROM crm_prosthesis_models WHERE id IN ${chTuple(modelIds.map(chUuid))} GROUP BY id)
-            WHERE cur_deleted = 0`,
-    ),
+    rows<{ id: string; username: string; region: string }>(client, dimensionQueries.customers(customerIds)),
+    rows<{ id: string; name: string }>(client, dimensionQueries.models(modelIds)),
   ]);
   const customerById = new Map(customers.map((c) => [c.id, c]));
   const modelById = new Map(models.map((m) => [m.id, m]));

@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
 import type { Logger } from '../../common/log.ts';
-import { chInt, chSql } from '../../db/clickhouse/sql.ts';
+import { chInt, chSql, type ChFragment } from '../../db/clickhouse/sql.ts';
 import type { JobsMetrics } from '../metrics/jobs-metrics.ts';
 import type { ActiveRuns } from '../runs/active-runs.ts';
 import type { RunHistory, RunRecord } from '../runs/run-history.ts';
@@ -44,6 +44,13 @@ export type RetentionResult =
   | { status: 'planned'; plan: RetentionPlan }
   | { status: 'succeeded' | 'failed'; run: RunRecord; plan: RetentionPlan; droppedRaw: string[]; droppedMart: string[]; deletedDefaultRows: number; error?: string };
 
+/** Exported so tests can run the exact SQL on a current engine (chdb). */
+export const retentionQueries = {
+  martPartitions: (database: string): ChFragment =>
+    chSql`SELECT DISTINCT partition FROM system.parts WHERE database = ${database} AND table = 'report_hourly' AND active`,
+  dropMartPartition: (partition: string): ChFragment => chSql`ALTER TABLE report_hourly DROP PARTITION ${chInt(Number(partition))}`,
+};
+
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 const PARTITION_TABLE = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -81,7 +88,7 @@ export async function runRetention(deps: RetentionDeps, settings: RetentionSetti
       from pg_inherits i join pg_class c on c.oid = i.inhrelid
       where i.inhparent = ${parent}::regclass`;
     const partsResult = await deps.clickhouse.query({
-      query: chSql`SELECT DISTINCT partition FROM system.parts WHERE database = ${settings.clickhouseDatabase} AND table = 'report_hourly' AND active`.text,
+      query: retentionQueries.martPartitions(settings.clickhouseDatabase).text,
       format: 'JSONEachRow',
     });
     const martParts = (await partsResult.json<{ partition: string }>()).map((p) => p.partition.replace(/^'|'$/g, ''));
@@ -102,7 +109,7 @@ export async function runRetention(deps: RetentionDeps, settings: RetentionSetti
       deletedDefaultRows = deleted.count;
     }
     for (const partition of plan.martPartitions) {
-      await deps.clickhouse.command({ query: chSql`ALTER TABLE report_hourly DROP PARTITION ${chInt(Number(partition))}`.text });
+      await deps.clickhouse.command({ query: retentionQueries.dropMartPartition(partition).text });
       droppedMart.push(partition);
       progress.droppedMart++;
       deps.metrics?.retentionDropped.inc({ store: 'clickhouse' });

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { chInt, chSql } from '../../db/clickhouse/sql.ts';
+import { chInt, chSql, type ChFragment } from '../../db/clickhouse/sql.ts';
 
 export const JOB_NAMES = ['etl', 'backfill', 'retention'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
@@ -48,41 +48,42 @@ interface StoredRun {
 
 const fromSeconds = (value: string | number) => new Date(Number(value) * 1000);
 
+/** Newest runs first; exported so tests can run the exact SQL on a current engine (chdb). */
+export function listRunsQuery({ limit, job }: { limit: number; job?: JobName }): ChFragment {
+  const filter = job ? chSql`WHERE job = ${job}` : chSql``;
+  return chSql`SELECT run_id, job, toUnixTimestamp(started_at) AS started_at, toUnixTimestamp(finished_at) AS finished_at, status,
+                      toUnixTimestamp(window_from) AS window_from, toUnixTimestamp(window_to) AS window_to,
+                      rows_read, rows_written, affected_users, error
+               FROM etl_runs ${filter}
+               ORDER BY started_at DESC, finished_at DESC
+               LIMIT ${chInt(limit)}`;
+}
+
+/** An etl_runs row in JSONEachRow form (DateTime as unix seconds). */
+export function runRow(run: RunRecord): Record<string, string | number> {
+  return {
+    run_id: run.runId,
+    job: run.job,
+    started_at: seconds(run.startedAt),
+    finished_at: seconds(run.finishedAt),
+    status: run.status,
+    window_from: seconds(run.windowFrom),
+    window_to: seconds(run.windowTo),
+    rows_read: run.rowsRead,
+    rows_written: run.rowsWritten,
+    affected_users: run.affectedUsers,
+    error: run.error.slice(0, 2000),
+  };
+}
+
 export function createClickHouseRunHistory(client: ClickHouseClient): RunHistory {
   return {
     async record(run) {
-      await client.insert({
-        table: 'etl_runs',
-        format: 'JSONEachRow',
-        values: [
-          {
-            run_id: run.runId,
-            job: run.job,
-            started_at: seconds(run.startedAt),
-            finished_at: seconds(run.finishedAt),
-            status: run.status,
-            window_from: seconds(run.windowFrom),
-            window_to: seconds(run.windowTo),
-            rows_read: run.rowsRead,
-            rows_written: run.rowsWritten,
-            affected_users: run.affectedUsers,
-            error: run.error.slice(0, 2000),
-          },
-        ],
-      });
+      await client.insert({ table: 'etl_runs', format: 'JSONEachRow', values: [runRow(run)] });
     },
 
     async list({ limit, job }) {
-      const filter = job ? chSql`WHERE job = ${job}` : chSql``;
-      const result = await client.query({
-        query: chSql`SELECT run_id, job, toUnixTimestamp(started_at) AS started_at, toUnixTimestamp(finished_at) AS finished_at, status,
-                            toUnixTimestamp(window_from) AS window_from, toUnixTimestamp(window_to) AS window_to,
-                            rows_read, rows_written, affected_users, error
-                     FROM etl_runs ${filter}
-                     ORDER BY started_at DESC, finished_at DESC
-                     LIMIT ${chInt(limit)}`.text,
-        format: 'JSONEachRow',
-      });
+      const result = await client.query({ query: listRunsQuery({ limit, job }).text, format: 'JSONEachRow' });
       const rows = await result.json<StoredRun>();
       return rows.map((row) => ({
         runId: row.run_id,

@@ -1,0 +1,204 @@
+/**
+ * ETL throughput and memory on generated telemetry (default 10 million rows).
+ *
+ *   node_modules/.bin/node bench/etl.bench.ts [--rows 10000000] [--customers 1000] [--events-per-hour 12]
+ *                                             [--child-heap-mb N] [--keep]
+ *
+ * 1. Builds a scratch copy of the telemetry schema (the real migration) and a scratch ClickHouse
+ *    database (the real migrations): the shared tables are never touched.
+ * 2. Generates the CRM and the telemetry with the demo generator's model (demo/crm-data.ts,
+ *    demo/telemetry-data.ts; seed 42), seeds the CRM replica in ClickHouse, COPYs the rows in.
+ * 3. Runs one full incremental ETL pass (empty watermark → every row) in a child process, so its
+ *    peak RSS is the ETL's alone, sampling RSS as the rows stream through; then a small
+ *    incremental pass over late events.
+ * 4. Checks the mart against the raw table (hours, event counts), prints the figures, drops the
+ *    scratch stores (unless --keep).
+ */
+import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { createLogger } from '../common/log.ts';
+import { clickHouseConfigFromEnv } from '../db/clickhouse/client.ts';
+import { planGeneration, type GenerateOptions } from '../demo/generate.ts';
+import { copyLine } from '../demo/load-telemetry.ts';
+import { daysCovering, generateChipDay, type TelemetryRow } from '../demo/telemetry-data.ts';
+import { createJobsClickHouseClient, defaultTransport } from '../jobs/clickhouse-client.ts';
+import { disabledInvalidator } from '../jobs/invalidation/invalidator.ts';
+import { runEtl } from '../jobs/etl/run-etl.ts';
+import { createActiveRuns } from '../jobs/runs/active-runs.ts';
+import { createClickHouseRunHistory } from '../jobs/runs/run-history.ts';
+import { loadStackEnv } from '../stack/lib/env.ts';
+import { createScratchClickHouse, createScratchTelemetry } from '../tests/jobs/support/scratch-stores.ts';
+
+const env = loadStackEnv();
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] ? argv[i + 1]! : fallback;
+};
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
+async function etlPhase(schema: string, database: string, label: string): Promise<void> {
+  const sql = postgres(env.TELEMETRY_DATABASE_URL!, { max: 2, onnotice: () => {}, connection: { TimeZone: 'UTC' } });
+  const clickhouse = createJobsClickHouseClient({ ...clickHouseConfigFromEnv(env, { database }), requestTimeoutMs: 600_000 }, defaultTransport());
+  const activeRuns = createActiveRuns();
+  let peakRss = process.memoryUsage().rss;
+  const rssAtStart = peakRss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  // RSS as the mart rows stream out: flat figures at 25 %…100 % are the point.
+  const checkpoints: string[] = [];
+  let nextCheckpoint = 0.25;
+  const started = performance.now();
+  const result = await runEtl(
+    {
+      telemetryDb: sql,
+      clickhouse,
+      invalidator: disabledInvalidator,
+      runHistory: createClickHouseRunHistory(clickhouse),
+      logger: createLogger({ service: 'bench', level: 'warn' }),
+      now: Date.now,
+      activeRuns,
+    },
+    { source: 'bench', telemetrySchema: schema },
+    { batchRows: 5_000, cursorRows: 2_000, settleSeconds: 0 },
+    { kind: 'incremental' },
+    {
+      afterBatchWritten: () => {
+        const progress = activeRuns.list()[0]?.progress;
+        if (!progress?.touchedHours) return;
+        const done = (progress.rowsWritten ?? 0) / progress.touchedHours;
+        while (done >= nextCheckpoint && nextCheckpoint <= 1) {
+          const memory = process.memoryUsage();
+          checkpoints.push(`${Math.round(nextCheckpoint * 100)}% rss ${mib(memory.rss)} heap ${mib(memory.heapUsed)} ext ${mib(memory.external)} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+          nextCheckpoint += 0.25;
+        }
+      },
+    },
+  );
+  clearInterval(sampler);
+  const seconds = (performance.now() - started) / 1000;
+  if (result.status !== 'succeeded') throw new Error(`ETL ${result.status}: ${'run' in result ? result.run.error : result.reason}`);
+  const { run } = result;
+  console.log(
+    `[${label}] ${fmt(run.rowsRead)} raw rows → ${fmt(run.rowsWritten)} mart rows (${fmt(result.touchedHours)} chip-hours) in ${seconds.toFixed(1)} s: ` +
+      `${fmt(run.rowsRead / seconds)} raw rows/s, ${fmt(run.rowsWritten / seconds)} mart rows/s\n` +
+      `[${label}] RSS ${mib(rssAtStart)} before the run, peak ${mib(peakRss)} sampled, process maxRSS ${mib(process.resourceUsage().maxRSS * 1024)}; ` +
+      `by mart progress: ${checkpoints.join(', ')}`,
+  );
+  await clickhouse.close();
+  await sql.end();
+}
+
+/** Child mode: only the ETL passes, so the process's peak RSS is theirs. */
+async function childMain(): Promise<void> {
+  const schema = flag('--schema', '');
+  const database = flag('--database', '');
+  await etlPhase(schema, database, flag('--label', 'etl'));
+}
+
+/** `--child-heap-mb N` caps the ETL process's V8 heap: a run that completes under a small cap cannot be growing with volume. */
+function runChild(schema: string, database: string, label: string): Promise<void> {
+  const heapMb = flag('--child-heap-mb', '');
+  const nodeArgs = heapMb ? [`--max-old-space-size=${Number(heapMb)}`] : [];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), '--etl-only', '--schema', schema, '--database', database, '--label', label], { stdio: 'inherit', env: process.env });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ETL child exited with ${code}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const rows = Number(flag('--rows', '10000000'));
+  const customers = Number(flag('--customers', '1000'));
+  const eventsPerHour = Number(flag('--events-per-hour', '12'));
+  const keep = argv.includes('--keep');
+  console.log(`command: node_modules/.bin/node bench/etl.bench.ts ${argv.join(' ')}`.trim());
+
+  const telemetry = await createScratchTelemetry(env, 'bench_etl', 2);
+  const clickhouse = await createScratchClickHouse(env, 'bench_etl');
+  console.log(`scratch stores: telemetry schema ${telemetry.schema}, ClickHouse database ${clickhouse.database}`);
+  try {
+    const options: GenerateOptions = { seed: 42, customers, days: 1, endDate: new Date().toISOString().slice(0, 10), eventsPerHour, bulkRows: rows, crm: true, telemetry: true, dryRun: false };
+    const plan = planGeneration(options);
+    console.log(`plan: ${fmt(plan.crm.customers.length)} customers, ${fmt(plan.chips.length)} prostheses, ${plan.days} days × ${eventsPerHour} events/h → ${fmt(rows)} rows`);
+
+    // The CRM replica the ETL joins, as the CDC consumer would have written it.
+    const at = (d: Date) => Math.floor(d.getTime() / 1000);
+    const base = { _version: 1, _deleted: 0, _synced_at: Math.floor(Date.now() / 1000) };
+    await clickhouse.client.insert({ table: 'crm_customers', format: 'JSONEachRow', values: plan.crm.customers.map((c) => ({ id: c.id, username: c.username, region: c.region, full_name: c.fullName, email: c.email, phone: c.phone, created_at: at(c.createdAt), updated_at: at(c.createdAt), ...base })) });
+    await clickhouse.client.insert({ table: 'crm_prosthesis_models', format: 'JSONEachRow', values: plan.crm.models.map((m) => ({ id: m.id, name: m.name, manufacturer: m.manufacturer, kind: m.kind, actuator_count: m.actuatorCount, battery_capacity_mah: m.batteryCapacityMah, weight_g: m.weightG, created_at: 0, updated_at: 0, ...base })) });
+    await clickhouse.client.insert({ table: 'crm_prostheses', format: 'JSONEachRow', values: plan.crm.prostheses.map((p) => ({ id: p.id, chip_id: p.chipId, customer_id: p.customerId, model_id: p.modelId, serial_number: p.serialNumber, fitted_at: at(p.fittedAt), status: p.status, created_at: at(p.createdAt), updated_at: at(p.createdAt), ...base })) });
+
+    // Telemetry: COPY in batches of ~250k rows straight into the scratch raw_telemetry.
+    const sql = telemetry.sql;
+    await sql.unsafe(`select ${telemetry.schema}.ensure_raw_telemetry_partitions($1, $2)`, [new Date(plan.fromMs), new Date(plan.toMs)]);
+    const columns = 'event_id, chip_id, event_time, movements, successful_movements, response_time_ms, battery_pct, actuator_temp_c, error_code, charging';
+    const loadStarted = performance.now();
+    let generated = 0;
+    let lastPrint = 0;
+    let chunks: string[] = [];
+    let current = '';
+    const flush = async () => {
+      if (current) chunks.push(current);
+      current = '';
+      if (chunks.length === 0) return;
+      const copy = await sql.unsafe(`copy ${telemetry.schema}.raw_telemetry (${columns}) from stdin`).writable();
+      await pipeline(Readable.from(chunks), copy);
+      chunks = [];
+      const elapsed = performance.now() - loadStarted;
+      if (elapsed - lastPrint > 5_000) {
+        lastPrint = elapsed;
+        console.log(`load: ${fmt(generated)}/${fmt(rows)} rows, ${fmt((generated / elapsed) * 1000)} rows/s`);
+      }
+    };
+    let rowsInBatch = 0;
+    const add = (row: TelemetryRow) => {
+      if (generated >= rows) return;
+      current += copyLine(row);
+      if (current.length > 1 << 18) {
+        chunks.push(current);
+        current = '';
+      }
+      generated++;
+      rowsInBatch++;
+    };
+    for (const day of daysCovering(plan.fromMs, plan.toMs)) {
+      for (const chip of plan.chips) {
+        generateChipDay({ seed: options.seed, eventsPerHour }, chip, day, plan.fromMs, plan.toMs, add);
+        if (rowsInBatch >= 250_000) {
+          await flush();
+          rowsInBatch = 0;
+        }
+      }
+      if (generated >= rows) break;
+    }
+    await flush();
+    const loadSeconds = (performance.now() - loadStarted) / 1000;
+    console.log(`load: ${fmt(generated)} rows in ${loadSeconds.toFixed(1)} s (${fmt(generated / loadSeconds)} rows/s)`);
+    await sql.unsafe(`analyze ${telemetry.schema}.raw_telemetry`);
+
+    await runChild(telemetry.schema, clickhouse.database, 'full load');
+
+    // Correctness at volume: every (chip, hour) of the raw table is one mart row with its event count.
+    const [raw] = await sql<{ hours: string; events: string }[]>`select count(distinct (chip_id, date_trunc('hour', event_time, 'UTC'))) as hours, count(*) as events from ${sql(`${telemetry.schema}.raw_telemetry`)}`;
+    const martResult = await clickhouse.client.query({ query: 'SELECT count() AS hours, sum(event_count) AS events FROM report_hourly FINAL', format: 'JSONEachRow' });
+    const [mart] = await martResult.json<{ hours: string; events: string }>();
+    console.log(`check: raw ${fmt(Number(raw!.hours))} chip-hours / ${fmt(Number(raw!.events))} events; mart ${fmt(Number(mart!.hours))} rows / ${fmt(Number(mart!.events))} events`);
+    if (Number(raw!.hours) !== Number(mart!.hours) || Number(raw!.events) !== Number(mart!.events)) throw new Error('mart does not match the raw table');
+
+    // Late events: 20,000 events of the last day re-sent with new ids (as if a device uploaded a backlog).
+    await sql.unsafe(`insert into ${telemetry.schema}.raw_telemetry (${columns})
+      select gen_random_uuid(), chip_id, event_time + interval '1 millisecond', movements, successful_movements, response_time_ms, battery_pct, actuator_temp_c, error_code, charging
+      from ${telemetry.schema}.raw_telemetry where event_time > now() - interval '2 days' limit 20000`);
+    await runChild(telemetry.schema, clickhouse.database, 'incremental, 20,000 late events');
+  } finally {
+    if (keep) console.log(`kept: schema ${telemetry.schema}, database ${clickhouse.database}`);
+    else await Promise.allSettled([telemetry.drop(), clickhouse.drop()]);
+    if (keep) await telemetry.sql.end();
+  }
+}
+
+if (argv.includes('--etl-only')) await childMain();
+else await main();
