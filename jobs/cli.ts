@@ -21,7 +21,10 @@ import { runToJson } from './runs/schemas.ts';
 const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
 
 function describeRun(run: RunRecord): string {
-  const seconds = ((run.finishedAt.getTime() - run.startedAt.getTime()) / 1000).toFixed(1);
+  // Runs read back from etl_runs have whole-second times: say so rather than print "0.0 s".
+  const ms = run.finishedAt.getTime() - run.startedAt.getTime();
+  const wholeSeconds = run.startedAt.getMilliseconds() === 0 && run.finishedAt.getMilliseconds() === 0;
+  const seconds = wholeSeconds ? (ms === 0 ? '<1' : `~${ms / 1000}`) : (ms / 1000).toFixed(1);
   const note = run.error ? `\n  ${run.status === 'failed' ? 'error' : 'note'}: ${run.error}` : '';
   return (
     `${run.job} ${run.runId} ${run.status} in ${seconds} s: window ${run.windowFrom.toISOString()} .. ${run.windowTo.toISOString()}, ` +
