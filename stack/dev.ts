@@ -47,16 +47,63 @@ async function printWelcome(env: StackEnv): Promise<void> {
   console.log('The first sign-in asks you to enrol TOTP in an authenticator app. Stop with Ctrl+C (the stack keeps running; `npm run stack:down` stops it).');
 }
 
-/** `npm run dev`: demo data, one ETL pass, then edge, core, jobs and frontend in the foreground. */
+/** Polls until `check` answers true; progress every few seconds, an error naming `label` on timeout. */
+async function waitFor(label: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  let lastPrint = started;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() - started > timeoutMs) throw new Error(`${label}: not done after ${Math.round(timeoutMs / 1000)}s`);
+    if (Date.now() - lastPrint > 5_000) {
+      lastPrint = Date.now();
+      console.log(`    … ${label} (${Math.round((Date.now() - started) / 1000)}s)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/**
+ * The ETL joins telemetry with the CRM as replicated into ClickHouse, and skips chips it does not
+ * know yet; so the first pass waits until the CDC consumer (in jobs) has brought every prosthesis over.
+ */
+async function waitForCrmReplica(env: StackEnv): Promise<void> {
+  const postgres = (await import('postgres')).default;
+  const { clickHouseConfigFromEnv, createClickHouseClient } = await import('../db/clickhouse/client.ts');
+  const crm = postgres(env.CRM_DATABASE_URL!, { max: 1, onnotice: () => {} });
+  const clickhouse = createClickHouseClient(clickHouseConfigFromEnv(env));
+  try {
+    const [{ count }] = (await crm`select count(*)::int as count from crm.prostheses`) as unknown as [{ count: number }];
+    await waitFor(`CDC: ${count} prostheses replicated to ClickHouse`, async () => {
+      const result = await clickhouse.query({ query: 'SELECT count() AS n FROM crm_prostheses FINAL WHERE _deleted = 0', format: 'JSONEachRow' });
+      const [row] = (await result.json()) as Array<{ n: string | number }>;
+      return Number(row?.n ?? 0) >= count;
+    }, 120_000);
+  } finally {
+    await crm.end();
+    await clickhouse.close();
+  }
+}
+
+/**
+ * `npm run dev`: demo data, then edge, core, jobs and frontend in the foreground, then one ETL pass
+ * once core (which it invalidates) is up and the CRM has replicated.
+ */
 export async function runDev(env: StackEnv): Promise<void> {
   await runStep('demo data (deterministic, seed 42)', [node, 'demo/generate.ts', '--seed', '42', '--customers', '40', '--days', '30'], env);
-  await runStep('ETL: telemetry → ClickHouse report mart', [node, 'jobs/cli.ts', 'run-once'], env);
+  console.log('\n==> starting core, jobs, edge and frontend');
   const children = APPS.map((app) => startApp(app, env));
-  await printWelcome(env);
   const stop = () => {
     for (const child of children) child.kill('SIGTERM');
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  try {
+    await waitFor('core answering on 8001', async () => (await fetch(`${env.CORE_URL}/health/live`)).ok, 60_000);
+    await waitForCrmReplica(env);
+    await runStep('ETL: telemetry → ClickHouse report mart', [node, 'jobs/cli.ts', 'run-once'], env);
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  await printWelcome(env);
   await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve))));
 }
