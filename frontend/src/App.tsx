@@ -52,7 +52,7 @@ function Content() {
       );
     case 'unavailable':
       return (
-        <main id="main" className="page page--narrow">
+        <main id="main" className="page page--narrow" data-testid="session-unavailable">
           <ErrorState error={session.state.error} onRetry={session.recheck} />
         </main>
       );

@@ -141,9 +141,16 @@ describe('prosthesis owners in the browser', () => {
     await expectOwnSummary(browser, eu, 'en');
     await browser.screenshot('06-reports-en');
 
+    // Keyboard only: the first Tab reaches the skip link; a day link opens with Enter.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
     const day = eu.reports.days[1]!;
-    await page.goto(`${apps.appUrl}/reports/${day.date}`);
+    await page.getByTestId(`day-${day.date}`).getByRole('link').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${apps.appUrl}/reports/${day.date}`);
     await page.getByTestId('day-totals').waitFor();
+    // After an in-app navigation the new page's heading has focus (screen readers announce it).
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
     expect(await metricValue(page, 'total-movements')).toBe(integerIn('en', day.movements));
     expect(await page.getByTestId('previous-day').isVisible()).toBe(true);
     expect(await page.getByTestId('next-day').isVisible()).toBe(true);

@@ -8,6 +8,7 @@ import { SummarySection } from '../reports/SummarySection.tsx';
 import { routePath } from '../router/routes.ts';
 import { Link } from '../router/router.tsx';
 import { InvalidateButton } from './InvalidateButton.tsx';
+import { SessionsPanel } from './SessionsPanel.tsx';
 
 /** One person's summary and days as an administrator sees them (read through the audited admin API). */
 export function AdminUserPage({ user }: { user: string }) {
@@ -26,10 +27,13 @@ export function AdminUserPage({ user }: { user: string }) {
           {t.backToAdmin}
         </Link>
       </div>
-      <section className="section card" aria-labelledby="user-cache-title">
-        <h2 id="user-cache-title">{t.cacheTitle}</h2>
-        <InvalidateButton scope={{ user_ids: [user] }} label={t.invalidateUser} />
-      </section>
+      <div className="admin-tools">
+        <section className="section card" aria-labelledby="user-cache-title">
+          <h2 id="user-cache-title">{t.cacheTitle}</h2>
+          <InvalidateButton scope={{ user_ids: [user] }} label={t.invalidateUser} />
+        </section>
+        <SessionsPanel user={user} />
+      </div>
       {reports.status === 'loading' ? <LoadingState /> : null}
       {reports.status === 'error' ? <ErrorState error={reports.error} onRetry={reports.reload} /> : null}
       {reports.status === 'ready' && !hasData ? <EmptyState title={t.userHasNoReports} /> : null}

@@ -1,5 +1,5 @@
 import { ApiFailure, requestJson } from './http.ts';
-import type { Me } from './types.ts';
+import type { EndSessionsResponse, Me, SessionListResponse } from './types.ts';
 
 export interface LogoutResponse {
   ended: boolean;
@@ -21,4 +21,16 @@ export async function checkSession(signal?: AbortSignal): Promise<SessionCheck> 
 /** Ends the BFF session; the caller then opens endSessionUrl to end the Keycloak SSO session too. */
 export function logout(): Promise<LogoutResponse> {
   return requestJson<LogoutResponse>('/auth/logout', { method: 'POST', expectSignedOut: true });
+}
+
+const sessionsPath = (username: string) => `/auth/admin/users/${encodeURIComponent(username)}/sessions`;
+
+/** Administrators: a person's live sessions at the BFF. */
+export function loadUserSessions(username: string, signal?: AbortSignal): Promise<SessionListResponse> {
+  return requestJson<SessionListResponse>(sessionsPath(username), { signal });
+}
+
+/** Administrators: ends all of a person's sessions (and revokes their refresh tokens). */
+export function endUserSessions(username: string): Promise<EndSessionsResponse> {
+  return requestJson<EndSessionsResponse>(sessionsPath(username), { method: 'DELETE' });
 }

@@ -13,8 +13,10 @@ export class ApiFailure extends Error {
   /** `details.reason` when the server gave one (no_session, session_expired, …). */
   readonly reason: string | undefined;
   readonly requestId: string | undefined;
+  /** From Retry-After on 429/503: when asking again makes sense. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(init: { kind: FailureKind; status?: number; code?: string; message: string; reason?: string; requestId?: string }) {
+  constructor(init: { kind: FailureKind; status?: number; code?: string; message: string; reason?: string; requestId?: string; retryAfterSeconds?: number }) {
     super(init.message);
     this.name = 'ApiFailure';
     this.kind = init.kind;
@@ -22,6 +24,7 @@ export class ApiFailure extends Error {
     this.code = init.code ?? init.kind;
     this.reason = init.reason;
     this.requestId = init.requestId;
+    this.retryAfterSeconds = init.retryAfterSeconds;
   }
 
   get isUnauthorized(): boolean {
@@ -58,7 +61,13 @@ async function failureFrom(response: Response): Promise<ApiFailure> {
     message: text(error.message) ?? `HTTP ${response.status}`,
     reason: text(error.details?.reason),
     requestId: text(error.requestId) ?? response.headers.get('x-request-id') ?? undefined,
+    retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after')),
   });
+}
+
+function parseRetryAfter(value: string | null): number | undefined {
+  if (!value || !/^\d{1,6}$/.test(value.trim())) return undefined;
+  return Number(value.trim());
 }
 
 export interface RequestOptions {

@@ -1,7 +1,8 @@
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { ApiFailure } from '../api/http.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { Link } from '../router/router.tsx';
+import { useSession } from '../session/session.tsx';
 
 /** Loading, empty, error and no-access states: each says what happened and offers a way forward. */
 
@@ -25,12 +26,27 @@ export function EmptyState({ title, children, action }: { title: string; childre
   );
 }
 
+/** No report role: the way forward is support, or another account (signing out first). */
 export function ForbiddenState() {
   const { t } = useI18n();
+  const session = useSession();
+  const [failed, setFailed] = useState(false);
   return (
     <section className="state state--forbidden" aria-labelledby="forbidden-title" data-testid="forbidden">
       <h2 id="forbidden-title">{t.forbiddenTitle}</h2>
       <p>{t.forbiddenLead}</p>
+      {session.state.status === 'signed-in' ? (
+        <div className="actions">
+          <button type="button" className="button button--ghost" onClick={() => session.signOut().catch(() => setFailed(true))}>
+            {t.useAnotherAccount}
+          </button>
+        </div>
+      ) : null}
+      {failed ? (
+        <p className="banner banner--error" role="alert">
+          {t.signOutFailed}
+        </p>
+      ) : null}
     </section>
   );
 }

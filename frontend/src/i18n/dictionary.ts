@@ -50,6 +50,7 @@ const en = {
   requestId: (id: string) => `Reference: ${id}`,
   forbiddenTitle: 'No access',
   forbiddenLead: 'Your account has no access to prosthesis reports. If you have a BionicPRO prosthesis, contact support to link it to your account.',
+  useAnotherAccount: 'Sign in with another account',
   notFoundTitle: 'Page not found',
   notFoundLead: 'This address does not lead anywhere in the app.',
   backToReports: 'Back to my reports',
@@ -137,6 +138,15 @@ const en = {
   userHasNoReports: 'This person has no report data.',
   backToAdmin: 'Back to administration',
   adminOnlyLead: 'This page is for administrators. Your own reports are one click away.',
+  sessionsTitle: 'Signed-in sessions',
+  noSessions: 'This person is not signed in anywhere.',
+  sessionStarted: 'Started',
+  sessionLastSeen: 'Last active',
+  sessionDevice: 'Browser',
+  thisSession: 'this session',
+  endSessions: 'Sign this person out everywhere',
+  endingSessions: 'Signing out…',
+  sessionsEnded: (count: number) => `Ended ${count} session(s).`,
 } as const;
 
 type Widen<T> = T extends string ? string : T extends readonly string[] ? readonly string[] : T extends PluralForms ? PluralForms : T;
@@ -179,6 +189,7 @@ const ru: Messages = {
   requestId: (id) => `Номер обращения: ${id}`,
   forbiddenTitle: 'Нет доступа',
   forbiddenLead: 'У вашей учётной записи нет доступа к отчётам о протезе. Если у вас есть протез BionicPRO, обратитесь в поддержку, чтобы привязать его к учётной записи.',
+  useAnotherAccount: 'Войти под другой учётной записью',
   notFoundTitle: 'Страница не найдена',
   notFoundLead: 'По этому адресу в приложении ничего нет.',
   backToReports: 'К моим отчётам',
@@ -262,6 +273,15 @@ const ru: Messages = {
   userHasNoReports: 'У этого человека нет данных для отчётов.',
   backToAdmin: 'К администрированию',
   adminOnlyLead: 'Эта страница — для администраторов. Ваши отчёты — в один клик.',
+  sessionsTitle: 'Активные сеансы',
+  noSessions: 'Этот человек сейчас нигде не вошёл.',
+  sessionStarted: 'Начат',
+  sessionLastSeen: 'Последняя активность',
+  sessionDevice: 'Браузер',
+  thisSession: 'этот сеанс',
+  endSessions: 'Завершить все сеансы человека',
+  endingSessions: 'Завершаем…',
+  sessionsEnded: (count) => `Завершено сеансов: ${count}.`,
 };
 
 export const dictionaries: Record<Language, Messages> = { en, ru };

@@ -15,6 +15,8 @@ export interface Formatters {
   dayLong(day: string): string;
   /** "24 Nov 2026". */
   dayShort(day: string): string;
+  /** "Tue 24 Nov" (the year only when it is not this year's): compact, for lists. */
+  dayInList(day: string): string;
   /** "21–24 Nov 2026": two days as one range. */
   dayRange(from: string, to: string): string;
   /** "13:00" for an ISO hour. */
@@ -30,7 +32,7 @@ function dayToDate(day: string): Date {
   return new Date(`${day}T12:00:00Z`);
 }
 
-export function createFormatters(language: Language): Formatters {
+export function createFormatters(language: Language, now: () => Date = () => new Date()): Formatters {
   const locale = language === 'ru' ? 'ru-RU' : 'en-GB';
   const integer = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
   const decimals = new Map<number, Intl.NumberFormat>();
@@ -44,6 +46,8 @@ export function createFormatters(language: Language): Formatters {
   };
   const dayLong = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
   const dayShort = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' });
+  const dayInYear = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short' });
+  const dayWithYear = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
   const hour = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   const dateTime = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   return {
@@ -54,6 +58,7 @@ export function createFormatters(language: Language): Formatters {
     minutes: (value) => integer.format(value),
     dayLong: (day) => dayLong.format(dayToDate(day)),
     dayShort: (day) => dayShort.format(dayToDate(day)),
+    dayInList: (day) => (day.slice(0, 4) === String(now().getUTCFullYear()) ? dayInYear : dayWithYear).format(dayToDate(day)),
     dayRange: (from, to) => (from === to ? dayShort.format(dayToDate(from)) : dayShort.formatRange(dayToDate(from), dayToDate(to))),
     hour: (iso) => hour.format(new Date(iso)),
     dateTime: (iso) => `${dateTime.format(new Date(iso))} UTC`,

@@ -43,7 +43,7 @@ export function DayList({ days, hrefFor, totalDays }: { days: readonly ReportDay
               <tr key={day.date} data-testid={`day-${day.date}`}>
                 <th scope="row">
                   <Link href={hrefFor(day.date)} aria-label={t.openDay(format.dayLong(day.date))}>
-                    {format.dayShort(day.date)}
+                    {format.dayInList(day.date)}
                   </Link>
                 </th>
                 <td className="num">{format.integer(day.movements)}</td>

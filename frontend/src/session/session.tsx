@@ -1,6 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import { checkSession, logout } from '../api/bff.ts';
-import { onSessionEnded } from '../api/http.ts';
+import { ApiFailure, onSessionEnded } from '../api/http.ts';
 import type { Me } from '../api/types.ts';
 
 /**
@@ -27,6 +27,8 @@ const SessionContext = createContext<SessionApi | null>(null);
 
 /** Longest a single timer may wait (setTimeout overflows past 2^31 - 1 ms). */
 const MAX_TIMER_MS = 2_147_000_000;
+/** A busy or briefly unavailable BFF (429/503 with Retry-After) is asked again by itself, within reason. */
+const MAX_AUTO_RETRY_SECONDS = 30;
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<SessionState>({ status: 'checking' });
@@ -62,6 +64,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       }),
     [],
   );
+
+  const retryAfter = state.status === 'unavailable' && state.error instanceof ApiFailure ? state.error.retryAfterSeconds : undefined;
+  useEffect(() => {
+    if (retryAfter === undefined || retryAfter > MAX_AUTO_RETRY_SECONDS) return;
+    const timer = window.setTimeout(recheck, Math.max(1, retryAfter) * 1000);
+    return () => window.clearTimeout(timer);
+  }, [retryAfter, state, recheck]);
 
   // A page restored from the back/forward cache after sign-out must not show stale reports.
   useEffect(() => {

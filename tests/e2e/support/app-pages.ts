@@ -12,11 +12,18 @@ export async function metricValue(page: Page, testId: string): Promise<string> {
 }
 
 /** Waits for the app to finish its session check and show one of its screens. */
-export async function waitForAppScreen(page: Page): Promise<'signed-out' | 'signed-in' | 'expired'> {
+export async function waitForAppScreen(page: Page): Promise<'signed-out' | 'signed-in' | 'expired' | 'unavailable'> {
   const signedOut = page.getByTestId('sign-in');
   const signedIn = page.getByTestId('sign-out');
   const expired = page.getByTestId('session-expired');
-  await signedOut.or(signedIn).or(expired).first().waitFor({ state: 'visible' });
+  const unavailable = page.getByTestId('session-unavailable');
+  try {
+    await signedOut.or(signedIn).or(expired).or(unavailable).first().waitFor({ state: 'visible' });
+  } catch (error) {
+    const text = await page.locator('body').innerText().catch(() => '');
+    throw new Error(`no app screen at ${page.url()}: ${text.replace(/\s+/g, ' ').slice(0, 300)}`, { cause: error });
+  }
+  if (await unavailable.isVisible()) return 'unavailable';
   if (await expired.isVisible()) return 'expired';
   if (await signedIn.isVisible()) return 'signed-in';
   return 'signed-out';

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,11 +47,15 @@ function isPortOpen(port: number): Promise<boolean> {
 
 function startProcess(name: string, args: string[], env: Record<string, string | undefined>): Started {
   mkdirSync(LOG_DIR, { recursive: true });
-  const log = createWriteStream(join(LOG_DIR, `${name}.log`), { flags: 'w' });
-  // Its own process group, so stop() also ends what it spawned (vite's esbuild service).
-  const child = spawn(args[0]!, args.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  child.stdout!.pipe(log, { end: false });
-  child.stderr!.pipe(log, { end: false });
+  // The child writes its log file itself: no pipes for this process to drain or close.
+  const log = openSync(join(LOG_DIR, `${name}.log`), 'w');
+  let child: ChildProcess;
+  try {
+    // Its own process group, so stop() also ends what it spawned (vite's esbuild service).
+    child = spawn(args[0]!, args.slice(1), { cwd: ROOT, env, stdio: ['ignore', log, log], detached: true });
+  } finally {
+    closeSync(log);
+  }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return { name, child, exited };
 }
@@ -120,7 +124,14 @@ export async function startApps(stackEnv: StackEnv): Promise<RunningApps> {
     }
   }
 
-  const env: Record<string, string | undefined> = { ...process.env, ...stackEnv, LOG_LEVEL: 'info' };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...stackEnv,
+    LOG_LEVEL: 'info',
+    // Every browser here is 127.0.0.1 to the BFF, and its per-address /auth window lives in Redis
+    // across app restarts: the default 60 a minute is a real person's budget, not a test suite's.
+    AUTH_RATE_LIMIT: process.env.E2E_AUTH_RATE_LIMIT ?? '2000',
+  };
   const started: Started[] = [];
   const distDir = mkdtempSync(join(tmpdir(), 'bionicpro-e2e-dist-'));
   const stop = async () => {

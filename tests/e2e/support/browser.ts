@@ -98,7 +98,8 @@ export async function openBrowser(options: BrowserOptions): Promise<E2eBrowser> 
       return path;
     },
     async close() {
-      await context.close().catch(() => undefined);
+      // A wedged browser must not hold up the clean-up that follows.
+      await Promise.race([context.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 10_000))]);
       rmSync(profile, { recursive: true, force: true });
     },
   };

@@ -56,7 +56,7 @@ export interface SignInOptions {
   /** Skip the password form (a brokered login starts at the external IdP's own form). */
   skipPassword?: boolean;
   /** Called on each Keycloak page before it is submitted (screenshots). */
-  onPage?: (kind: 'login' | 'totp-enrolment' | 'totp-code') => Promise<void>;
+  onPage?: (kind: 'login' | 'totp-enrolment' | 'totp-code' | 'review-profile') => Promise<void>;
 }
 
 /** Submits and waits for the next document (Keycloak answers every form with a redirect or a page). */
@@ -68,8 +68,9 @@ export async function clickAndWaitForNavigation(page: Page, selector: string): P
 
 const onKeycloak = (page: Page, origin: string) => new URL(page.url()).origin === origin;
 
-async function whichPage(page: Page): Promise<'login' | 'totp-enrolment' | 'totp-code' | 'other'> {
+async function whichPage(page: Page): Promise<'login' | 'totp-enrolment' | 'totp-code' | 'review-profile' | 'other'> {
   if (await page.locator('#kc-totp-settings-form').count()) return 'totp-enrolment';
+  if (await page.locator('#kc-idp-review-profile-form').count()) return 'review-profile';
   if (await page.locator('#kc-otp-login-form').count()) return 'totp-code';
   if (await page.locator('#kc-form-login').count()) return 'login';
   return 'other';
@@ -99,7 +100,7 @@ export async function signInAtKeycloak(page: Page, options: SignInOptions): Prom
   let passwordDone = options.skipPassword ?? false;
 
   await settle(page, origin);
-  for (let steps = 0; steps < 6 && onKeycloak(page, origin); steps++) {
+  for (let steps = 0; steps < 8 && onKeycloak(page, origin); steps++) {
     const kind = await whichPage(page);
     if (kind === 'login') {
       if (passwordDone) throw new Error(`Keycloak refused ${options.username}: ${await pageMessage(page)}`);
@@ -119,6 +120,10 @@ export async function signInAtKeycloak(page: Page, options: SignInOptions): Prom
       await page.fill('#userLabel', 'e2e authenticator');
       await clickAndWaitForNavigation(page, '#saveTOTPBtn');
       enrolled = true;
+    } else if (kind === 'review-profile') {
+      // First broker login: Keycloak shows what the external IdP sent; the person confirms it.
+      await options.onPage?.('review-profile');
+      await clickAndWaitForNavigation(page, '#kc-idp-review-profile-form [type="submit"]');
     } else if (kind === 'totp-code') {
       if (askedForCode) throw new Error(`Keycloak refused the one-time code: ${await pageMessage(page)}`);
       if (!authenticator) throw new Error(`Keycloak asks ${options.username} for a code, but no authenticator was enrolled in this test`);

@@ -121,6 +121,7 @@ async function serviceToken(env: StackEnv): Promise<string> {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'reports-jobs', client_secret: env.JOBS_CLIENT_SECRET! }),
+    signal: AbortSignal.timeout(10_000),
   });
   if (response.status !== 200) throw new Error(`reports-jobs client credentials answered ${response.status}`);
   return ((await response.json()) as { access_token: string }).access_token;
@@ -140,6 +141,7 @@ export async function removeReports(env: StackEnv, userIds: string[]): Promise<v
     method: 'POST',
     headers: { authorization: `Bearer ${await serviceToken(env)}`, 'content-type': 'application/json' },
     body: JSON.stringify({ user_ids: userIds }),
+    signal: AbortSignal.timeout(15_000),
   });
   if (response.status !== 200) throw new Error(`invalidating ${userIds.join(', ')} answered ${response.status}: ${await response.text()}`);
 }

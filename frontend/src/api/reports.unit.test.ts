@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, test } from 'bun:test';
+import { ApiFailure, onSessionEnded, requestJson } from './http.ts';
+import { loadOwnDailyReport, loadOwnSummary } from './reports.ts';
+
+/**
+ * The app's request logic with a scripted fetch standing in for the network (pure logic: how
+ * answers become data, null, or an ApiFailure; the real BFF and CDN are exercised by tests/e2e).
+ */
+
+type Script = Record<string, () => Response | Promise<Response>>;
+const realFetch = globalThis.fetch;
+const seen: string[] = [];
+
+function script(routes: Script) {
+  seen.length = 0;
+  globalThis.fetch = (async (input: RequestInfo | URL) => {
+    const url = String(input);
+    seen.push(url);
+    const answer = routes[url];
+    if (!answer) throw new TypeError(`Failed to fetch ${url}`);
+    return answer();
+  }) as typeof fetch;
+}
+
+const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const envelope = (status: number, code: string, reason?: string) =>
+  json(status, { error: { code, message: code, requestId: 'req-123', ...(reason ? { details: { reason } } : {}) } });
+
+afterEach(() => {
+  globalThis.fetch = realFetch;
+});
+
+describe('requestJson', () => {
+  test('an error envelope becomes an ApiFailure with its code, reason and request id', async () => {
+    script({ '/api/reports/summary': () => envelope(503, 'service_unavailable') });
+    const failure = await requestJson('/api/reports/summary').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ApiFailure);
+    expect(failure).toMatchObject({ kind: 'http', status: 503, code: 'service_unavailable', requestId: 'req-123' });
+  });
+
+  test('a 401 announces the end of the session, unless the caller expects to be signed out', async () => {
+    const reasons: Array<string | undefined> = [];
+    const stop = onSessionEnded((failure) => reasons.push(failure.reason));
+    script({ '/auth/me': () => envelope(401, 'unauthorized', 'session_expired') });
+    await requestJson('/auth/me').catch(() => undefined);
+    await requestJson('/auth/me', { expectSignedOut: true }).catch(() => undefined);
+    stop();
+    expect(reasons).toEqual(['session_expired']);
+  });
+
+  test('no connection and a non-JSON answer are failures of their own kind', async () => {
+    script({ '/broken': () => new Response('<html>bad gateway</html>', { status: 200 }) });
+    expect(await requestJson('/nowhere').catch((error: unknown) => (error as ApiFailure).kind)).toBe('network');
+    expect(await requestJson('/broken').catch((error: unknown) => (error as ApiFailure).kind)).toBe('format');
+  });
+});
+
+describe('own report documents', () => {
+  const signed = (key: string) => json(200, { url: `http://cdn.test/reports/${key}?exp=1&sig=x`, key, expires_at: '2026-11-25T00:00:00Z', cache: 'hit' });
+
+  test('are read from the signed CDN URL', async () => {
+    script({
+      '/api/reports/cdn/summary': () => signed('ann/summary/summary.json'),
+      'http://cdn.test/reports/ann/summary/summary.json?exp=1&sig=x': () => json(200, { user_id: 'ann', movements: 5 }),
+    });
+    expect(await loadOwnSummary()).toMatchObject({ user_id: 'ann', movements: 5 });
+    expect(seen).toEqual(['/api/reports/cdn/summary', 'http://cdn.test/reports/ann/summary/summary.json?exp=1&sig=x']);
+  });
+
+  test('fall back to the API when the CDN cannot serve them', async () => {
+    const warn = console.warn;
+    console.warn = () => undefined;
+    try {
+      script({
+        '/api/reports/cdn/2026-11-24': () => signed('ann/daily/2026-11-24/report.json'),
+        'http://cdn.test/reports/ann/daily/2026-11-24/report.json?exp=1&sig=x': () => envelope(502, 'bad_gateway'),
+        '/api/reports/2026-11-24': () => json(200, { user_id: 'ann', date: '2026-11-24' }),
+      });
+      expect(await loadOwnDailyReport('2026-11-24')).toMatchObject({ date: '2026-11-24' });
+      expect(seen.at(-1)).toBe('/api/reports/2026-11-24');
+    } finally {
+      console.warn = warn;
+    }
+  });
+
+  test('"no data" (404) is an empty answer, other failures are not', async () => {
+    script({ '/api/reports/cdn/2026-11-23': () => envelope(404, 'not_found') });
+    expect(await loadOwnDailyReport('2026-11-23')).toBeNull();
+    script({ '/api/reports/cdn/summary': () => envelope(403, 'forbidden') });
+    expect(await loadOwnSummary().catch((error: unknown) => (error as ApiFailure).status)).toBe(403);
+  });
+});
