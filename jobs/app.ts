@@ -1,3 +1,4 @@
+import { registerBearerAuthScheme } from '../common/http/openapi.ts';
 import { createServiceApp } from '../common/http/service-app.ts';
 import { requireRole, type JobsEnv } from './auth/require-role.ts';
 import type { JobsDeps } from './deps.ts';
@@ -25,7 +26,7 @@ export function createApp(deps: JobsDeps) {
   registerHealthRoutes(app, deps);
   registerMetricsRoute(app, deps);
   registerRunRoutes(app, deps);
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  registerBearerAuthScheme(app);
   app.doc('/openapi.json', { openapi: '3.0.0', info: { title: 'BionicPRO jobs', version: '1.0.0', description: 'ETL, retention and CDC runs; health and metrics' } });
   return app;
 }

@@ -1,10 +1,11 @@
 import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
+import { bearerSecurity } from '../../common/http/openapi.ts';
 import { getPrincipal } from '../auth/middleware.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { ReportPageSchema, type ReportList } from '../reports/documents.ts';
 import { assertRole, readReportDocument } from '../reports/respond.ts';
-import { badRequest, bearerSecurity, commonErrors, PagingQuerySchema, UserParamSchema } from '../reports/schemas.ts';
+import { badRequest, commonErrors, PagingQuerySchema, UserParamSchema } from '../reports/schemas.ts';
 import { auditAdminRead } from './audit.ts';
 
 export const adminUserReportListRoute = createRoute({

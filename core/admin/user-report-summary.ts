@@ -1,10 +1,11 @@
 import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
+import { bearerSecurity } from '../../common/http/openapi.ts';
 import { getPrincipal } from '../auth/middleware.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { ReportSummarySchema, type ReportSummary } from '../reports/documents.ts';
 import { assertRole, readReportDocument } from '../reports/respond.ts';
-import { bearerSecurity, commonErrors, UserParamSchema } from '../reports/schemas.ts';
+import { commonErrors, UserParamSchema } from '../reports/schemas.ts';
 import { auditAdminRead } from './audit.ts';
 
 export const adminUserReportSummaryRoute = createRoute({

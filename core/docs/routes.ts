@@ -1,4 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { registerBearerAuthScheme } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 
 const DOCUMENT_INFO = {
@@ -38,7 +39,7 @@ ${params ? `<p>Parameters: ${params}</p>` : ''}<ul>${responses}</ul></section>`;
 
 /** /openapi.json generated from the route schemas, and a docs page rendered from it. */
 export function registerDocsRoutes(app: OpenAPIHono<CoreEnv>): void {
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  registerBearerAuthScheme(app);
   app.doc('/openapi.json', DOCUMENT_INFO);
   app.get('/docs', (c) => c.html(renderDocsPage(app.getOpenAPIDocument(DOCUMENT_INFO) as never)));
 }

@@ -1,9 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { bearerSecurity } from '../../common/http/openapi.ts';
 import { getPrincipal } from '../auth/middleware.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { ApiError, ErrorCode } from '../../common/http/errors.ts';
-import { bearerSecurity, commonErrors } from '../reports/schemas.ts';
+import { commonErrors } from '../reports/schemas.ts';
 
 export const metricsRoute = createRoute({
   method: 'get',

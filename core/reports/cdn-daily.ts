@@ -1,10 +1,11 @@
 import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
+import { bearerSecurity } from '../../common/http/openapi.ts';
 import { getPrincipal } from '../auth/middleware.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { SignedUrlSchema } from './documents.ts';
 import { assertRole, dailyRequest, signedReportUrl } from './respond.ts';
-import { badRequest, bearerSecurity, commonErrors, DateParamSchema, notFound } from './schemas.ts';
+import { badRequest, commonErrors, DateParamSchema, notFound } from './schemas.ts';
 
 export const cdnDailyReportRoute = createRoute({
   method: 'get',

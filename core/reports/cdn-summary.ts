@@ -1,10 +1,11 @@
 import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
+import { bearerSecurity } from '../../common/http/openapi.ts';
 import { getPrincipal } from '../auth/middleware.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { SignedUrlSchema } from './documents.ts';
 import { assertRole, signedReportUrl } from './respond.ts';
-import { bearerSecurity, commonErrors } from './schemas.ts';
+import { commonErrors } from './schemas.ts';
 
 export const cdnReportSummaryRoute = createRoute({
   method: 'get',

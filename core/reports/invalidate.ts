@@ -1,10 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { bearerSecurity, errorResponseDoc } from '../../common/http/openapi.ts';
 import { getPrincipal } from '../auth/middleware.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { userPrefix } from './keys.ts';
 import { assertRole } from './respond.ts';
-import { bearerSecurity, commonErrors, errorResponses } from './schemas.ts';
+import { commonErrors } from './schemas.ts';
 
 const username = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'not a username');
 
@@ -46,7 +47,7 @@ export const invalidateReportsRoute = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: InvalidateRequestSchema } } } },
   responses: {
     200: { description: 'What was deleted, and how the purge went', content: { 'application/json': { schema: InvalidateResponseSchema } } },
-    422: errorResponses.errorResponse('Body is not {user_ids:[…]} or {all:true}'),
+    422: errorResponseDoc('Body is not {user_ids:[…]} or {all:true}'),
     ...commonErrors,
   },
 });

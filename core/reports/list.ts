@@ -1,10 +1,11 @@
 import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
+import { bearerSecurity } from '../../common/http/openapi.ts';
 import { getPrincipal } from '../auth/middleware.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { ReportPageSchema, type ReportList } from './documents.ts';
 import { assertRole, readReportDocument } from './respond.ts';
-import { badRequest, bearerSecurity, commonErrors, PagingQuerySchema } from './schemas.ts';
+import { badRequest, commonErrors, PagingQuerySchema } from './schemas.ts';
 
 export const listReportsRoute = createRoute({
   method: 'get',

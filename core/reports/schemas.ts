@@ -1,30 +1,16 @@
 import { z } from '@hono/zod-openapi';
-import { ErrorCode } from '../../common/http/errors.ts';
+import { errorResponseDoc } from '../../common/http/openapi.ts';
 
 /** Route-level schemas shared by the report operations. */
 
-export const ErrorSchema = z
-  .object({
-    error: z.object({
-      code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
-      message: z.string(),
-      details: z.unknown().optional(),
-      requestId: z.string(),
-    }),
-  })
-  .openapi('Error');
-
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
-
 export const commonErrors = {
-  401: errorResponse('Missing, malformed, expired or otherwise invalid access token'),
-  403: errorResponse('The token lacks the role this operation needs'),
-  503: errorResponse('A dependency (ClickHouse, S3, Keycloak) is unavailable; see Retry-After'),
+  401: errorResponseDoc('Missing, malformed, expired or otherwise invalid access token'),
+  403: errorResponseDoc('The token lacks the role this operation needs'),
+  503: errorResponseDoc('A dependency (ClickHouse, S3, Keycloak) is unavailable; see Retry-After'),
 } as const;
 
-export const badRequest = errorResponse('Bad date or paging parameters');
-export const notFound = errorResponse('No data for that day');
-export const errorResponses = { errorResponse };
+export const badRequest = errorResponseDoc('Bad date or paging parameters');
+export const notFound = errorResponseDoc('No data for that day');
 
 export const DateParamSchema = z.object({
   date: z
@@ -44,5 +30,3 @@ export const PagingQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(366).default(30).openapi({ param: { name: 'limit', in: 'query' }, example: 30 }),
   offset: z.coerce.number().int().min(0).max(100_000).default(0).openapi({ param: { name: 'offset', in: 'query' }, example: 0 }),
 });
-
-export const bearerSecurity = [{ bearerAuth: [] }];

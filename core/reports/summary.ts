@@ -1,10 +1,11 @@
 import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
+import { bearerSecurity } from '../../common/http/openapi.ts';
 import { getPrincipal } from '../auth/middleware.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { ReportSummarySchema, type ReportSummary } from './documents.ts';
 import { assertRole, readReportDocument } from './respond.ts';
-import { bearerSecurity, commonErrors } from './schemas.ts';
+import { commonErrors } from './schemas.ts';
 
 export const reportSummaryRoute = createRoute({
   method: 'get',

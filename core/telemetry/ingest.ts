@@ -1,10 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError, ErrorCode, errorResponse } from '../../common/http/errors.ts';
+import { errorResponseDoc } from '../../common/http/openapi.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
-import { errorResponses } from '../reports/schemas.ts';
 import { requireDeviceSignature } from './device-auth.ts';
 import { eventIdentity, TelemetryBatchSchema, validateEvents, type RejectedEvent } from './events.ts';
 
@@ -19,8 +19,6 @@ export const IngestResultSchema = z
   })
   .openapi('TelemetryIngestResult');
 export type IngestResult = z.infer<typeof IngestResultSchema>;
-
-const { errorResponse: doc } = errorResponses;
 
 export const ingestTelemetryRoute = createRoute({
   method: 'post',
@@ -49,12 +47,12 @@ export const ingestTelemetryRoute = createRoute({
   },
   responses: {
     200: { description: 'Batch stored (or already stored)', content: { 'application/json': { schema: IngestResultSchema } } },
-    400: doc('Body is not JSON / NDJSON'),
-    401: doc('Missing or bad device signature, or timestamp outside the replay window'),
-    413: doc('Body or event count over the limit'),
-    415: doc('Content type is neither application/json nor application/x-ndjson'),
-    422: doc('Invalid events (per-event reasons in details); nothing was written'),
-    503: doc('Telemetry database unavailable; retry later'),
+    400: errorResponseDoc('Body is not JSON / NDJSON'),
+    401: errorResponseDoc('Missing or bad device signature, or timestamp outside the replay window'),
+    413: errorResponseDoc('Body or event count over the limit'),
+    415: errorResponseDoc('Content type is neither application/json nor application/x-ndjson'),
+    422: errorResponseDoc('Invalid events (per-event reasons in details); nothing was written'),
+    503: errorResponseDoc('Telemetry database unavailable; retry later'),
   },
 });
 

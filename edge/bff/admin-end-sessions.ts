@@ -1,9 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { errorResponseDoc } from '../../common/http/openapi.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
 import { UsernameParamSchema } from './admin-list-sessions.ts';
 import type { BffDeps, BffEnv } from './context.ts';
 import { revokeQuietly } from './logout.ts';
-import { errorResponse, originErrors, sessionErrors } from './schemas.ts';
+import { originErrors, sessionErrors } from './schemas.ts';
 import { clearSessionCookie, currentSession } from './session/middleware.ts';
 
 export const EndSessionsSchema = z
@@ -23,7 +24,7 @@ export const adminEndSessionsRoute = createRoute({
   request: { params: UsernameParamSchema },
   responses: {
     200: { description: 'Sessions ended', content: { 'application/json': { schema: EndSessionsSchema } } },
-    400: errorResponse('Bad username'),
+    400: errorResponseDoc('Bad username'),
     403: { ...originErrors[403], description: 'Not an administrator, or a missing/foreign Origin' },
     ...sessionErrors,
   },

@@ -1,7 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { errorResponseDoc } from '../../common/http/openapi.ts';
 import { requireAdmin } from './admin-guard.ts';
 import type { BffDeps, BffEnv } from './context.ts';
-import { errorResponse, sessionErrors } from './schemas.ts';
+import { sessionErrors } from './schemas.ts';
 import { currentSession, requireSession } from './session/middleware.ts';
 import { sessionExpiresAtMs, type SessionRecord } from './session/sessions.ts';
 
@@ -35,8 +36,8 @@ export const adminListSessionsRoute = createRoute({
   request: { params: UsernameParamSchema },
   responses: {
     200: { description: 'Live sessions, newest first', content: { 'application/json': { schema: SessionListSchema } } },
-    400: errorResponse('Bad username'),
-    403: errorResponse('Not an administrator'),
+    400: errorResponseDoc('Bad username'),
+    403: errorResponseDoc('Not an administrator'),
     ...sessionErrors,
   },
 });

@@ -1,7 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { bearerSecurity } from '../../common/http/openapi.ts';
 import type { JobsEnv } from '../auth/require-role.ts';
 import type { JobsDeps } from '../deps.ts';
-import { authErrors, bearerSecurity } from '../runs/schemas.ts';
+import { authErrors } from '../runs/schemas.ts';
 
 export const metricsRoute = createRoute({
   method: 'get',

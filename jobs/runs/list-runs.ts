@@ -1,10 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { bearerSecurity, errorResponseDoc } from '../../common/http/openapi.ts';
 import type { JobsEnv } from '../auth/require-role.ts';
 import type { JobsDeps } from '../deps.ts';
 import { ApiError, ErrorCode } from '../../common/http/errors.ts';
 import { errorMessage } from '../retry.ts';
 import { JOB_NAMES } from './run-history.ts';
-import { authErrors, bearerSecurity, errorResponse, RunSchema, runToJson } from './schemas.ts';
+import { authErrors, RunSchema, runToJson } from './schemas.ts';
 
 export const ListRunsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(20).openapi({ param: { name: 'limit', in: 'query' }, example: 20 }),
@@ -29,7 +30,7 @@ export const listRunsRoute = createRoute({
   request: { query: ListRunsQuerySchema },
   responses: {
     200: { description: 'Newest first', content: { 'application/json': { schema: ListRunsResponseSchema } } },
-    400: errorResponse('Bad limit or job'),
+    400: errorResponseDoc('Bad limit or job'),
     ...authErrors,
   },
 });

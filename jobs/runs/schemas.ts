@@ -1,28 +1,13 @@
 import { z } from '@hono/zod-openapi';
-import { ErrorCode } from '../../common/http/errors.ts';
+import { errorResponseDoc } from '../../common/http/openapi.ts';
 import type { RunRecord } from './run-history.ts';
 import { JOB_NAMES } from './run-history.ts';
 
-export const ErrorSchema = z
-  .object({
-    error: z.object({
-      code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
-      message: z.string(),
-      details: z.unknown().optional(),
-      requestId: z.string(),
-    }),
-  })
-  .openapi('Error');
-
-export const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
-
 export const authErrors = {
-  401: errorResponse('Missing, malformed, expired or otherwise invalid access token'),
-  403: errorResponse('The token lacks the role this operation needs'),
-  503: errorResponse('Keycloak or a store is unavailable; see Retry-After'),
+  401: errorResponseDoc('Missing, malformed, expired or otherwise invalid access token'),
+  403: errorResponseDoc('The token lacks the role this operation needs'),
+  503: errorResponseDoc('Keycloak or a store is unavailable; see Retry-After'),
 } as const;
-
-export const bearerSecurity = [{ bearerAuth: [] }];
 
 export const RunSchema = z
   .object({

@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ApiError, ErrorCode } from '../../common/http/errors.ts';
+import { bearerSecurity, errorResponseDoc } from '../../common/http/openapi.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
 import type { JobsEnv } from '../auth/require-role.ts';
 import type { JobsDeps } from '../deps.ts';
@@ -7,7 +8,7 @@ import { startEtl, type EtlRequest } from '../etl/run-etl.ts';
 import { errorMessage } from '../retry.ts';
 import { parseBackfillRange } from './backfill-range.ts';
 import { etlDepsOf } from './operations.ts';
-import { authErrors, bearerSecurity, errorResponse } from './schemas.ts';
+import { authErrors } from './schemas.ts';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 
@@ -33,8 +34,8 @@ export const triggerEtlRoute = createRoute({
   request: { body: { required: false, content: { 'application/json': { schema: TriggerEtlBodySchema } } } },
   responses: {
     202: { description: 'The run started', content: { 'application/json': { schema: RunStartedSchema } } },
-    409: errorResponse('Another process is running the ETL'),
-    422: errorResponse('Body is not {from, to} with calendar days, from ≤ to'),
+    409: errorResponseDoc('Another process is running the ETL'),
+    422: errorResponseDoc('Body is not {from, to} with calendar days, from ≤ to'),
     ...authErrors,
   },
 });

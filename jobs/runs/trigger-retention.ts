@@ -1,12 +1,13 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ApiError, ErrorCode } from '../../common/http/errors.ts';
+import { bearerSecurity, errorResponseDoc } from '../../common/http/openapi.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
 import type { JobsEnv } from '../auth/require-role.ts';
 import type { JobsDeps } from '../deps.ts';
 import { runRetention } from '../retention/run-retention.ts';
 import { errorMessage } from '../retry.ts';
 import { retentionDepsOf } from './operations.ts';
-import { authErrors, bearerSecurity, errorResponse, RunSchema, runToJson } from './schemas.ts';
+import { authErrors, RunSchema, runToJson } from './schemas.ts';
 
 export const TriggerRetentionBodySchema = z
   .object({ dry_run: z.boolean().default(false).openapi({ description: 'Only report what would be dropped' }) })
@@ -33,8 +34,8 @@ export const triggerRetentionRoute = createRoute({
   request: { body: { required: false, content: { 'application/json': { schema: TriggerRetentionBodySchema } } } },
   responses: {
     200: { description: 'What was (or would be) dropped', content: { 'application/json': { schema: RetentionResponseSchema } } },
-    409: errorResponse('Another process is running retention'),
-    500: errorResponse('The run failed; it is in the run history with its error'),
+    409: errorResponseDoc('Another process is running retention'),
+    500: errorResponseDoc('The run failed; it is in the run history with its error'),
     ...authErrors,
   },
 });
