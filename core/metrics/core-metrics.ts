@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { createMetrics, type Counter, type Histogram, type Metrics } from './registry.ts';
+import { createMetrics, type Counter, type Histogram, type Metrics } from '../../common/metrics/registry.ts';
 
 /** The figures core exports; one place, so names stay consistent. */
 export interface CoreMetrics {

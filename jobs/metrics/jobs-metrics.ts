@@ -1,6 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-// The registry is shared with core (it belongs in common/; core owns it today).
-import { createMetrics, type Counter, type Gauge, type Histogram, type Metrics } from '../../core/metrics/registry.ts';
+import { createMetrics, type Counter, type Gauge, type Histogram, type Metrics } from '../../common/metrics/registry.ts';
 
 /** Every figure jobs exports, in one place so names stay consistent. */
 export interface JobsMetrics {

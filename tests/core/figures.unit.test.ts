@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { averagePct, successRatePct } from '../../core/reports/figures.ts';
 import { parseReportDate } from '../../core/reports/keys.ts';
-import { createMetrics } from '../../core/metrics/registry.ts';
 
 describe('report figures', () => {
   test('success rate never exceeds 100 and is null without movements', () => {
@@ -15,23 +14,5 @@ describe('report figures', () => {
   test('report dates are real calendar days', () => {
     expect(parseReportDate('2026-02-28')).toEqual({ date: '2026-02-28', startMs: Date.UTC(2026, 1, 28) });
     for (const bad of ['2026-02-30', '2026-13-01', '26-01-01', '2026-1-1', '1969-12-31', '2026-01-01T00:00']) expect(parseReportDate(bad)).toBeUndefined();
-  });
-});
-
-describe('metrics registry', () => {
-  test('renders counters and cumulative histograms in Prometheus text', () => {
-    const metrics = createMetrics();
-    const counter = metrics.counter('x_total', 'things');
-    const histogram = metrics.histogram('d_seconds', 'durations', [0.1, 1]);
-    counter.inc({ route: '/a"b' });
-    counter.inc({ route: '/a"b' }, 2);
-    histogram.observe({ route: '/a' }, 0.05);
-    histogram.observe({ route: '/a' }, 0.5);
-    const text = metrics.render();
-    expect(text).toContain('x_total{route="/a\\"b"} 3');
-    expect(text).toContain('d_seconds_bucket{route="/a",le="0.1"} 1');
-    expect(text).toContain('d_seconds_bucket{route="/a",le="1"} 2');
-    expect(text).toContain('d_seconds_bucket{route="/a",le="+Inf"} 2');
-    expect(text).toContain('d_seconds_count{route="/a"} 2');
   });
 });
