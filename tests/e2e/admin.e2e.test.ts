@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { loadStackEnv } from '../../stack/lib/env.ts';
-import { compact, integerIn, metricValue, waitForAppScreen } from './support/app-pages.ts';
+import { compact, integerIn, metricValue, waitForAppScreen, waitForTestId } from './support/app-pages.ts';
 import { startApps, type RunningApps } from './support/apps.ts';
 import { openBrowser, type E2eBrowser } from './support/browser.ts';
 import { clickAndWaitForNavigation, signInAtKeycloak } from './support/keycloak-pages.ts';
@@ -52,14 +52,14 @@ test('a person reads their daily report on a phone', async () => {
   const day = ownerReports.days[0]!;
   await signInFresh(browser, owner, `/reports/${day.date}`);
   expect(new URL(page.url()).pathname).toBe(`/reports/${day.date}`);
-  await page.getByTestId('day-totals').waitFor();
+  await waitForTestId(page, 'day-totals');
   expect(await metricValue(page, 'total-movements')).toBe(integerIn('ru', day.movements));
   // Nothing sticks out sideways: the page is as wide as the phone (tables scroll inside their own box).
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   await browser.screenshot('15-daily-report-phone-ru');
   await page.goto(apps.appUrl);
-  await page.getByTestId('summary').waitFor();
+  await waitForTestId(page, 'summary');
   await browser.screenshot('16-reports-phone-ru');
   ownerPhone = browser;
 }, 150_000);
@@ -76,7 +76,7 @@ test('an administrator finds a person, opens their reports, drops their cached d
   await browser.screenshot('11-empty-state-en');
 
   await page.getByRole('navigation').getByRole('link', { name: 'Administration' }).click();
-  await page.getByTestId('admin-username').waitFor();
+  await waitForTestId(page, 'admin-username');
 
   // A malformed name is refused in the form, before any request.
   await page.getByTestId('admin-username').fill('no such/user');
@@ -87,7 +87,7 @@ test('an administrator finds a person, opens their reports, drops their cached d
   await page.getByTestId('admin-username').fill(owner.uid);
   await page.getByTestId('admin-open').press('Enter');
   await page.waitForURL(`${apps.appUrl}/admin/users/${owner.uid}`);
-  await page.getByTestId('summary').waitFor();
+  await waitForTestId(page, 'summary');
   expect(await metricValue(page, 'metric-movements')).toBe(integerIn('en', ownerReports.totals.movements));
   expect(await metricValue(page, 'metric-model')).toBe(compact(ownerReports.model));
   expect(await page.locator('[data-testid^="day-2"]').count()).toBe(ownerReports.days.length);
@@ -96,7 +96,7 @@ test('an administrator finds a person, opens their reports, drops their cached d
   const day = ownerReports.days[2]!;
   await page.getByTestId(`day-${day.date}`).getByRole('link').click();
   await page.waitForURL(`${apps.appUrl}/admin/users/${owner.uid}/reports/${day.date}`);
-  await page.getByTestId('day-totals').waitFor();
+  await waitForTestId(page, 'day-totals');
   expect(await metricValue(page, 'total-movements')).toBe(integerIn('en', day.movements));
   await page.getByRole('link', { name: `Reports of ${owner.uid}` }).click();
 
@@ -109,7 +109,7 @@ test('an administrator finds a person, opens their reports, drops their cached d
   // The person is signed in on their phone (previous test): one live session, which the administrator ends.
   const phone = ownerPhone!.page;
   expect(await waitForAppScreen(phone)).toBe('signed-in');
-  await phone.getByTestId('summary').waitFor();
+  await waitForTestId(phone, 'summary');
   await page.getByTestId('session-row').first().waitFor();
   expect(await page.getByTestId('session-row').count()).toBe(1);
   await browser.screenshot('14-admin-person-tools-en', { fullPage: false });
@@ -119,7 +119,7 @@ test('an administrator finds a person, opens their reports, drops their cached d
 
   // On the phone, the next page needs the API and finds the session gone.
   await phone.getByTestId(`day-${ownerReports.days[1]!.date}`).getByRole('link').click();
-  await phone.getByTestId('session-expired').waitFor();
+  await waitForTestId(phone, 'session-expired');
   expect(await phone.getByTestId('sign-in-again').getAttribute('href')).toBe(`/auth/login?returnTo=${encodeURIComponent(`/reports/${ownerReports.days[1]!.date}`)}`);
 }, 150_000);
 

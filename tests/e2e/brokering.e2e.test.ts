@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { loadStackEnv } from '../../stack/lib/env.ts';
-import { waitForAppScreen } from './support/app-pages.ts';
+import { waitForAppScreen, waitForTestId } from './support/app-pages.ts';
 import { startApps, type RunningApps } from './support/apps.ts';
 import { openBrowser, type E2eBrowser } from './support/browser.ts';
 import { clickAndWaitForNavigation, confirmKeycloakLogout, signInAtKeycloak, type Authenticator } from './support/keycloak-pages.ts';
@@ -133,7 +133,7 @@ test('a person from an external OIDC provider signs in through reports-realm and
   expect(credentials.map((c) => c.type)).toContain('otp');
 
   // A brokered account gets no business role by itself: the app says so instead of failing.
-  await page.getByTestId('forbidden').waitFor();
+  await waitForTestId(page, 'forbidden');
   await browser.screenshot('18-brokered-no-access-ru');
 
   // Sign out of BionicPRO; the next sign-in goes through the external IdP again and asks for the code.

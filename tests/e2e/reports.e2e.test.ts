@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { loadStackEnv } from '../../stack/lib/env.ts';
-import { compact, integerIn, metricValue, percentIn, waitForAppScreen } from './support/app-pages.ts';
+import { compact, integerIn, metricValue, percentIn, waitForAppScreen, waitForTestId } from './support/app-pages.ts';
 import { startApps, type RunningApps } from './support/apps.ts';
 import { openBrowser, type E2eBrowser } from './support/browser.ts';
 import { clickAndWaitForNavigation, confirmKeycloakLogout, signInAtKeycloak, type Authenticator } from './support/keycloak-pages.ts';
@@ -66,7 +66,7 @@ async function signIn(browser: E2eBrowser, who: { person: E2ePerson; authenticat
 async function expectOwnSummary(browser: E2eBrowser, who: { person: E2ePerson; reports: SeededReports }, language: 'ru' | 'en') {
   const { page } = browser;
   const { totals, model, days } = who.reports;
-  await page.getByTestId('summary').waitFor();
+  await waitForTestId(page, 'summary');
   expect(await page.getByTestId('user-name').innerText()).toBe(who.person.displayName);
   expect(await metricValue(page, 'metric-active-days')).toBe(integerIn(language, totals.activeDays));
   expect(await metricValue(page, 'metric-movements')).toBe(integerIn(language, totals.movements));
@@ -117,7 +117,7 @@ describe('prosthesis owners in the browser', () => {
     const day = ru.reports.days[0]!;
     await page.getByTestId(`day-${day.date}`).getByRole('link').click();
     await page.waitForURL(`${apps.appUrl}/reports/${day.date}`);
-    await page.getByTestId('day-totals').waitFor();
+    await waitForTestId(page, 'day-totals');
     expect(await metricValue(page, 'total-movements')).toBe(integerIn('ru', day.movements));
     expect(await metricValue(page, 'total-errors')).toBe(integerIn('ru', day.errors));
     expect(await page.locator('figure.chart svg[role="img"]').count()).toBe(4);
@@ -148,7 +148,7 @@ describe('prosthesis owners in the browser', () => {
     await page.getByTestId(`day-${day.date}`).getByRole('link').focus();
     await page.keyboard.press('Enter');
     await page.waitForURL(`${apps.appUrl}/reports/${day.date}`);
-    await page.getByTestId('day-totals').waitFor();
+    await waitForTestId(page, 'day-totals');
     // After an in-app navigation the new page's heading has focus (screen readers announce it).
     expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
     expect(await metricValue(page, 'total-movements')).toBe(integerIn('en', day.movements));
@@ -172,7 +172,7 @@ describe('sessions in the browser', () => {
 
     const day = ru.reports.days[0]!;
     await page.getByTestId(`day-${day.date}`).getByRole('link').click();
-    await page.getByTestId('day-totals').waitFor();
+    await waitForTestId(page, 'day-totals');
     const session = (await context.cookies(apps.bffUrl)).find((cookie) => cookie.name.endsWith('bff_session'));
     expect(session?.httpOnly).toBe(true);
     const replay = { cookie: `${session!.name}=${session!.value}` };
@@ -208,7 +208,7 @@ describe('sessions in the browser', () => {
     // A deep link while signed out: sign-in carries it through Keycloak and back.
     await signIn(browser, eu);
     expect(new URL(page.url()).pathname).toBe(`/reports/${eu.reports.days[1]!.date}`);
-    await page.getByTestId('day-totals').waitFor();
+    await waitForTestId(page, 'day-totals');
 
     // The session ends elsewhere (here: signed out from another tab with the same cookie).
     const session = (await context.cookies(apps.bffUrl)).find((cookie) => cookie.name.endsWith('bff_session'))!;
@@ -219,13 +219,13 @@ describe('sessions in the browser', () => {
     // The next click needs the API: the app shows "session ended" on the page the person wanted.
     const target = eu.reports.days[0]!.date;
     await page.getByTestId('next-day').click();
-    await page.getByTestId('session-expired').waitFor();
+    await waitForTestId(page, 'session-expired');
     expect(new URL(page.url()).pathname).toBe(`/reports/${target}`);
     await browser.screenshot('09-session-expired-en');
 
     await signIn(browser, eu);
     expect(new URL(page.url()).pathname).toBe(`/reports/${target}`);
-    await page.getByTestId('day-totals').waitFor();
+    await waitForTestId(page, 'day-totals');
     expect(await metricValue(page, 'total-movements')).toBe(integerIn('en', eu.reports.days[0]!.movements));
   }, 150_000);
 });
@@ -236,7 +236,7 @@ describe('one person, one set of reports', () => {
     const { page } = browser;
     await page.goto(apps.appUrl);
     await signIn(browser, ru);
-    await page.getByTestId('summary').waitFor();
+    await waitForTestId(page, 'summary');
 
     const day = eu.reports.days[0]!.date;
     const answers = await page.evaluate(
@@ -272,7 +272,7 @@ describe('one person, one set of reports', () => {
 
     // The app's admin pages are closed to a prosthesis owner; nothing of the other person loads.
     await page.goto(`${apps.appUrl}/admin/users/${eu.person.uid}/reports/${day}`);
-    await page.getByTestId('admin-only').waitFor();
+    await waitForTestId(page, 'admin-only');
     await browser.settled();
     expect(browser.responses.filter((r) => r.body?.includes(eu.person.uid) && !r.url.includes(eu.person.uid))).toEqual([]);
     await browser.screenshot('10-not-an-administrator-ru');

@@ -11,6 +11,16 @@ export async function metricValue(page: Page, testId: string): Promise<string> {
   return compact(await page.getByTestId(testId).locator('.metric__value').innerText());
 }
 
+/** Waits for a test id to show; on timeout the error says what the page showed instead. */
+export async function waitForTestId(page: Page, testId: string): Promise<void> {
+  try {
+    await page.getByTestId(testId).first().waitFor({ state: 'visible' });
+  } catch (error) {
+    const text = await page.locator('body').innerText().catch(() => '(page gone)');
+    throw new Error(`[data-testid=${testId}] did not show at ${page.url()}; the page shows: ${text.replace(/\s+/g, ' ').slice(0, 400)}`, { cause: error });
+  }
+}
+
 /** Waits for the app to finish its session check and show one of its screens. */
 export async function waitForAppScreen(page: Page): Promise<'signed-out' | 'signed-in' | 'expired' | 'unavailable'> {
   const signedOut = page.getByTestId('sign-in');

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Response as PwResponse } from 'playwright-core';
@@ -49,6 +49,7 @@ export interface BrowserOptions {
 }
 
 export async function openBrowser(options: BrowserOptions): Promise<E2eBrowser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`e2e: ${CHROMIUM} is missing; npm test installs Debian's chromium (or: apt-get install chromium)`);
   const profile = mkdtempSync(join(tmpdir(), 'bionicpro-e2e-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
