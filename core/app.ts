@@ -1,6 +1,6 @@
+import { requireAccessToken } from '../common/auth/bearer-auth.ts';
 import { createServiceApp } from '../common/http/service-app.ts';
 import { registerAdminRoutes } from './admin/index.ts';
-import { requireAccessToken } from './auth/middleware.ts';
 import type { CoreEnv } from './context.ts';
 import type { CoreDeps } from './deps.ts';
 import { registerDocsRoutes } from './docs/routes.ts';
@@ -26,7 +26,7 @@ export function createApp(deps: CoreDeps) {
   });
   app.use('*', measureRequests(deps.metrics));
 
-  const auth = requireAccessToken(deps.verifier);
+  const auth = requireAccessToken(deps.verifier, { realm: 'reports-api' });
   app.use('/api/reports', auth);
   app.use('/api/reports/*', auth);
   app.use('/api/admin/*', auth);

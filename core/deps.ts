@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import postgres from 'postgres';
+import { createRealmKeySet, createAccessTokenVerifier, type AccessTokenVerifier } from '../common/auth/verify-access-token.ts';
 import { createLogger, type Logger } from '../common/log.ts';
-import { createRealmKeySet, createAccessTokenVerifier, type AccessTokenVerifier } from './auth/verify-access-token.ts';
 import { createChRows, createClickHouseQueryClient, type ChQueryClient, type ClickHouseTransport } from './clickhouse-rows.ts';
 import type { CoreConfig } from './config.ts';
 import { createCdcInspector, type CdcInspector } from './health/cdc-inspector.ts';

@@ -1,8 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import postgres from 'postgres';
+import { createAccessTokenVerifier, createRealmKeySet, type AccessTokenVerifier } from '../common/auth/verify-access-token.ts';
 import { createLogger, type Logger } from '../common/log.ts';
-// The access-token verifier is core's module (jose, no app code): one implementation of the policy.
-import { createAccessTokenVerifier, createRealmKeySet, type AccessTokenVerifier } from '../core/auth/verify-access-token.ts';
 import type { CdcStatus } from './cdc/cdc-status.ts';
 import { createJobsClickHouseClient, defaultTransport, type ClickHouseTransport } from './clickhouse-client.ts';
 import { createGroupLagReader, type GroupLagReader } from './cdc/group-lag.ts';

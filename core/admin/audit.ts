@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { Principal } from '../auth/principal.ts';
+import type { Principal } from '../../common/auth/principal.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 

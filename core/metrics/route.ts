@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { getPrincipal } from '../../common/auth/bearer-auth.ts';
 import { bearerSecurity } from '../../common/http/openapi.ts';
-import { getPrincipal } from '../auth/middleware.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { ApiError, ErrorCode } from '../../common/http/errors.ts';

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
+import { getPrincipal } from '../../common/auth/bearer-auth.ts';
 import { bearerSecurity } from '../../common/http/openapi.ts';
-import { getPrincipal } from '../auth/middleware.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { ReportPageSchema, type ReportList } from './documents.ts';

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
+import { hasAnyRole, type Principal } from '../../common/auth/principal.ts';
 import { ApiError, ErrorCode } from '../../common/http/errors.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
 import { signReportUrl } from '../../common/cdn/signing.ts';
-import { hasAnyRole, type Principal } from '../auth/principal.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import type { SignedUrl } from './documents.ts';

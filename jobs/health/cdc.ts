@@ -1,5 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { JobsEnv } from '../auth/require-role.ts';
+import type { JobsEnv } from '../context.ts';
 import type { JobsDeps } from '../deps.ts';
 import { errorMessage } from '../retry.ts';
 

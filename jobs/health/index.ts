@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { registerLiveHealth } from '../../common/http/health-live.ts';
-import type { JobsEnv } from '../auth/require-role.ts';
+import type { JobsEnv } from '../context.ts';
 import type { JobsDeps } from '../deps.ts';
 import { registerCdcHealth } from './cdc.ts';
 import { registerReadiness } from './ready.ts';

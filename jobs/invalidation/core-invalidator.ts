@@ -4,7 +4,7 @@ import { JobError, withRetry } from '../retry.ts';
 import type { TokenSource } from './client-credentials.ts';
 import type { InvalidationResult, InvalidationTarget, Invalidator } from './invalidator.ts';
 
-/** Core's username alphabet (core/auth/principal.ts): nothing outside it can have a cached report. */
+/** Core's username alphabet (common/auth/principal.ts): nothing outside it can have a cached report. */
 const CORE_USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
 export interface CoreInvalidatorOptions {

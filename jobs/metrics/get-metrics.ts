@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { bearerSecurity } from '../../common/http/openapi.ts';
-import type { JobsEnv } from '../auth/require-role.ts';
+import type { JobsEnv } from '../context.ts';
 import type { JobsDeps } from '../deps.ts';
 import { authErrors } from '../runs/schemas.ts';
 

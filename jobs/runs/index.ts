@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { JobsEnv } from '../auth/require-role.ts';
+import type { JobsEnv } from '../context.ts';
 import type { JobsDeps } from '../deps.ts';
 import { registerListRuns } from './list-runs.ts';
 import { registerTriggerEtl } from './trigger-etl.ts';

@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ApiError, ErrorCode } from '../../common/http/errors.ts';
 import { bearerSecurity, errorResponseDoc } from '../../common/http/openapi.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
-import type { JobsEnv } from '../auth/require-role.ts';
+import type { JobsEnv } from '../context.ts';
 import type { JobsDeps } from '../deps.ts';
 import { startEtl, type EtlRequest } from '../etl/run-etl.ts';
 import { errorMessage } from '../retry.ts';

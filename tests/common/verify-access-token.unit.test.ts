@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { createAccessTokenVerifier } from '../../core/auth/verify-access-token.ts';
+import { createAccessTokenVerifier } from '../../common/auth/verify-access-token.ts';
 
 // Pure logic over a local key set; tests/core/auth.int.test.ts repeats the attacks against Keycloak.
 const ISSUER = 'http://127.0.0.1:8080/realms/reports-realm';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { createRealmKeySet, createAccessTokenVerifier } from '../../core/auth/verify-access-token.ts';
+import { createRealmKeySet, createAccessTokenVerifier } from '../../common/auth/verify-access-token.ts';
 import { createCoreHarness, type CoreHarness } from './support/harness.ts';
 import { createTestPerson, serviceAccountToken, type TestPerson } from './support/keycloak-people.ts';
 
