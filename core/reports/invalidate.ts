@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { getPrincipal } from '../../common/auth/bearer-auth.ts';
+import { USERNAME_PATTERN } from '../../common/auth/principal.ts';
 import { bearerSecurity, errorResponseDoc } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
@@ -7,7 +8,7 @@ import { userPrefix } from './keys.ts';
 import { assertRole } from './respond.ts';
 import { commonErrors } from './schemas.ts';
 
-const username = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'not a username');
+const username = z.string().regex(USERNAME_PATTERN, 'not a username');
 
 export const InvalidateRequestSchema = z
   .union([

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { USERNAME_PATTERN } from '../../common/auth/principal.ts';
 import { errorResponseDoc } from '../../common/http/openapi.ts';
 
 /** Route-level schemas shared by the report operations. */
@@ -22,7 +23,7 @@ export const DateParamSchema = z.object({
 export const UserParamSchema = z.object({
   user: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'not a username')
+    .regex(USERNAME_PATTERN, 'not a username')
     .openapi({ param: { name: 'user', in: 'path' }, example: 'ivan.petrov', description: 'The person’s username (LDAP uid)' }),
 });
 

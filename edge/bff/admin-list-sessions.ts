@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { USERNAME_PATTERN } from '../../common/auth/principal.ts';
 import { errorResponseDoc } from '../../common/http/openapi.ts';
 import { requireAdmin } from './admin-guard.ts';
 import type { BffDeps, BffEnv } from './context.ts';
@@ -9,7 +10,7 @@ import { sessionExpiresAtMs, type SessionRecord } from './session/sessions.ts';
 export const UsernameParamSchema = z.object({
   username: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'not a username')
+    .regex(USERNAME_PATTERN, 'not a username')
     .openapi({ param: { name: 'username', in: 'path' }, example: 'ivan.petrov' }),
 });
 

@@ -1,11 +1,9 @@
+import { isSafeUsername } from '../../common/auth/principal.ts';
 import type { Logger } from '../../common/log.ts';
 import type { JobsMetrics } from '../metrics/jobs-metrics.ts';
 import { JobError, withRetry } from '../retry.ts';
 import type { TokenSource } from './client-credentials.ts';
 import type { InvalidationResult, InvalidationTarget, Invalidator } from './invalidator.ts';
-
-/** Core's username alphabet (common/auth/principal.ts): nothing outside it can have a cached report. */
-const CORE_USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
 export interface CoreInvalidatorOptions {
   coreUrl: string;
@@ -75,8 +73,8 @@ export function createCoreInvalidator(options: CoreInvalidatorOptions): Invalida
           return { requests: 1, scope: 'all', skipped: [] };
         }
         const unique = [...new Set(target.userIds)];
-        const sendable = unique.filter((user) => CORE_USERNAME.test(user));
-        const skipped = unique.filter((user) => !CORE_USERNAME.test(user));
+        const sendable = unique.filter((user) => isSafeUsername(user));
+        const skipped = unique.filter((user) => !isSafeUsername(user));
         if (skipped.length > 0) options.logger.warn('invalidation.skipped_usernames', { count: skipped.length, sample: skipped.slice(0, 5) });
         if (sendable.length === 0) return { requests: 0, scope: 0, skipped };
         if (sendable.length > options.allAboveUsers) {
