@@ -1,15 +1,19 @@
 import { z } from 'zod';
+import { accessTokenFields, resolveRealmUrls } from '../common/auth/access-token-config.ts';
 import { parseConfig } from '../common/config.ts';
-import { booleanField, hostField, logLevelField, portField } from '../common/config-fields.ts';
-
-const url = z.url({ protocol: /^https?$/ });
-const secret = z.string().min(16, 'must be at least 16 characters (a generated secret)');
-const csv = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
-const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(1).max(max).default(fallback);
+import {
+  booleanField,
+  clickHouseFields,
+  csvField,
+  hostField,
+  httpUrlField,
+  intField,
+  logLevelField,
+  portField,
+  postgresUrlField,
+  s3BucketField,
+  secretField,
+} from '../common/config-fields.ts';
 
 export const CoreConfigSchema = z
   .object({
@@ -21,70 +25,55 @@ export const CoreConfigSchema = z
     /** /openapi.json and /docs describe the API and hold no data; set false to put them behind a token. */
     API_DOCS_PUBLIC: booleanField(true),
 
-    CLICKHOUSE_URL: url,
-    CLICKHOUSE_USER: z.string().min(1),
-    CLICKHOUSE_PASSWORD: z.string().min(1),
-    CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a plain identifier'),
-    CLICKHOUSE_TIMEOUT_MS: positiveInt(10_000, 600_000),
+    ...clickHouseFields,
+    CLICKHOUSE_TIMEOUT_MS: intField(10_000, 1, 600_000),
 
-    TELEMETRY_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
-    TELEMETRY_DB_POOL_SIZE: positiveInt(10, 100),
+    TELEMETRY_DATABASE_URL: postgresUrlField,
+    TELEMETRY_DB_POOL_SIZE: intField(10, 1, 100),
 
-    S3_ENDPOINT: url,
+    S3_ENDPOINT: httpUrlField,
     S3_REGION: z.string().min(1),
-    S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+    S3_BUCKET: s3BucketField,
     S3_ACCESS_KEY_ID: z.string().min(1),
     S3_SECRET_ACCESS_KEY: z.string().min(1),
-    S3_TIMEOUT_MS: positiveInt(5_000, 120_000),
+    S3_TIMEOUT_MS: intField(5_000, 1, 120_000),
 
-    KEYCLOAK_URL: url,
-    KEYCLOAK_REALM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-    /** Defaults to `${KEYCLOAK_URL}/realms/${KEYCLOAK_REALM}`; must equal the `iss` Keycloak writes. */
-    KEYCLOAK_ISSUER: url.optional(),
-    /** Defaults to the realm's certs endpoint. */
-    KEYCLOAK_JWKS_URL: url.optional(),
-    /** The `aud` every access token for this API must carry. */
-    API_AUDIENCE: z.string().min(1).default('reports-api'),
-    /** Clients (`azp`) allowed to call core: the BFF for people, the jobs service account. */
-    ALLOWED_CLIENTS: csv('reports-bff,reports-jobs'),
-    JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(120).default(30),
-    /** Least time between two JWKS refetches triggered by unknown key ids. */
-    JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
-    JWKS_CACHE_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+    /** Keycloak realm, token audience and the clients (`azp`) allowed to call core. */
+    ...accessTokenFields,
     /** Realm roles that may read their own reports. */
-    REPORT_READER_ROLES: csv('prothetic_user,administrator'),
+    REPORT_READER_ROLES: csvField('prothetic_user,administrator'),
     ADMIN_ROLE: z.string().min(1).default('administrator'),
     /** Realm role of service accounts (the jobs client): may invalidate cached reports and scrape metrics. */
     SERVICE_ROLE: z.string().min(1).default('reports_service'),
 
-    CDN_URL: url,
-    CDN_SIGNING_KEY: secret,
-    CDN_URL_TTL_SECONDS: positiveInt(300, 86_400),
-    CDN_PURGE_TIMEOUT_MS: positiveInt(3_000, 60_000),
+    CDN_URL: httpUrlField,
+    CDN_SIGNING_KEY: secretField,
+    CDN_URL_TTL_SECONDS: intField(300, 1, 86_400),
+    CDN_PURGE_TIMEOUT_MS: intField(3_000, 1, 60_000),
 
-    DEVICE_SECRET_KEY: secret,
-    TELEMETRY_MAX_BODY_BYTES: positiveInt(1_048_576, 64 * 1_048_576),
-    TELEMETRY_MAX_EVENTS: positiveInt(5_000, 100_000),
+    DEVICE_SECRET_KEY: secretField,
+    TELEMETRY_MAX_BODY_BYTES: intField(1_048_576, 1, 64 * 1_048_576),
+    TELEMETRY_MAX_EVENTS: intField(5_000, 1, 100_000),
     /** A signed request older or newer than this is refused as a possible replay. */
-    TELEMETRY_REPLAY_WINDOW_SECONDS: positiveInt(300, 3_600),
+    TELEMETRY_REPLAY_WINDOW_SECONDS: intField(300, 1, 3_600),
     /** How far an event's own time may lie ahead of the server clock. */
-    TELEMETRY_MAX_FUTURE_SKEW_SECONDS: positiveInt(300, 86_400),
+    TELEMETRY_MAX_FUTURE_SKEW_SECONDS: intField(300, 1, 86_400),
     /** Events older than this are refused (the ETL would no longer pick their hours up). */
-    TELEMETRY_MAX_AGE_DAYS: positiveInt(30, 3_650),
+    TELEMETRY_MAX_AGE_DAYS: intField(30, 1, 3_650),
 
-    KAFKA_BROKERS: csv('127.0.0.1:9092'),
-    KAFKA_CONNECT_URL: url,
+    KAFKA_BROKERS: csvField('127.0.0.1:9092'),
+    KAFKA_CONNECT_URL: httpUrlField,
     CDC_CONSUMER_GROUP: z.string().min(1).default('reports-cdc'),
-    CDC_TOPICS: csv('crm.crm.customers,crm.crm.prosthesis_models,crm.crm.prostheses,crm.crm.orders'),
+    CDC_TOPICS: csvField('crm.crm.customers,crm.crm.prosthesis_models,crm.crm.prostheses,crm.crm.orders'),
     /** Per-dependency timeout of readiness and CDC health probes. */
-    HEALTH_TIMEOUT_MS: positiveInt(2_000, 30_000),
+    HEALTH_TIMEOUT_MS: intField(2_000, 1, 30_000),
   })
   .transform((config) => {
-    const realmUrl = `${config.KEYCLOAK_URL.replace(/\/$/, '')}/realms/${config.KEYCLOAK_REALM}`;
+    const realm = resolveRealmUrls(config);
     return {
       ...config,
-      KEYCLOAK_ISSUER: config.KEYCLOAK_ISSUER ?? realmUrl,
-      KEYCLOAK_JWKS_URL: config.KEYCLOAK_JWKS_URL ?? `${realmUrl}/protocol/openid-connect/certs`,
+      KEYCLOAK_ISSUER: realm.issuer,
+      KEYCLOAK_JWKS_URL: realm.jwksUrl,
       CDN_URL: config.CDN_URL.replace(/\/$/, ''),
     };
   });

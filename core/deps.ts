@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import postgres from 'postgres';
-import { createRealmKeySet, createAccessTokenVerifier, type AccessTokenVerifier } from '../common/auth/verify-access-token.ts';
+import { createAccessTokenVerifierFromConfig } from '../common/auth/access-token-config.ts';
+import type { AccessTokenVerifier } from '../common/auth/verify-access-token.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { createChRows, createClickHouseQueryClient, type ChQueryClient, type ClickHouseTransport } from './clickhouse-rows.ts';
 import type { CoreConfig } from './config.ts';
@@ -77,18 +78,7 @@ export function buildCoreDeps(config: CoreConfig, overrides: CoreDepsOptions = {
     }),
   };
   const metrics = createCoreMetrics();
-  const keySet = createRealmKeySet(config.KEYCLOAK_JWKS_URL, {
-    cooldownSeconds: config.JWKS_COOLDOWN_SECONDS,
-    cacheMaxAgeSeconds: config.JWKS_CACHE_MAX_AGE_SECONDS,
-    timeoutMs: config.HEALTH_TIMEOUT_MS,
-  });
-  const verifier = createAccessTokenVerifier(keySet, {
-    issuer: config.KEYCLOAK_ISSUER,
-    audience: config.API_AUDIENCE,
-    allowedClients: config.ALLOWED_CLIENTS,
-    clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
-    now,
-  });
+  const verifier = createAccessTokenVerifierFromConfig(config, { timeoutMs: config.HEALTH_TIMEOUT_MS, now });
   const chRows = createChRows(clients.clickhouse, config.CLICKHOUSE_TIMEOUT_MS);
   const reportSource = createClickHouseReportSource(chRows, now);
   const reportStore = createS3ReportStore(clients.s3, config.S3_BUCKET);

@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import { parseConfig } from '../common/config.ts';
-import { booleanField, hostField, logLevelField, portField } from '../common/config-fields.ts';
+import {
+  booleanField,
+  csvField,
+  hostField,
+  httpUrlField,
+  intField,
+  logLevelField,
+  portField,
+  realmNameField,
+  s3BucketField,
+  secretField,
+} from '../common/config-fields.ts';
 
 /**
  * Edge config, parsed from whatever record the runtime hands over (process.env under Node, Bun and
@@ -8,13 +19,7 @@ import { booleanField, hostField, logLevelField, portField } from '../common/con
  * its own part, so a CDN-only deployment needs no Keycloak secret and vice versa.
  */
 
-const httpUrl = z.url({ protocol: /^https?$/ }).transform((value) => value.replace(/\/$/, ''));
-const secret = z.string().min(16, 'must be at least 16 characters (a generated secret)');
-const boundedInt = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
-const csv = z
-  .string()
-  .default('')
-  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+const httpUrl = httpUrlField.transform((value) => value.replace(/\/$/, ''));
 
 export const SharedConfigSchema = z.object({
   BFF_PORT: portField(8000),
@@ -28,7 +33,7 @@ export const SharedConfigSchema = z.object({
   /** The CDN edge's public URL: report objects load from it, so the app's CSP must allow it. */
   CDN_URL: httpUrl.default('http://localhost:8002'),
   /** More origins allowed for CORS and the Origin check (comma-separated), beyond the two above. */
-  EXTRA_ALLOWED_ORIGINS: csv,
+  EXTRA_ALLOWED_ORIGINS: csvField(''),
   /**
    * Behind a proxy that sets X-Forwarded-For (and strips the client's own), take the client address
    * from it for rate limits; otherwise the connection's peer address is used.
@@ -38,11 +43,11 @@ export const SharedConfigSchema = z.object({
 
 export const BffConfigSchema = z.object({
   KEYCLOAK_URL: httpUrl,
-  KEYCLOAK_REALM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a realm name'),
+  KEYCLOAK_REALM: realmNameField,
   /** Browser-facing Keycloak origin, if it differs from KEYCLOAK_URL (the back channel). */
   KEYCLOAK_PUBLIC_URL: httpUrl.optional(),
   BFF_CLIENT_ID: z.string().min(1).default('reports-bff'),
-  BFF_CLIENT_SECRET: secret,
+  BFF_CLIENT_SECRET: secretField,
   /** The audience core requires; the BFF checks its access tokens carry it before forwarding. */
   API_AUDIENCE: z.string().min(1).default('reports-api'),
   ADMIN_ROLE: z.string().min(1).default('administrator'),
@@ -54,40 +59,40 @@ export const BffConfigSchema = z.object({
   SESSION_ENCRYPTION_KEY: z
     .string()
     .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
-    .pipe(z.array(secret).min(1, 'needs at least one key')),
-  SESSION_IDLE_TIMEOUT_SECONDS: boundedInt(1800, 60, 86_400),
-  SESSION_ABSOLUTE_LIFETIME_SECONDS: boundedInt(36_000, 300, 30 * 86_400),
-  LOGIN_ATTEMPT_TTL_SECONDS: boundedInt(600, 30, 3600),
+    .pipe(z.array(secretField).min(1, 'needs at least one key')),
+  SESSION_IDLE_TIMEOUT_SECONDS: intField(1800, 60, 86_400),
+  SESSION_ABSOLUTE_LIFETIME_SECONDS: intField(36_000, 300, 30 * 86_400),
+  LOGIN_ATTEMPT_TTL_SECONDS: intField(600, 30, 3600),
   /** Refresh the access token when it has less than this left. */
-  ACCESS_TOKEN_REFRESH_SKEW_SECONDS: boundedInt(30, 0, 240),
-  JWT_CLOCK_TOLERANCE_SECONDS: boundedInt(30, 0, 120),
-  AUTH_RATE_LIMIT: boundedInt(60, 1, 100_000),
-  AUTH_RATE_WINDOW_SECONDS: boundedInt(60, 1, 3600),
-  API_MAX_BODY_BYTES: boundedInt(1_048_576, 1024, 64 * 1_048_576),
-  UPSTREAM_TIMEOUT_MS: boundedInt(10_000, 100, 120_000),
+  ACCESS_TOKEN_REFRESH_SKEW_SECONDS: intField(30, 0, 240),
+  JWT_CLOCK_TOLERANCE_SECONDS: intField(30, 0, 120),
+  AUTH_RATE_LIMIT: intField(60, 1, 100_000),
+  AUTH_RATE_WINDOW_SECONDS: intField(60, 1, 3600),
+  API_MAX_BODY_BYTES: intField(1_048_576, 1024, 64 * 1_048_576),
+  UPSTREAM_TIMEOUT_MS: intField(10_000, 100, 120_000),
 });
 
 export const CdnConfigSchema = z.object({
-  CDN_SIGNING_KEY: secret,
+  CDN_SIGNING_KEY: secretField,
   S3_ENDPOINT: httpUrl,
   S3_REGION: z.string().min(1),
-  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+  S3_BUCKET: s3BucketField,
   S3_ACCESS_KEY_ID: z.string().min(1),
   S3_SECRET_ACCESS_KEY: z.string().min(1),
   /** A cached copy is served without asking S3 for this long. */
-  CDN_FRESH_SECONDS: boundedInt(60, 0, 86_400),
+  CDN_FRESH_SECONDS: intField(60, 0, 86_400),
   /** After that, served at once while one background request revalidates it. */
-  CDN_STALE_WHILE_REVALIDATE_SECONDS: boundedInt(300, 0, 86_400),
+  CDN_STALE_WHILE_REVALIDATE_SECONDS: intField(300, 0, 86_400),
   /** And while S3 fails, served for this long after it was stored. */
-  CDN_STALE_IF_ERROR_SECONDS: boundedInt(86_400, 0, 7 * 86_400),
+  CDN_STALE_IF_ERROR_SECONDS: intField(86_400, 0, 7 * 86_400),
   /** Byte budget of the in-memory cache (Node, Bun). */
-  CDN_CACHE_MAX_BYTES: boundedInt(64 * 1_048_576, 1024, 4096 * 1_048_576),
-  CDN_MAX_OBJECT_BYTES: boundedInt(8 * 1_048_576, 1024, 512 * 1_048_576),
+  CDN_CACHE_MAX_BYTES: intField(64 * 1_048_576, 1024, 4096 * 1_048_576),
+  CDN_MAX_OBJECT_BYTES: intField(8 * 1_048_576, 1024, 512 * 1_048_576),
   /** What the browser may keep (never past the URL's own expiry). */
-  CDN_BROWSER_MAX_AGE_SECONDS: boundedInt(60, 0, 86_400),
-  CDN_ORIGIN_TIMEOUT_MS: boundedInt(5_000, 100, 120_000),
+  CDN_BROWSER_MAX_AGE_SECONDS: intField(60, 0, 86_400),
+  CDN_ORIGIN_TIMEOUT_MS: intField(5_000, 100, 120_000),
   /** Allowed clock difference for signed purge requests. */
-  CDN_PURGE_WINDOW_SECONDS: boundedInt(300, 10, 3600),
+  CDN_PURGE_WINDOW_SECONDS: intField(300, 10, 3600),
 });
 
 export type SharedConfig = z.output<typeof SharedConfigSchema>;

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import postgres from 'postgres';
-import { createAccessTokenVerifier, createRealmKeySet, type AccessTokenVerifier } from '../common/auth/verify-access-token.ts';
+import { createAccessTokenVerifierFromConfig } from '../common/auth/access-token-config.ts';
+import type { AccessTokenVerifier } from '../common/auth/verify-access-token.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import type { CdcStatus } from './cdc/cdc-status.ts';
 import { createJobsClickHouseClient, defaultTransport, type ClickHouseTransport } from './clickhouse-client.ts';
@@ -81,16 +82,7 @@ export function buildJobsDeps(config: JobsConfig, overrides: DepsOverrides = {})
     },
     overrides.clickhouseTransport ?? defaultTransport(),
   );
-  const verifier =
-    overrides.verifier ??
-    createAccessTokenVerifier(
-      createRealmKeySet(config.KEYCLOAK_JWKS_URL, {
-        cooldownSeconds: config.JWKS_COOLDOWN_SECONDS,
-        cacheMaxAgeSeconds: config.JWKS_CACHE_MAX_AGE_SECONDS,
-        timeoutMs: config.HEALTH_TIMEOUT_MS,
-      }),
-      { issuer: config.KEYCLOAK_ISSUER, audience: config.API_AUDIENCE, allowedClients: config.ALLOWED_CLIENTS, clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS },
-    );
+  const verifier = overrides.verifier ?? createAccessTokenVerifierFromConfig(config, { timeoutMs: config.HEALTH_TIMEOUT_MS });
   const invalidator =
     overrides.invalidator ??
     (config.INVALIDATION_ENABLED
