@@ -1,8 +1,9 @@
 import { ClickHouseError } from '@clickhouse/client';
 import { createClient as createFetchClient } from '@clickhouse/client-web';
+import { withTimeout } from '../common/with-timeout.ts';
 import { createClickHouseClient, type ClickHouseConfig } from '../db/clickhouse/client.ts';
 import type { ChFragment } from '../db/clickhouse/sql.ts';
-import { DependencyUnavailable, withTimeout } from './dependency.ts';
+import { DependencyUnavailable } from './dependency.ts';
 
 /** ClickHouse's transient refusals: overloaded or out of time/memory, worth a retry. */
 const TRANSIENT_SERVER_CODES = new Set([159, 202, 241]);

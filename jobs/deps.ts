@@ -123,11 +123,12 @@ export function buildJobsDeps(config: JobsConfig, overrides: DepsOverrides = {})
       clickhouseDatabase: config.CLICKHOUSE_DATABASE,
     },
     groupLag: createGroupLagReader({
+      clientId: 'reports-jobs-health',
       brokers: config.KAFKA_BROKERS,
       groupId: config.CDC_CONSUMER_GROUP,
       topics: cdcTopics(config.CDC_TOPIC_PREFIX),
       timeoutMs: config.HEALTH_TIMEOUT_MS,
-      logger,
+      offsetsTimeoutMs: config.HEALTH_TIMEOUT_MS * 3,
     }),
     readinessProbes: {
       telemetry_db: async () => {

@@ -1,8 +1,7 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { chIdentifier, chSql } from '../../db/clickhouse/sql.ts';
 import type { Logger } from '../../common/log.ts';
+import { chIdentifier, chSql } from '../../db/clickhouse/sql.ts';
+import { createGroupLagReader, type TopicLag } from '../../jobs/cdc/group-lag.ts';
 import type { ChRows } from '../clickhouse-rows.ts';
-import { withTimeout } from '../dependency.ts';
 import { isoHour, num } from '../reports/figures.ts';
 
 export interface CdcTableState {
@@ -13,20 +12,6 @@ export interface CdcTableState {
   last_source_change_at: string | null;
   /** When the consumer last applied a change to this table. */
   last_applied_at: string | null;
-}
-
-export interface PartitionLag {
-  partition: number;
-  committed: number | null;
-  end: number;
-  lag: number;
-}
-
-export interface TopicLag {
-  topic: string;
-  lag: number | null;
-  partitions: PartitionLag[];
-  error?: string;
 }
 
 export interface ConnectorState {
@@ -54,26 +39,15 @@ export function createCdcInspector(options: {
   timeoutMs: number;
   logger: Logger;
 }): CdcInspector {
-  // kafkajs logs through our logger, at warn and above only (its info lines are per connection).
-  const kafka = new Kafka({
+  // The consumer group is jobs' CDC consumer; its lag is read the way jobs' own health reads it.
+  const readGroupLag = createGroupLagReader({
     clientId: 'reports-core-health',
     brokers: options.brokers,
-    connectionTimeout: options.timeoutMs,
-    requestTimeout: options.timeoutMs,
-    retry: { retries: 0 },
-    logLevel: logLevel.WARN,
-    logCreator: () => (entry) => options.logger.warn('kafka.client', { namespace: entry.namespace, message: entry.log.message }),
+    groupId: options.consumerGroup,
+    topics: options.topics,
+    timeoutMs: options.timeoutMs,
+    clientLogger: options.logger,
   });
-
-  async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
-    const admin = kafka.admin();
-    try {
-      await withTimeout(admin.connect(), options.timeoutMs, 'kafka connect');
-      return await withTimeout(work(admin), options.timeoutMs * 2, 'kafka admin');
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
-  }
 
   return {
     async tables() {
@@ -96,35 +70,7 @@ export function createCdcInspector(options: {
       );
     },
 
-    async consumerLag() {
-      return withAdmin(async (admin) => {
-        // Asking for offsets of a topic that does not exist yet derails kafkajs's metadata; list first.
-        const existing = new Set(await admin.listTopics());
-        const present = options.topics.filter((topic) => existing.has(topic));
-        const committed = present.length ? await admin.fetchOffsets({ groupId: options.consumerGroup, topics: present }) : [];
-        const committedByTopic = new Map(committed.map((entry) => [entry.topic, new Map(entry.partitions.map((p) => [p.partition, Number(p.offset)]))]));
-        return Promise.all(
-          options.topics.map(async (topic): Promise<TopicLag> => {
-            if (!existing.has(topic)) return { topic, lag: null, partitions: [], error: 'topic does not exist (yet)' };
-            try {
-              const ends = await admin.fetchTopicOffsets(topic);
-              const partitions = ends
-                .map((end) => {
-                  const offset = committedByTopic.get(topic)?.get(end.partition);
-                  const hasCommit = offset !== undefined && offset >= 0;
-                  // Without a commit the group has consumed nothing: everything retained is lag.
-                  const lag = Math.max(0, Number(end.high) - (hasCommit ? offset : Number(end.low)));
-                  return { partition: end.partition, committed: hasCommit ? offset : null, end: Number(end.high), lag };
-                })
-                .sort((a, b) => a.partition - b.partition);
-              return { topic, lag: partitions.reduce((sum, p) => sum + p.lag, 0), partitions };
-            } catch (error) {
-              return { topic, lag: null, partitions: [], error: error instanceof Error ? error.message : String(error) };
-            }
-          }),
-        );
-      });
-    },
+    consumerLag: readGroupLag,
 
     async connectors() {
       const response = await fetch(`${options.connectUrl.replace(/\/$/, '')}/connectors?expand=status`, { signal: AbortSignal.timeout(options.timeoutMs) });

@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { withTimeout } from '../../common/with-timeout.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
-import { withTimeout } from '../dependency.ts';
 
 export const CdcHealthSchema = z
   .object({

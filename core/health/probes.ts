@@ -1,5 +1,5 @@
-import { withTimeout } from '../dependency.ts';
 
+import { withTimeout } from '../../common/with-timeout.ts';
 /** A readiness check of one dependency: resolves when it answers a real request. */
 export type Probe = () => Promise<void>;
 

@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from '../../common/log.ts';
+import { withTimeout } from '../../common/with-timeout.ts';
 
 export interface PartitionLag {
   partition: number;
@@ -18,33 +19,43 @@ export interface TopicLag {
 
 export type GroupLagReader = () => Promise<TopicLag[]>;
 
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
+export interface GroupLagOptions {
+  /** How this reader introduces itself to the brokers (core's and jobs' health differ). */
+  clientId: string;
+  brokers: readonly string[];
+  groupId: string;
+  topics: readonly string[];
+  /** Connection and per-request timeout. */
+  timeoutMs: number;
+  /** Bound on listing topics and reading offsets once connected; 2 × timeoutMs unless set. */
+  offsetsTimeoutMs?: number;
+  /** Where kafkajs's warnings and errors go; without it the client logs nothing. */
+  clientLogger?: Logger;
 }
 
 /**
  * The consumer group's lag as the broker sees it: end offset minus committed offset per partition.
- * Independent of the consumer process, so it shows lag even while the consumer is down.
+ * Independent of the consumer process, so it shows lag even while the consumer is down. Used by
+ * jobs' and core's /health/cdc. A topic whose offsets cannot be read carries its own error.
  */
-export function createGroupLagReader(options: { brokers: readonly string[]; groupId: string; topics: readonly string[]; timeoutMs: number; logger: Logger }): GroupLagReader {
+export function createGroupLagReader(options: GroupLagOptions): GroupLagReader {
+  const clientLogger = options.clientLogger;
   const kafka = new Kafka({
-    clientId: 'reports-jobs-health',
+    clientId: options.clientId,
     brokers: [...options.brokers],
     connectionTimeout: options.timeoutMs,
     requestTimeout: options.timeoutMs,
     retry: { retries: 0 },
-    logLevel: logLevel.NOTHING,
+    // At warn and above only: kafkajs's info lines are per connection.
+    logLevel: clientLogger ? logLevel.WARN : logLevel.NOTHING,
+    logCreator: () => (entry) => clientLogger?.warn('kafka.client', { namespace: entry.namespace, message: entry.log.message }),
   });
+  const offsetsTimeoutMs = options.offsetsTimeoutMs ?? options.timeoutMs * 2;
   return async () => {
     const admin = kafka.admin();
     try {
-      await within(admin.connect(), options.timeoutMs, 'kafka connect');
-      return await within(
+      await withTimeout(admin.connect(), options.timeoutMs, 'kafka connect');
+      return await withTimeout(
         (async () => {
           // Offsets of a topic that does not exist yet derail kafkajs's metadata: list first.
           const existing = new Set(await admin.listTopics());
@@ -54,20 +65,25 @@ export function createGroupLagReader(options: { brokers: readonly string[]; grou
           return Promise.all(
             options.topics.map(async (topic): Promise<TopicLag> => {
               if (!existing.has(topic)) return { topic, lag: null, partitions: [], error: 'topic does not exist yet' };
-              const ends = await admin.fetchTopicOffsets(topic);
-              const partitions = ends
-                .map((end) => {
-                  const offset = byTopic.get(topic)?.get(end.partition);
-                  const hasCommit = offset !== undefined && offset >= 0;
-                  const lag = Math.max(0, Number(end.high) - (hasCommit ? offset : Number(end.low)));
-                  return { partition: end.partition, committed: hasCommit ? offset : null, end: Number(end.high), lag };
-                })
-                .sort((a, b) => a.partition - b.partition);
-              return { topic, lag: partitions.reduce((sum, p) => sum + p.lag, 0), partitions };
+              try {
+                const ends = await admin.fetchTopicOffsets(topic);
+                const partitions = ends
+                  .map((end) => {
+                    const offset = byTopic.get(topic)?.get(end.partition);
+                    const hasCommit = offset !== undefined && offset >= 0;
+                    // Without a commit the group has consumed nothing: everything retained is lag.
+                    const lag = Math.max(0, Number(end.high) - (hasCommit ? offset : Number(end.low)));
+                    return { partition: end.partition, committed: hasCommit ? offset : null, end: Number(end.high), lag };
+                  })
+                  .sort((a, b) => a.partition - b.partition);
+                return { topic, lag: partitions.reduce((sum, p) => sum + p.lag, 0), partitions };
+              } catch (error) {
+                return { topic, lag: null, partitions: [], error: error instanceof Error ? error.message : String(error) };
+              }
             }),
           );
         })(),
-        options.timeoutMs * 3,
+        offsetsTimeoutMs,
         'kafka offsets',
       );
     } finally {
