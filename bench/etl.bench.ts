@@ -20,11 +20,10 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { createLogger } from '../common/log.ts';
-import { clickHouseConfigFromEnv } from '../db/clickhouse/client.ts';
+import { clickHouseConfigFromEnv, createClickHouseClient, defaultTransport } from '../db/clickhouse/client.ts';
 import { planGeneration, type GenerateOptions } from '../demo/generate.ts';
 import { copyLine } from '../demo/load-telemetry.ts';
 import { daysCovering, generateChipDay, type TelemetryRow } from '../demo/telemetry-data.ts';
-import { createJobsClickHouseClient, defaultTransport } from '../jobs/clickhouse-client.ts';
 import { disabledInvalidator } from '../jobs/invalidation/invalidator.ts';
 import { runEtl } from '../jobs/etl/run-etl.ts';
 import { createActiveRuns } from '../jobs/runs/active-runs.ts';
@@ -43,7 +42,7 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 async function etlPhase(schema: string, database: string, label: string): Promise<void> {
   const sql = postgres(env.TELEMETRY_DATABASE_URL!, { max: 2, onnotice: () => {}, connection: { TimeZone: 'UTC' } });
-  const clickhouse = createJobsClickHouseClient({ ...clickHouseConfigFromEnv(env, { database }), requestTimeoutMs: 600_000 }, defaultTransport());
+  const clickhouse = createClickHouseClient({ ...clickHouseConfigFromEnv(env, { database }), requestTimeoutMs: 600_000 }, defaultTransport());
   const activeRuns = createActiveRuns();
   let peakRss = process.memoryUsage().rss;
   const rssAtStart = peakRss;

@@ -1,7 +1,6 @@
 import { ClickHouseError } from '@clickhouse/client';
-import { createClient as createFetchClient } from '@clickhouse/client-web';
 import { withTimeout } from '../common/with-timeout.ts';
-import { createClickHouseClient, type ClickHouseConfig } from '../db/clickhouse/client.ts';
+import { createClickHouseClient, type ClickHouseConfig, type ClickHouseTransport } from '../db/clickhouse/client.ts';
 import type { ChFragment } from '../db/clickhouse/sql.ts';
 import { DependencyUnavailable } from './dependency.ts';
 
@@ -25,24 +24,9 @@ export interface ChQueryClient {
   close(): Promise<void>;
 }
 
-/**
- * How core talks HTTP to ClickHouse. `node`: @clickhouse/client (node:http, keep-alive pool), used
- * by the Node entry. `fetch`: @clickhouse/client-web, same vendor and API over fetch, used under
- * Bun, whose node:http emulation occasionally loses a response of the node client for good (seen
- * here: ~1 query in 1 000 under load hung past every timeout; Bun's fetch never did).
- */
-export type ClickHouseTransport = 'node' | 'fetch';
-
+/** The client over the transport the entry file chose (db/clickhouse/client.ts#ClickHouseTransport). */
 export function createClickHouseQueryClient(config: ClickHouseConfig, transport: ClickHouseTransport): ChQueryClient {
-  if (transport === 'node') return createClickHouseClient(config) as unknown as ChQueryClient;
-  return createFetchClient({
-    url: config.url,
-    username: config.username,
-    password: config.password,
-    database: config.database,
-    request_timeout: config.requestTimeoutMs ?? 60_000,
-    application: config.application ?? 'bionicpro',
-  }) as unknown as ChQueryClient;
+  return createClickHouseClient(config, transport) as unknown as ChQueryClient;
 }
 
 export type ChRows = <T>(query: ChFragment) => Promise<T[]>;

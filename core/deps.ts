@@ -3,7 +3,8 @@ import postgres from 'postgres';
 import { createAccessTokenVerifierFromConfig } from '../common/auth/access-token-config.ts';
 import type { AccessTokenVerifier } from '../common/auth/verify-access-token.ts';
 import { createLogger, type Logger } from '../common/log.ts';
-import { createChRows, createClickHouseQueryClient, type ChQueryClient, type ClickHouseTransport } from './clickhouse-rows.ts';
+import type { ClickHouseTransport } from '../db/clickhouse/client.ts';
+import { createChRows, createClickHouseQueryClient, type ChQueryClient } from './clickhouse-rows.ts';
 import type { CoreConfig } from './config.ts';
 import { createCdcInspector, type CdcInspector } from './health/cdc-inspector.ts';
 import { jwksProbe, type Probe } from './health/probes.ts';
@@ -45,7 +46,7 @@ export interface CoreClients {
 export interface CoreDepsOptions {
   logger?: Logger;
   now?: () => number;
-  /** Chosen by the runtime entry file: `node` under Node, `fetch` under Bun (see clickhouse-rows.ts). */
+  /** Chosen by the runtime entry file: `node` under Node, `fetch` under Bun (see db/clickhouse/client.ts). */
   clickhouseTransport?: ClickHouseTransport;
 }
 

@@ -3,8 +3,8 @@ import postgres from 'postgres';
 import { createAccessTokenVerifierFromConfig } from '../common/auth/access-token-config.ts';
 import type { AccessTokenVerifier } from '../common/auth/verify-access-token.ts';
 import { createLogger, type Logger } from '../common/log.ts';
+import { createClickHouseClient, defaultTransport, type ClickHouseTransport } from '../db/clickhouse/client.ts';
 import type { CdcStatus } from './cdc/cdc-status.ts';
-import { createJobsClickHouseClient, defaultTransport, type ClickHouseTransport } from './clickhouse-client.ts';
 import { createGroupLagReader, type GroupLagReader } from './cdc/group-lag.ts';
 import { cdcTopics } from './cdc/tables.ts';
 import type { JobsConfig } from './config.ts';
@@ -55,7 +55,7 @@ export interface DepsOverrides {
   now?: () => number;
   verifier?: AccessTokenVerifier;
   invalidator?: Invalidator;
-  /** `node` under Node, `fetch` under Bun (see clickhouse-client.ts); defaults by runtime. */
+  /** `node` under Node, `fetch` under Bun (see db/clickhouse/client.ts); defaults by runtime. */
   clickhouseTransport?: ClickHouseTransport;
 }
 
@@ -71,7 +71,7 @@ export function buildJobsDeps(config: JobsConfig, overrides: DepsOverrides = {})
     onnotice: () => undefined,
     connection: { application_name: 'reports-jobs', TimeZone: 'UTC' },
   });
-  const clickhouse = createJobsClickHouseClient(
+  const clickhouse = createClickHouseClient(
     {
       url: config.CLICKHOUSE_URL,
       username: config.CLICKHOUSE_USER,

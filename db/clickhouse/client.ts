@@ -1,4 +1,5 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createClient as createFetchClient } from '@clickhouse/client-web';
 
 /** Where and as whom to talk to ClickHouse over HTTP. */
 export interface ClickHouseConfig {
@@ -43,17 +44,34 @@ export function clickHouseConfigFromEnv(
 }
 
 /**
- * An @clickhouse/client instance for the config. Works against 18.16 and current servers: the
- * project never uses server-side query parameters (18.16 lacks them) — values go through
- * db/clickhouse/sql.ts instead.
+ * How to talk HTTP to ClickHouse. `node`: @clickhouse/client (node:http, keep-alive pool), under
+ * Node. `fetch`: @clickhouse/client-web, same vendor and API over fetch, under Bun, whose node:http
+ * emulation occasionally loses a response of the node client for good (seen in core: ~1 query in
+ * 1 000 under load hung past every timeout; a jobs CDC test hung on one too; Bun's fetch never did).
+ * The entry file picks; everything else sees one client type.
  */
-export function createClickHouseClient(config: ClickHouseConfig): ClickHouseClient {
-  return createClient({
+export type ClickHouseTransport = 'node' | 'fetch';
+
+/** `fetch` under Bun, `node` elsewhere. */
+export function defaultTransport(): ClickHouseTransport {
+  return typeof process !== 'undefined' && process.versions?.bun ? 'fetch' : 'node';
+}
+
+/**
+ * A ClickHouse client for the config. Works against 18.16 and current servers: the project never
+ * uses server-side query parameters (18.16 lacks them) — values go through db/clickhouse/sql.ts.
+ */
+export function createClickHouseClient(config: ClickHouseConfig, transport: ClickHouseTransport = 'node'): ClickHouseClient {
+  const settings = {
     url: config.url,
     username: config.username,
     password: config.password,
     database: config.database,
     request_timeout: config.requestTimeoutMs ?? 60_000,
     application: config.application ?? 'bionicpro',
-  });
+  };
+  if (transport === 'node') return createClient(settings);
+  // The web client has the same query/insert/command/close API (both wrap @clickhouse/client-common);
+  // callers pass inserts as arrays, which both accept.
+  return createFetchClient(settings) as unknown as ClickHouseClient;
 }

@@ -1,4 +1,4 @@
-import { createClickHouseClient, clickHouseConfigFromEnv } from '../../../db/clickhouse/client.ts';
+import { createClickHouseClient, clickHouseConfigFromEnv, defaultTransport } from '../../../db/clickhouse/client.ts';
 import { chSql, chTuple } from '../../../db/clickhouse/sql.ts';
 import { createMemoryLogger } from '../../../common/log.ts';
 import { createApp } from '../../../core/app.ts';
@@ -16,7 +16,7 @@ export function createCoreHarness(envOverrides: Partial<StackEnv> = {}, options:
   const config = loadCoreConfig({ ...env, LOG_LEVEL: 'debug' });
   const logger = createMemoryLogger('core');
   // Tests run under Bun: the same ClickHouse transport the Bun entry uses.
-  const deps: CoreDeps = buildCoreDeps(config, { logger, now: options.now, clickhouseTransport: process.versions.bun ? 'fetch' : 'node' });
+  const deps: CoreDeps = buildCoreDeps(config, { logger, now: options.now, clickhouseTransport: defaultTransport() });
   const app = createApp(deps);
   return {
     env,

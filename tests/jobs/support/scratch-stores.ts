@@ -3,8 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { clickHouseConfigFromEnv, createClickHouseClient } from '../../../db/clickhouse/client.ts';
-import { createJobsClickHouseClient, defaultTransport } from '../../../jobs/clickhouse-client.ts';
+import { clickHouseConfigFromEnv, createClickHouseClient, defaultTransport } from '../../../db/clickhouse/client.ts';
 import { chIdentifier, chSql } from '../../../db/clickhouse/sql.ts';
 import { MIGRATIONS_DIR } from '../../../db/migrate.ts';
 import { migrateClickHouse } from '../../../db/runner/clickhouse.ts';
@@ -30,7 +29,7 @@ export async function createScratchClickHouse(env: StackEnv, prefix = 'jobs_test
   const config = { ...clickHouseConfigFromEnv(env, { database }), requestTimeoutMs: 120_000 };
   await migrateClickHouse({ config, dir: join(MIGRATIONS_DIR, 'clickhouse') });
   // Tests run under Bun: the transport the Bun entry uses.
-  const client = createJobsClickHouseClient(config, defaultTransport());
+  const client = createClickHouseClient(config, defaultTransport());
   return {
     database,
     client,
