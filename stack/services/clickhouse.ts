@@ -5,8 +5,9 @@ import type { StackEnv } from '../lib/env.ts';
 import { ensureDebPackages } from '../lib/apt.ts';
 import { log } from '../lib/log.ts';
 import { paths } from '../lib/paths.ts';
-import { isProcessAlive, runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
-import { waitUntilReady } from '../lib/wait.ts';
+import { runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
+import { systemUser } from '../lib/user.ts';
+import { waitForDaemon } from '../lib/wait.ts';
 import type { StackService } from './service.ts';
 
 const NAME = 'clickhouse';
@@ -90,13 +91,6 @@ function serverCommand(configFile: string): { command: string; args: string[] } 
   return { command: 'setpriv', args: [`--reuid=${OS_USER}`, `--regid=${OS_USER}`, '--init-groups', SERVER, ...serverArgs] };
 }
 
-function systemUser(name: string): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
-  if (!line) throw new Error(`system user ${name} is missing; is the clickhouse-server package installed?`);
-  const [, , uid, gid] = line.split(':');
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
 /** Writes a file only when its content changes, so a second `up` leaves mtimes (and 18.16's config reloader) alone. */
 function writeIfChanged(file: string, content: string, mode: number, owner?: { uid: number; gid: number }): boolean {
   const same = existsSync(file) && readFileSync(file, 'utf8') === content;
@@ -105,19 +99,13 @@ function writeIfChanged(file: string, content: string, mode: number, owner?: { u
   return !same;
 }
 
-function lastLogLines(count = 20): string {
-  const file = paths.log(NAME);
-  if (!existsSync(file)) return '(no log yet)';
-  return `last lines of ${file}:\n${readFileSync(file, 'utf8').trimEnd().split('\n').slice(-count).join('\n')}`;
-}
-
 function createClickHouse(): StackService {
   const dir = paths.data(NAME);
   const configFile = join(dir, 'config.xml');
 
   /** Renders config.xml and users.xml from stack/config/clickhouse; passwords only as SHA-256. */
   const renderConfigs = (settings: ClickHouseSettings): void => {
-    const owner = process.getuid?.() === 0 ? systemUser(OS_USER) : undefined;
+    const owner = process.getuid?.() === 0 ? systemUser(OS_USER, 'clickhouse-server') : undefined;
     for (const sub of ['', 'data', 'tmp', 'user_files', 'format_schemas']) {
       mkdirSync(join(dir, sub), { recursive: true });
       if (owner) chownSync(join(dir, sub), owner.uid, owner.gid);
@@ -163,22 +151,15 @@ function createClickHouse(): StackService {
       const settings = clickHouseSettings(env);
       renderConfigs(settings);
       // Already ours but not answering (still starting, or a password just changed): wait for it.
-      let pid = runningPid(NAME);
-      if (pid === undefined) {
+      if (runningPid(NAME) === undefined) {
         const { command, args } = serverCommand(configFile);
-        pid = startDaemon(NAME, command, args, { cwd: dir });
+        startDaemon(NAME, command, args, { cwd: dir });
       }
-      const daemonPid = pid;
-      let exited = false;
-      await waitUntilReady(
-        NAME,
-        async () => {
-          if (!isProcessAlive(daemonPid)) return (exited = true);
-          return isReady(env);
-        },
-        { timeoutMs: 60_000, intervalMs: 100, onTimeout: lastLogLines },
-      );
-      if (exited) throw new Error(`clickhouse-server exited during start (ports ${HTTP_PORT}/${TCP_PORT} taken?)\n${lastLogLines()}`);
+      await waitForDaemon(NAME, () => isReady(env), {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        exitedMessage: `clickhouse-server exited during start (ports ${HTTP_PORT}/${TCP_PORT} taken?)`,
+      });
       // Migrations run before provision(), and they need the database to exist.
       await ensureDatabase(env);
     },

@@ -6,7 +6,8 @@ import { log } from '../lib/log.ts';
 import { copyMavenArtifact, copyMavenClasspath } from '../lib/maven.ts';
 import { paths } from '../lib/paths.ts';
 import { run, runningPid, sleep, startDaemon, stopDaemon } from '../lib/proc.ts';
-import { ensureJavaAndMaven, jvmArgs, KAFKA_VERSION, renderTemplate, SLF4J_BINDING, waitForDaemon } from './kafka.ts';
+import { waitForDaemon } from '../lib/wait.ts';
+import { ensureJavaAndMaven, jvmArgs, KAFKA_VERSION, renderTemplate, SLF4J_BINDING } from './kafka.ts';
 import type { StackService } from './service.ts';
 
 /** Debezium 3.7.0.Final is built against Kafka 4.3.1 (its parent POM's version.kafka). */
@@ -227,7 +228,7 @@ export const kafkaConnect: StackService = {
     } else {
       log.step('kafka-connect', `pid ${runningPid('kafka-connect')} is running but not answering yet; waiting for it`);
     }
-    await waitForDaemon('kafka-connect', () => isConnectReady(env), 180_000);
+    await waitForDaemon('kafka-connect', () => isConnectReady(env), { timeoutMs: 180_000 });
   },
   async provision(env) {
     const changed = await registerConnector(env);

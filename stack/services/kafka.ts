@@ -8,7 +8,7 @@ import { log } from '../lib/log.ts';
 import { copyMavenClasspath } from '../lib/maven.ts';
 import { paths } from '../lib/paths.ts';
 import { run, runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
-import { waitUntilReady } from '../lib/wait.ts';
+import { waitForDaemon } from '../lib/wait.ts';
 import type { StackService } from './service.ts';
 
 /** Kafka 4.3.1 is the version Debezium 3.7.0.Final is built and tested against. */
@@ -50,12 +50,6 @@ export function renderTemplate(templateFile: string, values: Record<string, stri
   });
 }
 
-/** The tail of a service log, for error messages when a JVM does not come up. */
-export function logTail(service: string, lines = 30): string {
-  const file = paths.log(service);
-  if (!existsSync(file)) return `(no log at ${file})`;
-  return `last lines of ${file}:\n${readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')}`;
-}
 
 function brokers(env: StackEnv): string[] {
   const list = (env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
@@ -83,22 +77,6 @@ async function isKafkaReady(env: StackEnv): Promise<boolean> {
   }
 }
 
-/**
- * Waits for a JVM daemon's protocol probe, but gives up at once (with its log tail) when the
- * process has exited, instead of polling a dead port until the timeout.
- */
-export async function waitForDaemon(service: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  let exited = false;
-  const probeWhileAlive = async (): Promise<boolean> => {
-    if (!runningPid(service)) {
-      exited = true;
-      return true;
-    }
-    return probe();
-  };
-  await waitUntilReady(service, probeWhileAlive, { timeoutMs, onTimeout: () => logTail(service) });
-  if (exited) throw new Error(`${service} exited during start-up\n${logTail(service)}`);
-}
 
 /** KRaft storage is formatted exactly once; meta.properties marks a formatted log dir. */
 async function formatStorageOnce(configFile: string): Promise<void> {
@@ -135,7 +113,7 @@ export const kafka: StackService = {
     } else {
       log.step('kafka', `pid ${runningPid('kafka')} is running but not answering yet; waiting for it`);
     }
-    await waitForDaemon('kafka', () => isKafkaReady(env), 120_000);
+    await waitForDaemon('kafka', () => isKafkaReady(env), { timeoutMs: 120_000 });
   },
   async stop() {
     // A clean shutdown lets the controller write its snapshot; the next start skips log recovery.

@@ -7,7 +7,7 @@ import { log } from '../lib/log.ts';
 import { copyMavenArtifact } from '../lib/maven.ts';
 import { paths } from '../lib/paths.ts';
 import { run, runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
-import { waitUntilReady } from '../lib/wait.ts';
+import { waitForDaemon } from '../lib/wait.ts';
 import type { StackService } from './service.ts';
 
 /**
@@ -76,12 +76,6 @@ async function javaHome(env: StackEnv): Promise<string> {
     if (major >= 21) return home;
   }
   throw new Error(`${SERVICE}: Keycloak ${KEYCLOAK_VERSION} needs Java 21+; none found in ${candidates.join(', ')} (set KEYCLOAK_JAVA_HOME)`);
-}
-
-function tailLog(): string {
-  const file = paths.log(SERVICE);
-  if (!existsSync(file)) return '';
-  return `last lines of ${file}:\n${readFileSync(file, 'utf8').trimEnd().split('\n').slice(-25).join('\n')}`;
 }
 
 async function fetchJson(url: string, init: RequestInit = {}, timeoutMs = 10_000): Promise<{ status: number; body: unknown }> {
@@ -403,17 +397,7 @@ export const services: StackService[] = [
       } else {
         await startKeycloak(env);
       }
-      // A probe that ends the wait when the process died, so a failed start is reported at once.
-      let exited = false;
-      await waitUntilReady(
-        SERVICE,
-        async () => {
-          exited = !runningPid(SERVICE);
-          return exited || (await isKeycloakReady(env));
-        },
-        { timeoutMs: 300_000, intervalMs: 1_000, onTimeout: tailLog },
-      );
-      if (exited) throw new Error(`${SERVICE} exited while starting\n${tailLog()}`);
+      await waitForDaemon(SERVICE, () => isKeycloakReady(env), { timeoutMs: 300_000, intervalMs: 1_000, exitedMessage: `${SERVICE} exited while starting` });
     },
     async provision(env) {
       const changed = await reconcileRealm(env);

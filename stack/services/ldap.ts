@@ -9,7 +9,8 @@ import { ensureDebPackages } from '../lib/apt.ts';
 import { log } from '../lib/log.ts';
 import { paths } from '../lib/paths.ts';
 import { runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
-import { waitUntilReady } from '../lib/wait.ts';
+import { systemUser } from '../lib/user.ts';
+import { waitForDaemon } from '../lib/wait.ts';
 import type { StackService } from './service.ts';
 
 /**
@@ -94,12 +95,9 @@ async function isDirectoryReady(dir: Directory): Promise<boolean> {
   });
 }
 
+/** As root, slapd's files go to the package's system user; otherwise they stay the current user's. */
 function osUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${OS_USER}:`));
-  if (!line) throw new Error(`system user ${OS_USER} is missing; is the slapd package installed?`);
-  const [, , uid, gid] = line.split(':');
-  return { uid: Number(uid), gid: Number(gid) };
+  return process.getuid?.() === 0 ? systemUser(OS_USER, 'slapd') : undefined;
 }
 
 /** Keeps the existing root password hash while it still matches, so an unchanged env rewrites nothing. */
@@ -136,12 +134,6 @@ function prepareDataDir(dataDir: string): void {
     // Only the directory's own folders go to the openldap user; .stack/data stays as it is.
     if (owner && dir !== join(dataDir, '..')) chownSync(dir, owner.uid, owner.gid);
   }
-}
-
-function tailLog(service: string): string {
-  const file = paths.log(service);
-  if (!existsSync(file)) return '';
-  return `last lines of ${file}:\n${readFileSync(file, 'utf8').trimEnd().split('\n').slice(-15).join('\n')}`;
 }
 
 function sameValues(a: readonly string[], b: readonly string[]): boolean {
@@ -233,17 +225,8 @@ function createDirectory(spec: DirectorySpec): StackService {
       const dropPrivileges = owner ? ['-u', OS_USER, '-g', OS_USER] : [];
       // `-d 0` keeps slapd in the foreground (its pid is the one recorded) with errors on stderr.
       startDaemon(spec.name, SLAPD, ['-d', '0', '-f', confPath, '-h', `ldap://127.0.0.1:${dir.port}/`, ...dropPrivileges]);
-      // A probe that ends the wait when slapd died, so a bad config is reported at once.
-      let exited = false;
-      await waitUntilReady(
-        spec.name,
-        async () => {
-          exited = !runningPid(spec.name);
-          return exited || (await isDirectoryReady(dir));
-        },
-        { timeoutMs: 30_000, onTimeout: () => tailLog(spec.name) },
-      );
-      if (exited) throw new Error(`${spec.name}: slapd exited while starting\n${tailLog(spec.name)}`);
+      // Ends the wait when slapd died, so a bad config is reported at once.
+      await waitForDaemon(spec.name, () => isDirectoryReady(dir), { timeoutMs: 30_000, exitedMessage: `${spec.name}: slapd exited while starting` });
     },
     async provision(env) {
       const dir = directoryOf(spec, env);

@@ -6,7 +6,7 @@ import { ensureDebPackages } from '../lib/apt.ts';
 import { log } from '../lib/log.ts';
 import { paths } from '../lib/paths.ts';
 import { forgetPid, recordPid, run, runningPid } from '../lib/proc.ts';
-import { runAs } from '../lib/user.ts';
+import { runAs, systemUser } from '../lib/user.ts';
 import { waitUntilReady } from '../lib/wait.ts';
 import type { StackService } from './service.ts';
 
@@ -27,16 +27,9 @@ interface ClusterSpec {
 function ownedDir(dir: string): void {
   mkdirSync(dir, { recursive: true });
   if (process.getuid?.() === 0) {
-    const { uid, gid } = osUser();
+    const { uid, gid } = systemUser(OS_USER, 'postgresql');
     chownSync(dir, uid, gid);
   }
-}
-
-function osUser(): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${OS_USER}:`));
-  if (!line) throw new Error(`system user ${OS_USER} is missing; is the postgresql package installed?`);
-  const [, , uid, gid] = line.split(':');
-  return { uid: Number(uid), gid: Number(gid) };
 }
 
 function quoteLiteral(value: string): string {

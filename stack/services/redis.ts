@@ -1,11 +1,12 @@
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import type { StackEnv } from '../lib/env.ts';
 import { ensureDebPackages } from '../lib/apt.ts';
 import { paths } from '../lib/paths.ts';
-import { isProcessAlive, runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
-import { waitUntilReady } from '../lib/wait.ts';
+import { runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
+import { systemUser } from '../lib/user.ts';
+import { waitForDaemon } from '../lib/wait.ts';
 import type { StackService } from './service.ts';
 
 const NAME = 'redis';
@@ -77,19 +78,6 @@ function serverCommand(configFile: string): { command: string; args: string[] } 
   return { command: 'setpriv', args: [`--reuid=${OS_USER}`, `--regid=${OS_USER}`, '--init-groups', SERVER, configFile] };
 }
 
-function systemUser(name: string): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
-  if (!line) throw new Error(`system user ${name} is missing; is the redis-server package installed?`);
-  const [, , uid, gid] = line.split(':');
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
-function lastLogLines(count = 15): string {
-  const file = paths.log(NAME);
-  if (!existsSync(file)) return '(no log yet)';
-  return `last lines of ${file}:\n${readFileSync(file, 'utf8').trimEnd().split('\n').slice(-count).join('\n')}`;
-}
-
 function createRedis(): StackService {
   const dataDir = paths.data(NAME);
   const isReady = async (env: StackEnv) => {
@@ -108,28 +96,21 @@ function createRedis(): StackService {
       const { port } = parseRedisUrl(env.REDIS_URL);
       mkdirSync(dataDir, { recursive: true });
       if (process.getuid?.() === 0) {
-        const { uid, gid } = systemUser(OS_USER);
+        const { uid, gid } = systemUser(OS_USER, 'redis-server');
         chownSync(dataDir, uid, gid);
       }
       const configFile = join(dataDir, 'redis.conf');
       writeFileSync(configFile, renderConfig(dataDir, port), { mode: 0o644 });
       // A server we started that is still loading its snapshot only needs waiting for.
-      let pid = runningPid(NAME);
-      if (pid === undefined) {
+      if (runningPid(NAME) === undefined) {
         const { command, args } = serverCommand(configFile);
-        pid = startDaemon(NAME, command, args, { cwd: dataDir });
+        startDaemon(NAME, command, args, { cwd: dataDir });
       }
-      const daemonPid = pid;
-      let exited = false;
-      await waitUntilReady(
-        NAME,
-        async () => {
-          if (!isProcessAlive(daemonPid)) return (exited = true);
-          return isReady(env);
-        },
-        { timeoutMs: 30_000, intervalMs: 100, onTimeout: lastLogLines },
-      );
-      if (exited) throw new Error(`redis-server exited during start (port ${port} taken?)\n${lastLogLines()}`);
+      await waitForDaemon(NAME, () => isReady(env), {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        exitedMessage: `redis-server exited during start (port ${port} taken?)`,
+      });
     },
     async stop() {
       // SIGTERM makes redis-server write its RDB snapshot before exiting.

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { StackEnv } from '../lib/env.ts';
-import { paths, ROOT } from '../lib/paths.ts';
-import { isProcessAlive, runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
-import { waitUntilReady } from '../lib/wait.ts';
+import { ROOT } from '../lib/paths.ts';
+import { runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
+import { waitForDaemon } from '../lib/wait.ts';
 import { s3Settings, type S3Settings } from './s3-server.ts';
 import type { StackService } from './service.ts';
 
@@ -54,12 +54,6 @@ async function ensureBucket(settings: S3Settings): Promise<void> {
   }
 }
 
-function lastLogLines(count = 15): string {
-  const file = paths.log(NAME);
-  if (!existsSync(file)) return '(no log yet)';
-  return `last lines of ${file}:\n${readFileSync(file, 'utf8').trimEnd().split('\n').slice(-count).join('\n')}`;
-}
-
 function createS3(): StackService {
   const isReady = async (env: StackEnv) => headBucket(s3Settings(env));
   return {
@@ -74,24 +68,17 @@ function createS3(): StackService {
     async start(env) {
       const settings = s3Settings(env);
       mkdirSync(settings.directory, { recursive: true });
-      let pid = runningPid(NAME);
-      if (pid === undefined) {
-        pid = startDaemon(NAME, NODE, [LAUNCHER], { cwd: ROOT });
+      if (runningPid(NAME) === undefined) {
+        startDaemon(NAME, NODE, [LAUNCHER], { cwd: ROOT });
       } else {
         // Ours and answering, but the bucket went missing (deleted by hand): put it back.
         await ensureBucket(settings).catch(() => undefined);
       }
-      const daemonPid = pid;
-      let exited = false;
-      await waitUntilReady(
-        NAME,
-        async () => {
-          if (!isProcessAlive(daemonPid)) return (exited = true);
-          return isReady(env);
-        },
-        { timeoutMs: 30_000, intervalMs: 100, onTimeout: lastLogLines },
-      );
-      if (exited) throw new Error(`s3rver exited during start (port ${settings.port} taken?)\n${lastLogLines()}`);
+      await waitForDaemon(NAME, () => isReady(env), {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        exitedMessage: `s3rver exited during start (port ${settings.port} taken?)`,
+      });
     },
     async provision(env) {
       await ensureBucket(s3Settings(env));
