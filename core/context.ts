@@ -1,5 +1,5 @@
-
 import type { Principal } from '../common/auth/principal.ts';
+
 /** Hono context variables of core's requests. */
 export type CoreEnv = {
   Variables: {

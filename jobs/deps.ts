@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import postgres from 'postgres';
 import { createAccessTokenVerifierFromConfig } from '../common/auth/access-token-config.ts';
 import type { AccessTokenVerifier } from '../common/auth/verify-access-token.ts';
+import type { Probe } from '../common/http/health-ready.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { createClickHouseClient, defaultTransport, type ClickHouseTransport } from '../db/clickhouse/client.ts';
 import type { CdcStatus } from './cdc/cdc-status.ts';
@@ -18,9 +19,6 @@ import type { RetentionSettings } from './retention/run-retention.ts';
 import { createActiveRuns, type ActiveRuns } from './runs/active-runs.ts';
 import { createClickHouseRunHistory, type RunHistory } from './runs/run-history.ts';
 import type { Scheduler } from './schedule/scheduler.ts';
-
-/** A readiness check: resolves when the dependency answered a real request. */
-export type Probe = () => Promise<void>;
 
 /** Parts started after the app (scheduler, CDC consumer); routes read them, the runtime sets them. */
 export interface RuntimeState {
