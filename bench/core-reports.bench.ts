@@ -8,7 +8,6 @@
  * and a temporary person, and removes both (and the cached objects and telemetry rows) afterwards.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { deriveDeviceSecret, signTelemetryBody } from '../core/telemetry/device-signature.ts';
@@ -16,6 +15,7 @@ import { loadStackEnv } from '../stack/lib/env.ts';
 import { ROOT } from '../stack/lib/paths.ts';
 import { createCoreHarness, createMartSeeder } from '../tests/core/support/harness.ts';
 import { createTestPerson } from '../tests/core/support/keycloak-people.ts';
+import { freePort } from '../tests/helpers/free-port.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const runtime = args.get('runtime') === 'bun' ? 'bun' : 'node';
@@ -25,15 +25,6 @@ const DAYS = Number(args.get('days') ?? 365);
 const INGEST_BATCH = 500;
 
 const env = loadStackEnv();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;

@@ -24,8 +24,8 @@ import { loadStackEnv } from '../stack/lib/env.ts';
 import { paths, ROOT } from '../stack/lib/paths.ts';
 import { localS3Client } from '../stack/services/s3.ts';
 import { s3Settings } from '../stack/services/s3-server.ts';
+import { freePort } from '../tests/helpers/free-port.ts';
 import { fetchUserTokens, loginThroughBff, TestBrowser } from '../tests/helpers/keycloak-login.ts';
-import { freePort } from '../tests/edge/support.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const SECONDS = Number(args.get('seconds') ?? 10);

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadStackEnv } from '../../stack/lib/env.ts';
 import { ROOT } from '../../stack/lib/paths.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 /**
  * Black-box: each service's real entry file, started under Node 24 and under Bun on free ports,
@@ -33,17 +33,6 @@ const SERVICES: ServiceCase[] = [
     ],
   },
 ];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function waitForLive(url: string, child: ChildProcess, output: () => string, timeoutMs = 20_000): Promise<Response> {
   const deadline = Date.now() + timeoutMs;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from '../../stack/lib/paths.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { createCoreHarness, createMartSeeder, type CoreHarness } from './support/harness.ts';
 import { createTestPerson, serviceAccountToken, type TestPerson } from './support/keycloak-people.ts';
 
@@ -16,15 +16,6 @@ let edge: ChildProcess;
 let edgeOutput = '';
 let person: TestPerson;
 let seeder: ReturnType<typeof createMartSeeder>;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   const port = await freePort();

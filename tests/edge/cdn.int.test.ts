@@ -12,7 +12,8 @@ import { loadCdnConfig } from '../../edge/config.ts';
 import { createZlibCompressor } from '../../edge/runtime/zlib-compressor.ts';
 import { localS3Client } from '../../stack/services/s3.ts';
 import { s3Settings } from '../../stack/services/s3-server.ts';
-import { APP_ORIGIN, freePort, stackEnv } from './support.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { APP_ORIGIN, stackEnv } from './support.ts';
 
 // The CDN edge in-process in front of the stack's real S3 endpoint (SigV4-guarded s3rver).
 const CDN = 'http://cdn.test';

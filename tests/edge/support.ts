@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createBffApp } from '../../edge/bff/app.ts';
 import type { BffDeps } from '../../edge/bff/context.ts';
@@ -11,6 +10,7 @@ import { storeKeys } from '../../edge/store/store.ts';
 import { createMemoryLogger } from '../../common/log.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
 import { ROOT } from '../../stack/lib/paths.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { loginThroughBff, TestBrowser } from '../helpers/keycloak-login.ts';
 
 /** Shared fixtures of the edge tests: the stack's settings, an in-process BFF on real Redis and Keycloak, core as a process. */
@@ -23,17 +23,6 @@ export const PLAIN_USER = 'jan.kowalski';
 
 export const BFF_ORIGIN = new URL(stackEnv.BFF_PUBLIC_URL!).origin;
 export const APP_ORIGIN = new URL(stackEnv.FRONTEND_URL!).origin;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export interface TestBff {
   app: ReturnType<typeof createBffApp>;

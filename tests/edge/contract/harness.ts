@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths } from '../../../stack/lib/paths.ts';
-import { BUN, DENO, freePort, NODE, startProcess, stackEnv, WRANGLER, type RunningProcess } from '../support.ts';
+import { freePort } from '../../helpers/free-port.ts';
+import { BUN, DENO, NODE, startProcess, stackEnv, WRANGLER, type RunningProcess } from '../support.ts';
 
 /**
  * Starts the edge (BFF + CDN) from its real entry file on one runtime, on free ports, against the
