@@ -180,6 +180,11 @@ async function claimTotpCode(username: string, secret: string): Promise<string> 
   });
 }
 
+/** Drops the remembered TOTP secret of a person the test deleted (temporary directory people). */
+export async function forgetTotpSecret(username: string): Promise<void> {
+  await withTotpLock(() => writeTotpEntry(username, undefined));
+}
+
 /** Removes a person's OTP credentials through the admin API, so the next login enrols again. */
 async function resetTotp(env: StackEnv, username: string): Promise<void> {
   const admin = await connectAdmin(env);
