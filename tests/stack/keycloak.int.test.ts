@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { generateHOTP } from '@oslojs/otp';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { Attribute, Change, Client } from 'ldapts';
 import { PEOPLE, REGIONS, type Region } from '../../demo/people.ts';
-import { groupDn, personDn } from '../../stack/config/ldap/seed.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
-import { adminDn, hashSsha } from '../../stack/services/ldap.ts';
+import { adminDn } from '../../stack/services/ldap.ts';
 import { connectAdmin, findClient, findComponent, realmIssuer, reconcileRealm, type AdminClient } from '../../stack/services/keycloak.ts';
+import { addDirectoryPerson } from '../helpers/directory-person.ts';
 
 // Runs against the stack's Keycloak and both directories (`node stack/cli.ts up keycloak`).
 const env = loadStackEnv();
@@ -298,40 +297,13 @@ async function exchangeCode(location: string, verifier: string, state: string) {
 }
 
 describe('browser login with mandatory TOTP', () => {
-  const region: Region = 'ru';
-  const uid = `kc.test.${randomUUID().slice(0, 8)}`;
-  const dn = personDn(region, uid);
-  const password = `pw-${randomUUID()}`;
+  let uid = '';
+  let password = '';
 
   beforeAll(async () => {
-    const ldap = new Client({ url: env.LDAP_RU_URL!, timeout: 5_000 });
-    try {
-      await ldap.bind(adminDn(env.LDAP_RU_BASE_DN!), env.LDAP_RU_ADMIN_PASSWORD!);
-      await ldap.add(dn, {
-        objectClass: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'],
-        uid,
-        cn: 'Тест Логин',
-        sn: 'Логин',
-        givenName: 'Тест',
-        mail: `${uid}@ru.bionicpro.example`,
-        userPassword: hashSsha(password),
-      });
-      await ldap.modify(groupDn(region, 'prothetic_user'), new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn] }) }));
-    } finally {
-      await ldap.unbind();
-    }
-    cleanups.push(async () => {
-      const [user] = await admin.get<Array<{ id: string }>>(`/users?username=${encodeURIComponent(uid)}&exact=true`);
-      if (user) await admin.send('DELETE', `/users/${user.id}`);
-      const cleaner = new Client({ url: env.LDAP_RU_URL!, timeout: 5_000 });
-      try {
-        await cleaner.bind(adminDn(env.LDAP_RU_BASE_DN!), env.LDAP_RU_ADMIN_PASSWORD!);
-        await cleaner.modify(groupDn(region, 'prothetic_user'), new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [dn] }) })).catch(() => {});
-        await cleaner.del(dn);
-      } finally {
-        await cleaner.unbind();
-      }
-    });
+    const person = await addDirectoryPerson(env, { uidPrefix: 'kc', roles: ['prothetic_user'], givenName: 'Тест', surname: 'Логин' });
+    ({ uid, password } = person);
+    cleanups.push(person.remove);
   });
 
   test('an authorization request without PKCE is refused', async () => {

@@ -1,10 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { Attribute, Change, Client } from 'ldapts';
 import type { Role } from '../../../demo/people.ts';
-import { groupDn, personDn } from '../../../stack/config/ldap/seed.ts';
 import type { StackEnv } from '../../../stack/lib/env.ts';
-import { connectAdmin, realmIssuer } from '../../../stack/services/keycloak.ts';
-import { adminDn, hashSsha } from '../../../stack/services/ldap.ts';
+import { realmIssuer } from '../../../stack/services/keycloak.ts';
+import { addDirectoryPerson } from '../../helpers/directory-person.ts';
 import { fetchUserTokens, forgetTotpSecret } from '../../helpers/keycloak-login.ts';
 
 /**
@@ -25,28 +22,7 @@ export interface TestPerson {
 
 /** Adds a directory person with the given roles; `remove()` deletes it from Keycloak and LDAP. */
 export async function createTestPerson(env: StackEnv, roles: Role[], label = 'core'): Promise<TestPerson> {
-  const uid = `${label}.test.${randomUUID().slice(0, 8)}`;
-  const dn = personDn('ru', uid);
-  const password = `pw-${randomUUID()}`;
-
-  const ldap = new Client({ url: env.LDAP_RU_URL!, timeout: 5_000 });
-  try {
-    await ldap.bind(adminDn(env.LDAP_RU_BASE_DN!), env.LDAP_RU_ADMIN_PASSWORD!);
-    await ldap.add(dn, {
-      objectClass: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'],
-      uid,
-      cn: 'Core Test',
-      sn: 'Test',
-      givenName: 'Core',
-      mail: `${uid}@ru.bionicpro.example`,
-      userPassword: hashSsha(password),
-    });
-    for (const role of roles) {
-      await ldap.modify(groupDn('ru', role), new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn] }) }));
-    }
-  } finally {
-    await ldap.unbind();
-  }
+  const { uid, password, remove } = await addDirectoryPerson(env, { uidPrefix: label, roles, givenName: 'Core', surname: 'Test' });
 
   let tokens: { access_token: string; id_token: string; expiresAtMs: number } | undefined;
 
@@ -65,20 +41,8 @@ export async function createTestPerson(env: StackEnv, roles: Role[], label = 'co
     accessToken: async () => (await current()).access_token,
     idToken: async () => (await current()).id_token,
     async remove() {
-      const admin = await connectAdmin(env);
-      const [user] = await admin.get<Array<{ id: string }>>(`/users?username=${encodeURIComponent(uid)}&exact=true`);
-      if (user) await admin.send('DELETE', `/users/${user.id}`);
+      await remove();
       await forgetTotpSecret(uid);
-      const cleaner = new Client({ url: env.LDAP_RU_URL!, timeout: 5_000 });
-      try {
-        await cleaner.bind(adminDn(env.LDAP_RU_BASE_DN!), env.LDAP_RU_ADMIN_PASSWORD!);
-        for (const role of roles) {
-          await cleaner.modify(groupDn('ru', role), new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [dn] }) })).catch(() => undefined);
-        }
-        await cleaner.del(dn);
-      } finally {
-        await cleaner.unbind();
-      }
     },
   };
 }
