@@ -142,6 +142,19 @@ function sameValues(a: readonly string[], b: readonly string[]): boolean {
   return left.length === right.length && left.every((v, i) => v === right[i]);
 }
 
+/**
+ * Group membership is shared: people added at run time (temporary test people, an operator's
+ * additions) sit in the same role groups as the seed's. For these attributes the seed only makes
+ * sure its own values are present and never removes values it does not know.
+ */
+const ADDITIVE_ATTRIBUTES = new Set(['member']);
+
+/** Wanted values absent from the current ones (DNs compared case-insensitively, as LDAP does). */
+function missingValues(current: readonly string[], wanted: readonly string[]): string[] {
+  const present = new Set(current.map((v) => v.toLowerCase()));
+  return wanted.filter((v) => !present.has(v.toLowerCase()));
+}
+
 /** Does the directory accept this person's password already? (Binds compare against the hash.) */
 async function acceptsPassword(url: string, dn: string, password: string): Promise<boolean> {
   return withClient(url, async (client) => {
@@ -156,9 +169,10 @@ async function acceptsPassword(url: string, dn: string, password: string): Promi
 }
 
 /**
- * Brings the directory to the seed: adds missing entries, replaces attributes that differ, and
- * re-hashes a person's password only when DEMO_USER_PASSWORD no longer binds. A second run
- * with the same seed and env writes nothing. Entries not in the seed are left alone.
+ * Brings the directory to the seed: adds missing entries, replaces attributes that differ (group
+ * `member` only gains the seed's missing members; others' members stay), and re-hashes a
+ * person's password only when DEMO_USER_PASSWORD no longer binds. A second run with the same
+ * seed and env writes nothing. Entries not in the seed are left alone.
  */
 export async function applySeed(service: string, url: string, baseDn: string, adminPassword: string, entries: LdifEntry[], demoPassword: string): Promise<{ added: number; updated: number }> {
   let added = 0;
@@ -184,7 +198,12 @@ export async function applySeed(service: string, url: string, baseDn: string, ad
       for (const [name, values] of Object.entries(wanted)) {
         const raw = existing[name];
         const current = raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).map(String);
-        if (!sameValues(current, values)) changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: name, values }) }));
+        if (ADDITIVE_ATTRIBUTES.has(name)) {
+          const missing = missingValues(current, values);
+          if (missing.length > 0) changes.push(new Change({ operation: 'add', modification: new Attribute({ type: name, values: missing }) }));
+        } else if (!sameValues(current, values)) {
+          changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: name, values }) }));
+        }
       }
       if (hasPassword && !(await acceptsPassword(url, entry.dn, demoPassword))) {
         changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: [hashSsha(demoPassword)] }) }));

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Client, InvalidCredentialsError, NoSuchObjectError } from 'ldapts';
+import { Attribute, Change, Client, InvalidCredentialsError, NoSuchObjectError } from 'ldapts';
 import { PEOPLE, REGIONS, ROLES, peopleOf, regionOf, type Region } from '../../demo/people.ts';
 import {
   BASE_DN,
@@ -44,6 +44,10 @@ async function withClient<T>(region: Region, use: (client: Client) => Promise<T>
 
 async function bindAsAdmin(client: Client, region: Region): Promise<void> {
   await client.bind(adminDn(DIRECTORIES[region].baseDn), DIRECTORIES[region].adminPassword);
+}
+
+function memberChange(operation: 'add' | 'delete', dn: string): Change {
+  return new Change({ operation, modification: new Attribute({ type: 'member', values: [dn] }) });
 }
 
 describe('seed LDIF files', () => {
@@ -152,8 +156,68 @@ describe.each([...REGIONS])('directory %s', (region) => {
     });
   });
 
-  test('a second seed run changes nothing', async () => {
-    expect(await applySeed(`test-${region}`, dir.url, dir.baseDn, dir.adminPassword, readSeedLdif(region), demoPassword)).toEqual({ added: 0, updated: 0 });
+  /** A temporary person the seed does not know, removed (entry and group memberships) after the file. */
+  async function addForeignPerson(groups: string[]): Promise<string> {
+    const uid = `test.foreign.${randomUUID().slice(0, 8)}`;
+    const dn = personDn(region, uid);
+    await withClient(region, async (client) => {
+      await bindAsAdmin(client, region);
+      await client.add(dn, { objectClass: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'], uid, cn: 'Foreign Person', sn: 'Person' });
+      for (const group of groups) await client.modify(group, memberChange('add', dn));
+    });
+    cleanups.push(() => withClient(region, async (client) => {
+      await bindAsAdmin(client, region);
+      for (const group of groups) await client.modify(group, memberChange('delete', dn)).catch(() => {});
+      await client.del(dn);
+    }));
+    return dn;
+  }
+
+  async function membersOf(group: string): Promise<string[]> {
+    return withClient(region, async (client) => {
+      await bindAsAdmin(client, region);
+      const { searchEntries } = await client.search(group, { scope: 'base', attributes: ['member'] });
+      return [searchEntries[0]?.member ?? []].flat().map(String).sort();
+    });
+  }
+
+  test('a second seed run changes nothing, even with a person the seed does not know in a role group', async () => {
+    const group = groupDn(region, ROLES.find((role) => people.some((p) => p.roles.includes(role)))!);
+    const foreign = await addForeignPerson([group]);
+    const seed = () => applySeed(`test-${region}`, dir.url, dir.baseDn, dir.adminPassword, readSeedLdif(region), demoPassword);
+    await seed();
+    expect(await seed()).toEqual({ added: 0, updated: 0 });
+    // Seeding (as `stack up` does) must not strip members other people added.
+    expect(await membersOf(group)).toContain(foreign);
+  });
+
+  test('seeding re-adds its own group members and keeps members it does not know (temporary group)', async () => {
+    const uid = `test.member.${randomUUID().slice(0, 8)}`;
+    const memberDn = personDn(region, uid);
+    const group = `cn=test-${randomUUID().slice(0, 8)},${groupsDn(region)}`;
+    cleanups.push(() => withClient(region, async (client) => {
+      await bindAsAdmin(client, region);
+      await client.del(group).catch(() => {});
+      await client.del(memberDn);
+    }));
+    const entries: LdifEntry[] = [
+      { dn: memberDn, attributes: { objectClass: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'], uid: [uid], cn: ['Seed Member'], sn: ['Member'] } },
+      { dn: group, attributes: { objectClass: ['top', 'groupOfNames'], cn: [group.slice(3, group.indexOf(','))], member: [memberDn] } },
+    ];
+    const seed = () => applySeed(`test-${region}`, dir.url, dir.baseDn, dir.adminPassword, entries, demoPassword);
+    expect(await seed()).toEqual({ added: 2, updated: 0 });
+    const foreign = await addForeignPerson([group]);
+    expect(await seed()).toEqual({ added: 0, updated: 0 });
+    expect(await membersOf(group)).toEqual([memberDn, foreign].sort());
+    // The seed's own member removed by hand comes back; the foreign one stays.
+    await withClient(region, async (client) => {
+      await bindAsAdmin(client, region);
+      await client.modify(group, memberChange('delete', memberDn));
+    });
+    expect(await membersOf(group)).toEqual([foreign]);
+    expect(await seed()).toEqual({ added: 0, updated: 1 });
+    expect(await membersOf(group)).toEqual([memberDn, foreign].sort());
+    expect(await seed()).toEqual({ added: 0, updated: 0 });
   });
 
   test('seeding adds, corrects and re-hashes its own entries (temporary person, removed afterwards)', async () => {
