@@ -1,6 +1,7 @@
 import { AdminPage } from './admin/AdminPage.tsx';
 import { AdminUserDayPage } from './admin/AdminUserDayPage.tsx';
 import { AdminUserPage } from './admin/AdminUserPage.tsx';
+import { CrashScreen } from './components/CrashScreen.tsx';
 import { Header } from './components/Header.tsx';
 import { PageHeading } from './components/PageHeading.tsx';
 import { ErrorState, LoadingState } from './components/StatusViews.tsx';
@@ -17,11 +18,13 @@ import type { Me } from './api/types.ts';
 
 export function App() {
   return (
-    <I18nProvider>
-      <SessionProvider>
-        <Shell />
-      </SessionProvider>
-    </I18nProvider>
+    <CrashScreen>
+      <I18nProvider>
+        <SessionProvider>
+          <Shell />
+        </SessionProvider>
+      </I18nProvider>
+    </CrashScreen>
   );
 }
 

@@ -39,6 +39,7 @@ afterAll(async () => {
 async function signInFresh(browser: E2eBrowser, person: E2ePerson, path = '/') {
   await browser.page.goto(`${apps.appUrl}${path}`);
   expect(await waitForAppScreen(browser.page)).toBe('signed-out');
+  await person.ensureRoles();
   await clickAndWaitForNavigation(browser.page, '[data-testid="sign-in"]');
   const result = await signInAtKeycloak(browser.page, { keycloakOrigin, username: person.uid, password: person.password });
   expect(result.enrolled).toBe(true);
@@ -108,6 +109,9 @@ test('an administrator finds a person, opens their reports, drops their cached d
 
   // The person is signed in on their phone (previous test): one live session, which the administrator ends.
   const phone = ownerPhone!.page;
+  // The phone page has sat idle through this test so far; reload it so the check below starts from
+  // a freshly rendered page (an idle emulated-mobile page once came back blank here, with no error).
+  await phone.reload({ waitUntil: 'domcontentloaded' });
   expect(await waitForAppScreen(phone)).toBe('signed-in');
   await waitForTestId(phone, 'summary');
   await page.getByTestId('session-row').first().waitFor();

@@ -49,6 +49,7 @@ afterAll(async () => {
 async function signIn(browser: E2eBrowser, who: { person: E2ePerson; authenticator?: Authenticator }, shots?: string) {
   const { page } = browser;
   expect(await waitForAppScreen(page)).not.toBe('signed-in');
+  await who.person.ensureRoles();
   await clickAndWaitForNavigation(page, '[data-testid="sign-in"], [data-testid="sign-in-again"]');
   const result = await signInAtKeycloak(page, {
     keycloakOrigin,

@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { problemsOf } from './browser.ts';
 
 /** Small readers of the app's own pages (by test ids and roles, never by layout). */
 
@@ -17,7 +18,7 @@ export async function waitForTestId(page: Page, testId: string): Promise<void> {
     await page.getByTestId(testId).first().waitFor({ state: 'visible' });
   } catch (error) {
     const text = await page.locator('body').innerText().catch(() => '(page gone)');
-    throw new Error(`[data-testid=${testId}] did not show at ${page.url()}; the page shows: ${text.replace(/\s+/g, ' ').slice(0, 400)}`, { cause: error });
+    throw new Error(`[data-testid=${testId}] did not show at ${page.url()}; the page shows: ${text.replace(/\s+/g, ' ').slice(0, 400)}; problems: ${JSON.stringify(problemsOf(page))}`, { cause: error });
   }
 }
 
@@ -27,12 +28,14 @@ export async function waitForAppScreen(page: Page): Promise<'signed-out' | 'sign
   const signedIn = page.getByTestId('sign-out');
   const expired = page.getByTestId('session-expired');
   const unavailable = page.getByTestId('session-unavailable');
+  const crashed = page.getByTestId('crash');
   try {
-    await signedOut.or(signedIn).or(expired).or(unavailable).first().waitFor({ state: 'visible' });
+    await signedOut.or(signedIn).or(expired).or(unavailable).or(crashed).first().waitFor({ state: 'visible' });
   } catch (error) {
     const text = await page.locator('body').innerText().catch(() => '');
-    throw new Error(`no app screen at ${page.url()}: ${text.replace(/\s+/g, ' ').slice(0, 300)}`, { cause: error });
+    throw new Error(`no app screen at ${page.url()}: ${text.replace(/\s+/g, ' ').slice(0, 300)}; problems: ${JSON.stringify(problemsOf(page))}`, { cause: error });
   }
+  if (await crashed.isVisible()) throw new Error(`the app crashed at ${page.url()}: ${JSON.stringify(problemsOf(page))}`);
   if (await unavailable.isVisible()) return 'unavailable';
   if (await expired.isVisible()) return 'expired';
   if (await signedIn.isVisible()) return 'signed-in';

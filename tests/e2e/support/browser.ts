@@ -48,10 +48,38 @@ export interface BrowserOptions {
   isMobile?: boolean;
 }
 
+const pageProblems = new WeakMap<Page, string[]>();
+
+/** Script errors, crashes and console errors a page had: the first thing to read when a test fails. */
+export function problemsOf(page: Page): string[] {
+  return pageProblems.get(page) ?? [];
+}
+
+function watchProblems(page: Page): void {
+  const problems: string[] = [];
+  pageProblems.set(page, problems);
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('crash', () => problems.push('the page crashed'));
+  const at = () => new Date().toISOString().slice(11, 23);
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') problems.push(`${at()} console ${message.type()}: ${message.text().slice(0, 200)}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`${at()} ${response.status()} ${response.request().method()} ${response.url().slice(0, 120)}`);
+  });
+  page.on('requestfailed', (request) => problems.push(`${at()} failed ${request.method()} ${request.url().slice(0, 120)}: ${request.failure()?.errorText}`));
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) problems.push(`${at()} navigated to ${frame.url().slice(0, 120)}`);
+  });
+}
+
+function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  return Promise.race([work, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))]);
+}
+
 export async function openBrowser(options: BrowserOptions): Promise<E2eBrowser> {
   if (!existsSync(CHROMIUM)) throw new Error(`e2e: ${CHROMIUM} is missing; npm test installs Debian's chromium (or: apt-get install chromium)`);
-  const profile = mkdtempSync(join(tmpdir(), 'bionicpro-e2e-profile-'));
-  const context = await chromium.launchPersistentContext(profile, {
+  const launchOptions = {
     executablePath: CHROMIUM,
     headless: true,
     args: FLAGS,
@@ -61,7 +89,22 @@ export async function openBrowser(options: BrowserOptions): Promise<E2eBrowser> 
     isMobile: options.isMobile ?? false,
     hasTouch: options.isMobile ?? false,
     deviceScaleFactor: 1,
-  });
+    // Well inside the tests' own timeouts: a hung launch must fail here, not make bun test kill
+    // every process the file started (its apps included).
+    timeout: 30_000,
+  };
+  let profile = mkdtempSync(join(tmpdir(), 'bionicpro-e2e-profile-'));
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, launchOptions);
+  } catch (error) {
+    // Playwright talks to Chromium over extra stdio pipes, which Bun's child_process emulation
+    // occasionally fails to set up (seen: EBADF, a launch that never completes). One fresh retry.
+    console.warn(`e2e: chromium launch failed, retrying once: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    rmSync(profile, { recursive: true, force: true });
+    profile = mkdtempSync(join(tmpdir(), 'bionicpro-e2e-profile-'));
+    context = await chromium.launchPersistentContext(profile, launchOptions);
+  }
   context.setDefaultTimeout(20_000);
   context.setDefaultNavigationTimeout(30_000);
 
@@ -71,13 +114,11 @@ export async function openBrowser(options: BrowserOptions): Promise<E2eBrowser> 
     const status = response.status();
     let body: string | undefined;
     if (status < 300 || status >= 400) {
-      try {
-        body = (await response.body()).toString('latin1');
-      } catch {
-        body = undefined; // the page navigated away before the body was read
-      }
+      // Undefined when the page navigated away before the body was read (or Chromium never says).
+      body = await within(5_000, response.body().then((bytes) => bytes.toString('latin1'))).catch(() => undefined);
     }
-    responses.push({ url: response.url(), status, headers: await response.allHeaders().catch(() => response.headers()), body });
+    const headers = await within(5_000, response.allHeaders()).catch(() => response.headers());
+    responses.push({ url: response.url(), status, headers, body });
   };
   context.on('response', (response) => {
     const work = record(response).finally(() => pending.delete(work));
@@ -85,6 +126,7 @@ export async function openBrowser(options: BrowserOptions): Promise<E2eBrowser> 
   });
 
   const page = context.pages()[0] ?? (await context.newPage());
+  watchProblems(page);
   return {
     context,
     page,

@@ -23,6 +23,12 @@ export interface E2ePerson {
   displayName: string;
   email: string;
   roles: readonly Role[];
+  /**
+   * Puts the person back into their role groups if they fell out. Re-provisioning the shared
+   * directories (another suite's `stack up`) rewrites the groups to the seed's member list, which
+   * drops temporary people; call before a sign-in, whose token takes its roles from the groups.
+   */
+  ensureRoles(): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -87,6 +93,18 @@ export async function createE2ePerson(env: StackEnv, spec: PersonSpec): Promise<
     displayName,
     email,
     roles: spec.roles,
+    async ensureRoles() {
+      await withDirectory(env, spec.region, async (client) => {
+        for (const role of spec.roles) {
+          await client
+            .modify(groupDn(spec.region, role), new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn] }) }))
+            .catch((error: unknown) => {
+              // Already a member: nothing to do.
+              if (!/already exists|TypeOrValueExists/i.test(String(error))) throw error;
+            });
+        }
+      });
+    },
     async remove() {
       const admin = await keycloakAdmin(env);
       await admin.deleteUserByUsername(env.KEYCLOAK_REALM!, uid);

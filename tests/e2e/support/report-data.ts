@@ -83,7 +83,7 @@ export async function seedReports(env: StackEnv, options: { userId: string; regi
         response_time_count: samples,
         response_time_max_ms: h.avgResponseMs + 40,
         response_time_p95_ms: h.avgResponseMs + 25,
-        battery_min_pct: h.avgBatteryPct - 2,
+        battery_min_pct: h.avgBatteryPct - 4 - (h.hour % 3) * 2,
         battery_max_pct: h.avgBatteryPct + 2,
         battery_sum_pct: h.avgBatteryPct * samples,
         actuator_temp_max_c: 38,
