@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { randomBytes } from 'node:crypto';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { loadStackEnv } from '../../stack/lib/env.ts';
@@ -6,6 +6,9 @@ import { clickHouseSettings, renderTemplate } from '../../stack/services/clickho
 
 // Runs against the stack's ClickHouse (`node stack/cli.ts up clickhouse`); the test database is unique to this run.
 const env = loadStackEnv();
+// Bun 1.3 ignores bunfig.toml's `[test] timeout`, so without this every test here gets Bun's 5 s
+// default, which a loaded 2-core CI box can exceed. The services' own timeouts still bound each call.
+setDefaultTimeout(60_000);
 const settings = clickHouseSettings(env);
 const testDb = `stack_test_${randomBytes(6).toString('hex')}`;
 const admin: ClickHouseClient = createClient({ url: env.CLICKHOUSE_URL, username: settings.user, password: settings.password });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { generateHOTP } from '@oslojs/otp';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
@@ -10,6 +10,9 @@ import { addDirectoryPerson } from '../helpers/directory-person.ts';
 
 // Runs against the stack's Keycloak and both directories (`node stack/cli.ts up keycloak`).
 const env = loadStackEnv();
+// Bun 1.3 ignores bunfig.toml's `[test] timeout`, so without this every test here gets Bun's 5 s
+// default, which a loaded 2-core CI box can exceed. The services' own timeouts still bound each call.
+setDefaultTimeout(60_000);
 const issuer = realmIssuer(env);
 const redirectUri = `${env.BFF_PUBLIC_URL}/auth/callback`;
 const COMPONENT_OF: Record<Region, { name: string; url: string }> = {
