@@ -31,8 +31,9 @@ export async function runTests(env: StackEnv, args: string[]): Promise<number> {
   rmSync(junit, { force: true });
   rmSync(join(artifacts, 'summary.txt'), { force: true });
   const bun = join(ROOT, 'node_modules', '.bin', 'bun');
+  // Integration tests wait on real services on a 2-core box; Bun 1.3 ignores bunfig's test timeout.
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(bun, ['test', '--reporter=junit', `--reporter-outfile=${junit}`, ...args], {
+    const child = spawn(bun, ['test', '--timeout=60000', '--reporter=junit', `--reporter-outfile=${junit}`, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: 'inherit',
