@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { loadStackEnv } from '../../stack/lib/env.ts';
 import { compact, integerIn, metricValue, waitForAppScreen, waitForTestId } from './support/app-pages.ts';
 import { startApps, type RunningApps } from './support/apps.ts';
+import { sweepLeftovers } from './support/leftovers.ts';
 import { openBrowser, type E2eBrowser } from './support/browser.ts';
 import { clickAndWaitForNavigation, signInAtKeycloak } from './support/keycloak-pages.ts';
 import { createE2ePerson, type E2ePerson } from './support/people.ts';
@@ -24,6 +25,7 @@ let ownerPhone: E2eBrowser | undefined;
 
 beforeAll(async () => {
   apps = await startApps(env);
+  await sweepLeftovers(env);
   admin = await createE2ePerson(env, { region: 'eu', label: 'admin', givenName: 'Nora', surname: 'Lindqvist', roles: ['administrator'] });
   owner = await createE2ePerson(env, { region: 'ru', label: 'owner', givenName: 'Пётр', surname: 'Орлов', roles: ['prothetic_user'] });
   ownerReports = await seedReports(env, { userId: owner.uid, region: 'ru', model: 'BionicLeg Flex', salt: 5, dayOffsets: [1, 2, 3, 5, 6] });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { loadStackEnv } from '../../stack/lib/env.ts';
 import { compact, integerIn, metricValue, percentIn, waitForAppScreen, waitForTestId } from './support/app-pages.ts';
 import { startApps, type RunningApps } from './support/apps.ts';
+import { sweepLeftovers } from './support/leftovers.ts';
 import { openBrowser, type E2eBrowser } from './support/browser.ts';
 import { clickAndWaitForNavigation, confirmKeycloakLogout, signInAtKeycloak, type Authenticator } from './support/keycloak-pages.ts';
 import { createE2ePerson, type E2ePerson } from './support/people.ts';
@@ -31,6 +32,7 @@ async function browserFor(locale: string, options: { mobile?: boolean } = {}): P
 
 beforeAll(async () => {
   apps = await startApps(env);
+  await sweepLeftovers(env);
   const ruPerson = await createE2ePerson(env, { region: 'ru', label: 'ru', givenName: 'Мария', surname: 'Лебедева', roles: ['prothetic_user'] });
   const euPerson = await createE2ePerson(env, { region: 'eu', label: 'eu', givenName: 'Clara', surname: 'Becker', roles: ['prothetic_user'] });
   ru = { person: ruPerson, reports: await seedReports(env, { userId: ruPerson.uid, region: 'ru', model: 'BionicHand X2', salt: 3 }) };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Attribute, Change, Client } from 'ldapts';
-import type { Region, Role } from '../../../demo/people.ts';
-import { groupDn, personDn } from '../../../stack/config/ldap/seed.ts';
+import { ROLES, type Region, type Role } from '../../../demo/people.ts';
+import { groupDn, peopleDn, personDn } from '../../../stack/config/ldap/seed.ts';
 import type { StackEnv } from '../../../stack/lib/env.ts';
 import { adminDn, hashSsha } from '../../../stack/services/ldap.ts';
 import { keycloakAdmin } from './keycloak-admin.ts';
@@ -59,6 +59,42 @@ async function withDirectory<T>(env: StackEnv, region: Region, work: (client: Cl
   } finally {
     await client.unbind().catch(() => undefined);
   }
+}
+
+const STALE_AFTER_MS = 60 * 60 * 1000;
+
+function parseGeneralizedTime(value: string): number {
+  const match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})/.exec(value);
+  return match ? Date.UTC(+match[1]!, +match[2]! - 1, +match[3]!, +match[4]!, +match[5]!, +match[6]!) : Number.NaN;
+}
+
+/**
+ * Removes e2e people left behind by a run that was killed before its clean-up (bun test kills a
+ * file's processes when a test times out, hooks included). Only people older than an hour: a
+ * concurrent run's people are never touched. Returns the uids removed.
+ */
+export async function sweepStaleE2ePeople(env: StackEnv, now = Date.now()): Promise<string[]> {
+  const removed: string[] = [];
+  const admin = await keycloakAdmin(env);
+  for (const region of ['ru', 'eu'] as const) {
+    const stale = await withDirectory(env, region, async (client) => {
+      const { searchEntries } = await client.search(peopleDn(region), { scope: 'one', filter: '(uid=e2e.*)', attributes: ['uid', 'createTimestamp'] });
+      return searchEntries
+        .filter((entry) => now - parseGeneralizedTime(String(entry.createTimestamp)) > STALE_AFTER_MS)
+        .map((entry) => ({ uid: String(entry.uid), dn: entry.dn }));
+    });
+    for (const { uid, dn } of stale) {
+      await admin.deleteUserByUsername(env.KEYCLOAK_REALM!, uid);
+      await withDirectory(env, region, async (client) => {
+        for (const role of ROLES) {
+          await client.modify(groupDn(region, role), new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [dn] }) })).catch(() => undefined);
+        }
+        await client.del(dn).catch(() => undefined);
+      });
+      removed.push(uid);
+    }
+  }
+  return removed;
 }
 
 export async function createE2ePerson(env: StackEnv, spec: PersonSpec): Promise<E2ePerson> {
