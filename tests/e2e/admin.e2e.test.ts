@@ -3,7 +3,7 @@ import { loadStackEnv } from '../../stack/lib/env.ts';
 import { compact, integerIn, metricValue, waitForAppScreen, waitForTestId } from './support/app-pages.ts';
 import { startApps, type RunningApps } from './support/apps.ts';
 import { sweepLeftovers } from './support/leftovers.ts';
-import { openBrowser, type E2eBrowser } from './support/browser.ts';
+import { closeBrowsers, openBrowser, type E2eBrowser } from './support/browser.ts';
 import { clickAndWaitForNavigation, signInAtKeycloak } from './support/keycloak-pages.ts';
 import { createE2ePerson, type E2ePerson } from './support/people.ts';
 import { removeReports, seedReports, type SeededReports } from './support/report-data.ts';
@@ -33,6 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const browser of browsers) await browser.close();
+  await closeBrowsers();
   if (apps && owner) await removeReports(env, [owner.uid, ...(admin ? [admin.uid] : [])]).catch((error) => console.warn('e2e cleanup (reports):', error));
   for (const person of [admin, owner]) await person?.remove().catch((error) => console.warn(`e2e cleanup (${person.uid}):`, error));
   await apps?.stop();

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { loadStackEnv } from '../../stack/lib/env.ts';
-import { waitForAppScreen, waitForTestId } from './support/app-pages.ts';
+import { waitForAppScreen, waitForSelector, waitForTestId } from './support/app-pages.ts';
 import { startApps, type RunningApps } from './support/apps.ts';
-import { openBrowser, type E2eBrowser } from './support/browser.ts';
+import { closeBrowsers, openBrowser, type E2eBrowser } from './support/browser.ts';
 import { clickAndWaitForNavigation, confirmKeycloakLogout, signInAtKeycloak, type Authenticator } from './support/keycloak-pages.ts';
 import { keycloakAdmin, type KeycloakAdmin } from './support/keycloak-admin.ts';
 import { findLeaksInResponses } from './support/token-leaks.ts';
@@ -87,6 +87,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const browser of browsers) await browser.close();
+  await closeBrowsers();
   if (admin) {
     await admin.request('DELETE', `/${realm}/identity-provider/instances/${alias}`).catch(() => undefined);
     await admin.deleteUserByUsername(realm, person.username).catch((error) => console.warn('e2e cleanup (brokered user):', error));
@@ -99,7 +100,7 @@ afterAll(async () => {
 async function signInThroughBroker(browser: E2eBrowser, authenticator?: Authenticator, shots?: string) {
   const { page } = browser;
   await clickAndWaitForNavigation(page, '[data-testid="sign-in"], [data-testid="sign-in-again"]');
-  await page.locator(`#social-${alias}`).waitFor();
+  await waitForSelector(page, `#social-${alias}`);
   if (shots) await browser.screenshot(`${shots}-keycloak-with-idp`, { fullPage: false });
   await clickAndWaitForNavigation(page, `#social-${alias}`);
   return signInAtKeycloak(page, {

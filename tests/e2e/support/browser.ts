@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page, type Response as PwResponse } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Response as PwResponse } from 'playwright-core';
 import { ROOT } from '../../../stack/lib/paths.ts';
 
 /**
@@ -73,38 +72,72 @@ function watchProblems(page: Page): void {
   });
 }
 
+/**
+ * Responses whose bodies are scanned: everything dynamic (documents, fetch/XHR, redirects' pages,
+ * scripts) — not the static theme and app assets (styles, fonts, images), which are built before
+ * any sign-in and cannot hold a token. Reading those bodies too (megabytes of Keycloak's
+ * PatternFly CSS and fonts per sign-in, base64 over Playwright's pipe) made Bun's pipe to Chromium
+ * stall under load.
+ */
+function carriesDynamicContent(response: PwResponse): boolean {
+  return !['stylesheet', 'font', 'image', 'media'].includes(response.request().resourceType());
+}
+
 function within<T>(ms: number, work: Promise<T>): Promise<T> {
   return Promise.race([work, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))]);
 }
 
-export async function openBrowser(options: BrowserOptions): Promise<E2eBrowser> {
+/**
+ * One Chromium per test file, each person in a context of their own. A context is an isolated
+ * profile (own cookies, storage, cache) on top of the fresh, empty user-data-dir Playwright gives
+ * the browser, so nothing leaks between people. Fewer launches is also a matter of reliability:
+ * Playwright talks to Chromium over extra stdio pipes, which Bun's child_process emulation
+ * occasionally fails to set up after many launches in one process (seen: EBADF, "Failed to
+ * connect ENOENT"); over a websocket, Playwright does not connect from Bun at all.
+ */
+let sharedBrowser: Promise<Browser> | undefined;
+
+async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`e2e: ${CHROMIUM} is missing; npm test installs Debian's chromium (or: apt-get install chromium)`);
-  const launchOptions = {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
+  // Well inside the tests' own timeouts: a hung launch must fail here, not make bun test kill
+  // every process the file started (its apps included).
+  const options = { executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 30_000 };
+  try {
+    return await chromium.launch(options);
+  } catch (error) {
+    console.warn(`e2e: chromium launch failed, retrying once: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    return chromium.launch(options);
+  }
+}
+
+function browserForFile(): Promise<Browser> {
+  sharedBrowser ??= launchChromium().catch((error: unknown) => {
+    sharedBrowser = undefined;
+    throw error;
+  });
+  return sharedBrowser;
+}
+
+/** Closes the file's Chromium (afterAll); the next openBrowser starts a new one. */
+export async function closeBrowsers(): Promise<void> {
+  const pending = sharedBrowser;
+  sharedBrowser = undefined;
+  if (!pending) return;
+  const browser = await pending.catch(() => undefined);
+  if (browser) await within(10_000, browser.close()).catch(() => undefined);
+}
+
+export async function openBrowser(options: BrowserOptions): Promise<E2eBrowser> {
+  const browser = await browserForFile();
+  const context = await browser.newContext({
     locale: options.locale,
     timezoneId: 'Europe/Moscow',
     viewport: options.viewport ?? { width: 1280, height: 860 },
     isMobile: options.isMobile ?? false,
     hasTouch: options.isMobile ?? false,
     deviceScaleFactor: 1,
-    // Well inside the tests' own timeouts: a hung launch must fail here, not make bun test kill
-    // every process the file started (its apps included).
-    timeout: 30_000,
-  };
-  let profile = mkdtempSync(join(tmpdir(), 'bionicpro-e2e-profile-'));
-  let context: BrowserContext;
-  try {
-    context = await chromium.launchPersistentContext(profile, launchOptions);
-  } catch (error) {
-    // Playwright talks to Chromium over extra stdio pipes, which Bun's child_process emulation
-    // occasionally fails to set up (seen: EBADF, a launch that never completes). One fresh retry.
-    console.warn(`e2e: chromium launch failed, retrying once: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
-    rmSync(profile, { recursive: true, force: true });
-    profile = mkdtempSync(join(tmpdir(), 'bionicpro-e2e-profile-'));
-    context = await chromium.launchPersistentContext(profile, launchOptions);
-  }
+  });
   context.setDefaultTimeout(20_000);
   context.setDefaultNavigationTimeout(30_000);
 
@@ -113,7 +146,7 @@ export async function openBrowser(options: BrowserOptions): Promise<E2eBrowser> 
   const record = async (response: PwResponse) => {
     const status = response.status();
     let body: string | undefined;
-    if (status < 300 || status >= 400) {
+    if ((status < 300 || status >= 400) && carriesDynamicContent(response)) {
       // Undefined when the page navigated away before the body was read (or Chromium never says).
       body = await within(5_000, response.body().then((bytes) => bytes.toString('latin1'))).catch(() => undefined);
     }
@@ -125,7 +158,7 @@ export async function openBrowser(options: BrowserOptions): Promise<E2eBrowser> 
     pending.add(work);
   });
 
-  const page = context.pages()[0] ?? (await context.newPage());
+  const page = await context.newPage();
   watchProblems(page);
   return {
     context,
@@ -141,9 +174,8 @@ export async function openBrowser(options: BrowserOptions): Promise<E2eBrowser> 
       return path;
     },
     async close() {
-      // A wedged browser must not hold up the clean-up that follows.
-      await Promise.race([context.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      rmSync(profile, { recursive: true, force: true });
+      // A wedged page must not hold up the clean-up that follows.
+      await within(10_000, context.close()).catch(() => undefined);
     },
   };
 }

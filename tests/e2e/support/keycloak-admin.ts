@@ -15,19 +15,27 @@ export interface KeycloakAdmin {
 
 export async function keycloakAdmin(env: StackEnv): Promise<KeycloakAdmin> {
   const origin = new URL(env.KEYCLOAK_URL!).origin;
-  const tokenResponse = await fetch(`${origin}/realms/master/protocol/openid-connect/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: env.KEYCLOAK_ADMIN_USER!, password: env.KEYCLOAK_ADMIN_PASSWORD! }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (tokenResponse.status !== 200) throw new Error(`keycloak admin: the bootstrap admin cannot sign in (HTTP ${tokenResponse.status})`);
-  const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+  // admin-cli tokens live 60 s; a long test outlives one, so each call takes a fresh-enough token.
+  let cached: { token: string; validUntilMs: number } | undefined;
+  const token = async (): Promise<string> => {
+    if (cached && cached.validUntilMs > Date.now()) return cached.token;
+    const response = await fetch(`${origin}/realms/master/protocol/openid-connect/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: env.KEYCLOAK_ADMIN_USER!, password: env.KEYCLOAK_ADMIN_PASSWORD! }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (response.status !== 200) throw new Error(`keycloak admin: the bootstrap admin cannot sign in (HTTP ${response.status})`);
+    const body = (await response.json()) as { access_token: string; expires_in: number };
+    cached = { token: body.access_token, validUntilMs: Date.now() + Math.max(5, body.expires_in - 15) * 1000 };
+    return cached.token;
+  };
+  await token();
 
   const request: KeycloakAdmin['request'] = async (method, path, body) => {
     const response = await fetch(`${origin}/admin/realms${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await token()}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(60_000),
     });

@@ -61,18 +61,26 @@ export interface SignInOptions {
 
 /** Submits and waits for the next document (Keycloak answers every form with a redirect or a page). */
 export async function clickAndWaitForNavigation(page: Page, selector: string): Promise<void> {
-  const navigation = page.waitForNavigation({ waitUntil: 'domcontentloaded' });
-  await page.click(selector);
+  // Generous: a brokered hop has Keycloak call itself (token, user info, keys), slow on a busy box.
+  const navigation = page.waitForNavigation({ waitUntil: 'domcontentloaded', timeout: 45_000 });
+  await page.click(selector, { noWaitAfter: true });
   await navigation;
 }
 
 const onKeycloak = (page: Page, origin: string) => new URL(page.url()).origin === origin;
 
+/** Whether an element is on the page; bounded, so a renderer that stopped answering fails the test clearly. */
+async function has(page: Page, selector: string): Promise<boolean> {
+  const count = page.locator(selector).count();
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the page at ${page.url()} did not answer within 15 s`)), 15_000));
+  return (await Promise.race([count, timeout])) > 0;
+}
+
 async function whichPage(page: Page): Promise<'login' | 'totp-enrolment' | 'totp-code' | 'review-profile' | 'other'> {
-  if (await page.locator('#kc-totp-settings-form').count()) return 'totp-enrolment';
-  if (await page.locator('#kc-idp-review-profile-form').count()) return 'review-profile';
-  if (await page.locator('#kc-otp-login-form').count()) return 'totp-code';
-  if (await page.locator('#kc-form-login').count()) return 'login';
+  if (await has(page, '#kc-totp-settings-form')) return 'totp-enrolment';
+  if (await has(page, '#kc-idp-review-profile-form')) return 'review-profile';
+  if (await has(page, '#kc-otp-login-form')) return 'totp-code';
+  if (await has(page, '#kc-form-login')) return 'login';
   return 'other';
 }
 
@@ -99,6 +107,7 @@ export async function signInAtKeycloak(page: Page, options: SignInOptions): Prom
   let askedForCode = false;
   let passwordDone = options.skipPassword ?? false;
 
+  await page.bringToFront();
   await settle(page, origin);
   for (let steps = 0; steps < 8 && onKeycloak(page, origin); steps++) {
     const kind = await whichPage(page);
@@ -144,7 +153,7 @@ export async function signInAtKeycloak(page: Page, options: SignInOptions): Prom
 /** Keycloak's "Do you want to log out?" page (end-session without an ID token hint), if shown. */
 export async function confirmKeycloakLogout(page: Page, keycloakOrigin: string): Promise<void> {
   await page.waitForLoadState('domcontentloaded');
-  if (onKeycloak(page, keycloakOrigin) && (await page.locator('#kc-logout').count())) {
+  if (onKeycloak(page, keycloakOrigin) && (await has(page, '#kc-logout'))) {
     await clickAndWaitForNavigation(page, '#kc-logout');
   }
 }
