@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths } from '../../../stack/lib/paths.ts';
 import { freePort } from '../../helpers/free-port.ts';
@@ -55,6 +55,7 @@ export async function startEdge(runtime: EdgeRuntime, coreUrl: (cdnUrl: string) 
   }
 
   // workerd: one `wrangler dev` per app, local mode, no metrics, state in a throwaway folder.
+  mkdirSync(paths.data('edge-workerd'), { recursive: true });
   const persist = mkdtempSync(join(paths.data('edge-workerd'), 'contract-'));
   const workers: RunningProcess[] = [];
   const start = async (app: 'bff' | 'cdn', port: number) => {
