@@ -139,7 +139,8 @@ export async function startApps(stackEnv: StackEnv): Promise<RunningApps> {
     rmSync(distDir, { recursive: true, force: true });
   };
   try {
-    await runToEnd('frontend-build', [NODE, VITE, 'build', '--config', 'frontend/vite.config.ts', '--outDir', distDir, '--emptyOutDir', '--logLevel', 'warn'], env);
+    // bun test sets NODE_ENV=test, which would make Vite bundle React's development build.
+    await runToEnd('frontend-build', [NODE, VITE, 'build', '--config', 'frontend/vite.config.ts', '--outDir', distDir, '--emptyOutDir', '--logLevel', 'warn'], { ...env, NODE_ENV: 'production' });
 
     const core = startProcess('core', [NODE, 'core/serve-node.ts'], env);
     started.push(core);
