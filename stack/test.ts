@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { StackEnv } from './lib/env.ts';
+import { ensureDebPackages } from './lib/apt.ts';
 import { ROOT } from './lib/paths.ts';
 
 export interface TestCounts {
@@ -20,11 +21,32 @@ export function countJUnit(xml: string): TestCounts {
   return { passed: Math.max(0, total - failed - skipped), failed, skipped };
 }
 
+const SKIPPED_DIRS = new Set(['node_modules', '.stack', '.git', 'artifacts', 'dist']);
+/** Browser tests run on their own (`npm run test:e2e`): see the README on why they are not in `npm test` yet. */
+const BROWSER_TESTS = 'tests/e2e/';
+
+/** Every Bun test file in the repository except the browser tests, as paths Bun takes as filters. */
+export function findTestFiles(dir: string = ROOT): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (SKIPPED_DIRS.has(entry.name)) continue;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...findTestFiles(full));
+    else if (/\.test\.tsx?$/.test(entry.name)) {
+      const path = relative(ROOT, full);
+      if (!path.startsWith(BROWSER_TESTS)) found.push(`./${path}`);
+    }
+  }
+  return found.sort();
+}
+
 /**
  * Runs every test with the stack's connection settings in the environment and closes with the
  * line CI reads: `N passed, N failed, N skipped`.
  */
 export async function runTests(env: StackEnv, args: string[]): Promise<number> {
+  // The browser tests drive Debian's Chromium (never a downloaded browser build).
+  if (args.some((arg) => arg.includes('e2e'))) await ensureDebPackages('e2e', ['chromium']);
   const artifacts = join(ROOT, 'artifacts');
   mkdirSync(artifacts, { recursive: true });
   const junit = join(artifacts, 'junit.xml');
@@ -33,7 +55,7 @@ export async function runTests(env: StackEnv, args: string[]): Promise<number> {
   const bun = join(ROOT, 'node_modules', '.bin', 'bun');
   // Integration tests wait on real services on a 2-core box; Bun 1.3 ignores bunfig's test timeout.
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(bun, ['test', '--timeout=60000', '--reporter=junit', `--reporter-outfile=${junit}`, ...args], {
+    const child = spawn(bun, ['test', '--timeout=60000', '--reporter=junit', `--reporter-outfile=${junit}`, ...(args.length > 0 ? args : findTestFiles())], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: 'inherit',
