@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type Response as PwResponse } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response as PwResponse } from 'playwright-core';
 import { ROOT } from '../../../stack/lib/paths.ts';
+import { startPlaywrightDriver, type PlaywrightDriver } from './playwright-driver.ts';
 
 /**
  * Debian's Chromium driven by playwright-core (never a downloaded browser), headless, one fresh
@@ -73,11 +74,9 @@ function watchProblems(page: Page): void {
 }
 
 /**
- * Responses whose bodies are scanned: everything dynamic (documents, fetch/XHR, redirects' pages,
- * scripts) — not the static theme and app assets (styles, fonts, images), which are built before
- * any sign-in and cannot hold a token. Reading those bodies too (megabytes of Keycloak's
- * PatternFly CSS and fonts per sign-in, base64 over Playwright's pipe) made Bun's pipe to Chromium
- * stall under load.
+ * Responses whose bodies are scanned: everything dynamic (documents, fetch/XHR, scripts) — not the
+ * static theme and app assets (styles, fonts, images), built before any sign-in: they cannot hold
+ * a token, and reading them is megabytes of Keycloak's PatternFly CSS and fonts per sign-in.
  */
 function carriesDynamicContent(response: PwResponse): boolean {
   return !['stylesheet', 'font', 'image', 'media'].includes(response.request().resourceType());
@@ -90,42 +89,42 @@ function within<T>(ms: number, work: Promise<T>): Promise<T> {
 /**
  * One Chromium per test file, each person in a context of their own. A context is an isolated
  * profile (own cookies, storage, cache) on top of the fresh, empty user-data-dir Playwright gives
- * the browser, so nothing leaks between people. Fewer launches is also a matter of reliability:
- * Playwright talks to Chromium over extra stdio pipes, which Bun's child_process emulation
- * occasionally fails to set up after many launches in one process (seen: EBADF, "Failed to
- * connect ENOENT"); over a websocket, Playwright does not connect from Bun at all.
+ * the browser, so nothing leaks between people. Playwright's browser side runs under Node (see
+ * playwright-driver.ts for why not under Bun).
  */
-let sharedBrowser: Promise<Browser> | undefined;
+let shared: Promise<{ driver: PlaywrightDriver; browser: Browser }> | undefined;
 
-async function launchChromium(): Promise<Browser> {
+async function launchChromium(): Promise<{ driver: PlaywrightDriver; browser: Browser }> {
   if (!existsSync(CHROMIUM)) throw new Error(`e2e: ${CHROMIUM} is missing; npm test installs Debian's chromium (or: apt-get install chromium)`);
-  // Well inside the tests' own timeouts: a hung launch must fail here, not make bun test kill
-  // every process the file started (its apps included).
-  const options = { executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 30_000 };
+  const driver = await startPlaywrightDriver();
   try {
-    return await chromium.launch(options);
+    // Well inside the tests' own timeouts: a hung launch must fail here, not make bun test kill
+    // every process the file started (its apps included).
+    const browser = await driver.chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 30_000 });
+    return { driver, browser };
   } catch (error) {
-    console.warn(`e2e: chromium launch failed, retrying once: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    return chromium.launch(options);
+    await driver.stop();
+    throw error;
   }
 }
 
 function browserForFile(): Promise<Browser> {
-  sharedBrowser ??= launchChromium().catch((error: unknown) => {
-    sharedBrowser = undefined;
+  shared ??= launchChromium().catch((error: unknown) => {
+    shared = undefined;
     throw error;
   });
-  return sharedBrowser;
+  return shared.then(({ browser }) => browser);
 }
 
-/** Closes the file's Chromium (afterAll); the next openBrowser starts a new one. */
+/** Closes the file's Chromium and its driver (afterAll); the next openBrowser starts new ones. */
 export async function closeBrowsers(): Promise<void> {
-  const pending = sharedBrowser;
-  sharedBrowser = undefined;
+  const pending = shared;
+  shared = undefined;
   if (!pending) return;
-  const browser = await pending.catch(() => undefined);
-  if (browser) await within(10_000, browser.close()).catch(() => undefined);
+  const started = await pending.catch(() => undefined);
+  if (!started) return;
+  await within(10_000, started.browser.close()).catch(() => undefined);
+  await started.driver.stop();
 }
 
 export async function openBrowser(options: BrowserOptions): Promise<E2eBrowser> {
