@@ -22,20 +22,15 @@ export function countJUnit(xml: string): TestCounts {
 }
 
 const SKIPPED_DIRS = new Set(['node_modules', '.stack', '.git', 'artifacts', 'dist']);
-/** Browser tests run on their own (`npm run test:e2e`): see the README on why they are not in `npm test` yet. */
-const BROWSER_TESTS = 'tests/e2e/';
 
-/** Every Bun test file in the repository except the browser tests, as paths Bun takes as filters. */
+/** Every Bun test file in the repository (outside dependencies and state), as paths Bun takes as filters. */
 export function findTestFiles(dir: string = ROOT): string[] {
   const found: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (SKIPPED_DIRS.has(entry.name)) continue;
     const full = join(dir, entry.name);
     if (entry.isDirectory()) found.push(...findTestFiles(full));
-    else if (/\.test\.tsx?$/.test(entry.name)) {
-      const path = relative(ROOT, full);
-      if (!path.startsWith(BROWSER_TESTS)) found.push(`./${path}`);
-    }
+    else if (/\.test\.tsx?$/.test(entry.name)) found.push(`./${relative(ROOT, full)}`);
   }
   return found.sort();
 }
@@ -46,7 +41,7 @@ export function findTestFiles(dir: string = ROOT): string[] {
  */
 export async function runTests(env: StackEnv, args: string[]): Promise<number> {
   // The browser tests drive Debian's Chromium (never a downloaded browser build).
-  if (args.some((arg) => arg.includes('e2e'))) await ensureDebPackages('e2e', ['chromium']);
+  await ensureDebPackages('e2e', ['chromium']);
   const artifacts = join(ROOT, 'artifacts');
   mkdirSync(artifacts, { recursive: true });
   const junit = join(artifacts, 'junit.xml');
