@@ -25,8 +25,7 @@ export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, keys: 
       },
     );
     return () => controller.abort();
-    // `load` is a new closure on every render; the keys say when it really changes.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `load` is a new closure on every render on purpose: the keys say when it really changes.
   }, [...keys, attempt]);
 
   const reload = useCallback(() => setAttempt((n) => n + 1), []);
