@@ -39,17 +39,17 @@ export function SessionsPanel({ user }: { user: string }) {
             <table className="table">
               <thead>
                 <tr>
-                  <th scope="col">{t.sessionStarted}</th>
-                  <th scope="col">{t.sessionLastSeen}</th>
+                  <th scope="col">{t.sessionStarted} (UTC)</th>
+                  <th scope="col">{t.sessionLastSeen} (UTC)</th>
                   <th scope="col">{t.sessionDevice}</th>
                 </tr>
               </thead>
               <tbody>
                 {sessions.data.sessions.map((session) => (
                   <tr key={session.id} data-testid="session-row">
-                    <td>{format.dateTime(session.createdAt)}</td>
+                    <td>{format.dateTimeCompact(session.createdAt)}</td>
                     <td>
-                      {format.dateTime(session.lastSeenAt)}
+                      {format.dateTimeCompact(session.lastSeenAt)}
                       {session.current ? <span className="muted"> ({t.thisSession})</span> : null}
                     </td>
                     <td title={session.userAgent ?? undefined}>{describeUserAgent(session.userAgent)}</td>

@@ -23,6 +23,8 @@ export interface Formatters {
   hour(isoHour: string): string;
   /** "24 Nov 2026, 13:05 UTC" for an ISO instant. */
   dateTime(iso: string): string;
+  /** "24 Nov, 13:05" (UTC, said in the column header) for tables of recent instants. */
+  dateTimeCompact(iso: string): string;
 }
 
 const DASH = '—';
@@ -49,6 +51,7 @@ export function createFormatters(language: Language, now: () => Date = () => new
   const dayInYear = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short' });
   const dayWithYear = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
   const hour = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const dateTimeCompact = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   const dateTime = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   return {
     integer: (value) => integer.format(value),
@@ -62,5 +65,6 @@ export function createFormatters(language: Language, now: () => Date = () => new
     dayRange: (from, to) => (from === to ? dayShort.format(dayToDate(from)) : dayShort.formatRange(dayToDate(from), dayToDate(to))),
     hour: (iso) => hour.format(new Date(iso)),
     dateTime: (iso) => `${dateTime.format(new Date(iso))} UTC`,
+    dateTimeCompact: (iso) => dateTimeCompact.format(new Date(iso)),
   };
 }

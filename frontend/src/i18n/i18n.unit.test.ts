@@ -49,6 +49,7 @@ describe('formatters', () => {
     expect(ru.dayShort('2026-01-01')).toBe('1 янв. 2026 г.');
     expect(en.hour('2026-11-24T00:00:00Z')).toBe('00:00');
     expect(en.hour('2026-11-24T23:00:00Z')).toBe('23:00');
+    expect(en.dateTimeCompact('2026-11-24T23:59:00Z')).toMatch(/^24 Nov,? 23:59$/);
   });
 
   test('list days drop the current year and keep older ones', () => {
