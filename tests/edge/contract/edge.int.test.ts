@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { signPurgeRequest, signReportUrl } from '../../../common/cdn/signing.ts';
+import { ROOT } from '../../../stack/lib/paths.ts';
 import { localS3Client } from '../../../stack/services/s3.ts';
 import { s3Settings } from '../../../stack/services/s3-server.ts';
 import { completeKeycloakLogin, loginThroughBff, TestBrowser } from '../../helpers/keycloak-login.ts';
@@ -14,6 +17,7 @@ import { selectedRuntimes, startEdge, type RunningEdge } from './harness.ts';
  * Bun, Deno and workerd (wrangler dev --local). Real Keycloak, Redis (Durable Objects on
  * workerd), core and S3.
  */
+const LOG_DIR = join(ROOT, 'artifacts', 'edge-contract');
 const s3 = localS3Client(s3Settings(stackEnv), 10_000);
 const prefix = `edge-contract-${crypto.randomUUID().slice(0, 8)}`;
 const objectKey = `${prefix}/daily/2026-11-24/report.json`;
@@ -45,6 +49,8 @@ function rawGet(url: string, headers: Record<string, string>): Promise<{ status:
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
     });
     req.on('error', reject);
+    // A hung edge fails this request with a message rather than the whole test with a timeout.
+    req.setTimeout(15_000, () => req.destroy(new Error(`no answer from ${url} within 15 s`)));
     req.end();
   });
 }
@@ -80,6 +86,9 @@ for (const runtime of selectedRuntimes()) {
       for (const browser of openSessions) await browser.fetch(`${edge.bffUrl}/auth/logout`, { method: 'POST', headers: { origin: APP_ORIGIN } }).catch(() => {});
       await edge?.stop();
       await core?.stop();
+      // What the edge and core printed, for a failure that only shows on another machine.
+      mkdirSync(LOG_DIR, { recursive: true });
+      writeFileSync(join(LOG_DIR, `${runtime}.log`), `${edge?.output() ?? ''}\n--- core ---\n${core?.output() ?? ''}`);
     });
 
     test('both apps answer /health/live with a request id; unknown routes get the envelope', async () => {

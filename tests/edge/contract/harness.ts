@@ -54,23 +54,26 @@ export async function startEdge(runtime: EdgeRuntime, coreUrl: (cdnUrl: string) 
     return { runtime, bffUrl: process_.url, cdnUrl, output: process_.output, stop: process_.stop };
   }
 
-  // workerd: one `wrangler dev` per app, local mode, no metrics, state in a throwaway folder.
+  // workerd: one `wrangler dev` per app, local mode, no metrics, state in throwaway folders. Each
+  // worker gets its own: miniflare's SQLite files (cache, trace store) are not safe to share
+  // between two workerd processes.
   mkdirSync(paths.data('edge-workerd'), { recursive: true });
-  const persist = mkdtempSync(join(paths.data('edge-workerd'), 'contract-'));
+  const persistRoot = mkdtempSync(join(paths.data('edge-workerd'), 'contract-'));
   const workers: RunningProcess[] = [];
   const start = async (app: 'bff' | 'cdn', port: number) => {
+    const persist = join(persistRoot, app);
     const vars = { ...Object.fromEntries(WORKERD_VARS.map((name) => [name, stackEnv[name]!])), ...settings };
     const args = [WRANGLER, 'dev', '-c', 'edge/wrangler.jsonc', '--env', app, '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist, '--show-interactive-dev-session=false', '--inspector-port', String(await freePort()), '--log-level', 'warn'];
     for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
     const secrets = Object.fromEntries(WORKERD_SECRETS.map((name) => [name, stackEnv[name]!]));
-    workers.push(await startProcess(NODE, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: 'false', CI: 'true', ...secrets }, port, timeoutMs: 90_000 }));
+    workers.push(await startProcess(NODE, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true', ...secrets }, port, timeoutMs: 90_000 }));
   };
   try {
     await start('bff', bffPort);
     await start('cdn', cdnPort);
   } catch (error) {
     for (const worker of workers) await worker.stop();
-    rmSync(persist, { recursive: true, force: true });
+    rmSync(persistRoot, { recursive: true, force: true });
     throw error;
   }
   return {
@@ -80,7 +83,7 @@ export async function startEdge(runtime: EdgeRuntime, coreUrl: (cdnUrl: string) 
     output: () => workers.map((w) => w.output()).join('\n'),
     async stop() {
       for (const worker of workers) await worker.stop();
-      rmSync(persist, { recursive: true, force: true });
+      rmSync(persistRoot, { recursive: true, force: true });
     },
   };
 }
