@@ -70,6 +70,12 @@ export const BffConfigSchema = z.object({
   AUTH_RATE_WINDOW_SECONDS: intField(60, 1, 3600),
   API_MAX_BODY_BYTES: intField(1_048_576, 1024, 64 * 1_048_576),
   UPSTREAM_TIMEOUT_MS: intField(10_000, 100, 120_000),
+  /**
+   * The built app (`npm run frontend:build` → frontend/dist) this BFF serves on Node, Bun and Deno,
+   * for one public origin (then FRONTEND_URL = BFF_PUBLIC_URL). Unset: no static files. Checked at
+   * start by the runtime (a directory with index.html); workerd uses its ASSETS binding instead.
+   */
+  FRONTEND_DIST_DIR: z.string().min(1, 'must be a directory path (leave it unset to serve no static files)').optional(),
 });
 
 export const CdnConfigSchema = z.object({

@@ -1,6 +1,7 @@
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { appSecurityHeaders } from '../edge/security/security-headers.ts';
 
 // The SPA never holds tokens: /auth and /api go to the BFF, which keeps the session cookie.
 const BFF = 'http://127.0.0.1:8000';
@@ -9,28 +10,11 @@ const CDN_ORIGIN = new URL(process.env.CDN_URL ?? 'http://localhost:8002').origi
 const KEYCLOAK_ORIGIN = new URL(process.env.KEYCLOAK_PUBLIC_URL ?? process.env.KEYCLOAK_URL ?? 'http://127.0.0.1:8080').origin;
 
 /**
- * `vite preview` serves the production build with the same Content-Security-Policy the edge sends
- * (edge/security/security-headers.ts), so the browser tests prove the built app runs under it:
- * no inline script, fetches only to itself and the CDN edge.
+ * `vite preview` serves the production build with the headers the edge sends, from the edge's own
+ * definition, so the browser tests prove the built app runs under its CSP: no inline script,
+ * fetches only to itself and the CDN edge. Preview is plain HTTP, hence no HSTS.
  */
-const productionHeaders = {
-  'Content-Security-Policy': [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    `connect-src 'self' ${CDN_ORIGIN}`,
-    `form-action 'self' ${KEYCLOAK_ORIGIN}`,
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-    "object-src 'none'",
-  ].join('; '),
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-};
+const productionHeaders = appSecurityHeaders({ publicUrl: 'http://localhost:3000', connectOrigins: [CDN_ORIGIN], formOrigins: [KEYCLOAK_ORIGIN] });
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),

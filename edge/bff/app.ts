@@ -10,13 +10,14 @@ import { registerApiProxy } from './api-proxy.ts';
 import { registerCallback } from './callback.ts';
 import type { BffDeps, BffEnv } from './context.ts';
 import { mapBffError } from './errors.ts';
+import { registerFrontendAssets } from './frontend-assets.ts';
 import { registerLogin } from './login.ts';
 import { registerLogout } from './logout.ts';
 import { registerMe } from './me.ts';
 
 export type { BffDeps, BffEnv } from './context.ts';
 
-/** The backend-for-frontend (login, session, API proxy); never listens. */
+/** The backend-for-frontend (login, session, API proxy, and the built app when given); never listens. */
 export function createBffApp(deps: BffDeps) {
   const { config } = deps;
   // Public listener: browsers must not choose the request id that ends up in every log line.
@@ -53,5 +54,7 @@ export function createBffApp(deps: BffDeps) {
   registerAdminEndSessions(app, deps);
   registerApiProxy(app, deps);
   app.doc('/openapi.json', { openapi: '3.0.0', info: { title: 'BionicPRO BFF', version: '1', description: 'Login, session and the /api/* proxy to core (documented in core’s own /openapi.json)' } });
+  // Last: every route above wins over the built app's catch-all.
+  registerFrontendAssets(app, deps);
   return app;
 }

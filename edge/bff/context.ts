@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { Logger } from '../../common/log.ts';
 import type { BffConfig } from '../config.ts';
 import type { EdgeStore } from '../store/store.ts';
+import type { FrontendAssetReader } from './frontend-assets.ts';
 import type { IdentityProvider } from './keycloak.ts';
 import type { RandomBytes } from './session/session-token.ts';
 import type { LoadedSession, SessionService } from './session/sessions.ts';
@@ -23,6 +24,8 @@ export interface BffDeps {
   fetchUpstream: UpstreamFetch;
   /** The peer address for rate limits (each runtime knows its own way to find it). */
   clientAddress: (c: Context) => string | undefined;
+  /** The built app (frontend/dist) when this BFF serves it; absent, it serves no static files. */
+  frontendAssets?: FrontendAssetReader;
 }
 
 export type BffEnv = {

@@ -4,6 +4,7 @@ import type { BffConfig } from '../config.ts';
 import { clientAddressOf } from '../security/rate-limit.ts';
 import type { EdgeStore } from '../store/store.ts';
 import type { BffDeps, UpstreamFetch } from './context.ts';
+import type { FrontendAssetReader } from './frontend-assets.ts';
 import { createKeycloakProvider, type IdentityProvider } from './keycloak.ts';
 import { createTokenRefresher } from './session/refresh.ts';
 import { webRandomBytes, type RandomBytes } from './session/session-token.ts';
@@ -20,6 +21,8 @@ export interface BffRuntime {
   now?: () => number;
   random?: RandomBytes;
   idp?: IdentityProvider;
+  /** Files of the built app, read the runtime's way (node:fs, the workerd ASSETS binding). */
+  frontendAssets?: FrontendAssetReader;
 }
 
 export async function buildBffDeps(config: BffConfig, runtime: BffRuntime): Promise<BffDeps> {
@@ -47,5 +50,6 @@ export async function buildBffDeps(config: BffConfig, runtime: BffRuntime): Prom
     refresher,
     fetchUpstream: runtime.fetchUpstream ?? ((url, init) => fetch(url, init)),
     clientAddress: clientAddressOf(config.TRUST_FORWARDED_FOR, runtime.peerAddress ?? (() => undefined)),
+    frontendAssets: runtime.frontendAssets,
   };
 }

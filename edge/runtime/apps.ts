@@ -10,13 +10,15 @@ import { createPurgeLedger } from '../cdn/cache/purge-ledger.ts';
 import { createCdnApp } from '../cdn/app.ts';
 import { buildCdnDeps, retainSecondsOf } from '../cdn/deps.ts';
 import { loadBffConfig, loadCdnConfig, loadEdgeConfig } from '../config.ts';
+import { openFrontendDist } from './frontend-dist.ts';
 import { createRedisStore } from './redis-store.ts';
 import { createZlibCompressor } from './zlib-compressor.ts';
 
 /**
  * Shared by the server entries (node.ts, bun.ts, deno.ts): builds the selected apps with the
- * adapters a server process has — Redis for sessions and purge marks, node:zlib for br/gzip, and
- * either the in-memory LRU (Node, Bun) or the Cache API (Deno) for report objects.
+ * adapters a server process has — Redis for sessions and purge marks, node:zlib for br/gzip,
+ * either the in-memory LRU (Node, Bun) or the Cache API (Deno) for report objects, and node:fs for
+ * the built app when FRONTEND_DIST_DIR is set.
  * workerd.ts builds its own (Durable Object store, Cache API, CompressionStream).
  */
 export type EdgeAppName = 'bff' | 'cdn';
@@ -63,7 +65,8 @@ export async function buildEdgeListeners(
     const logger = createLogger({ service: name, level: shared.LOG_LEVEL }).child({ runtime: runtime.name });
     if (name === 'bff') {
       const config = loadBffConfig(env);
-      const deps = await buildBffDeps(config, { store: store!, logger, peerAddress: runtime.peerAddress });
+      const frontendAssets = config.FRONTEND_DIST_DIR ? await openFrontendDist(config.FRONTEND_DIST_DIR) : undefined;
+      const deps = await buildBffDeps(config, { store: store!, logger, peerAddress: runtime.peerAddress, frontendAssets });
       listeners.push({ name, port: config.BFF_PORT, host: config.HOST, fetch: createBffApp(deps).fetch });
     } else {
       const config = loadCdnConfig(env);

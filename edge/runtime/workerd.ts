@@ -7,6 +7,7 @@ import { createCdnApp } from '../cdn/app.ts';
 import { buildCdnDeps, retainSecondsOf } from '../cdn/deps.ts';
 import { createRuntimeEncoding } from '../cdn/compression.ts';
 import { loadBffConfig, loadCdnConfig } from '../config.ts';
+import type { FrontendAssetReader } from '../bff/frontend-assets.ts';
 import { applyStoreOp, createDurableObjectStore, type StoreObjectNamespace, type StoreOp } from '../store/durable-object.ts';
 
 /**
@@ -29,9 +30,15 @@ export class EdgeStoreObject extends DurableObject {
   }
 }
 
+interface Fetcher {
+  fetch(request: Request): Promise<Response>;
+}
+
 interface Bindings {
   EDGE_APP?: string;
   EDGE_STORE: StoreObjectNamespace;
+  /** Workers Static Assets (frontend/dist), when the bff environment has an `assets` block. */
+  ASSETS?: Fetcher;
   [name: string]: unknown;
 }
 
@@ -47,12 +54,28 @@ function stringBindings(env: Bindings): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 
+/**
+ * The built app through the ASSETS binding: 404 is "no such file". Configure the binding with
+ * `html_handling: "none"` so a path is a file name and nothing else (no `.html` redirects).
+ */
+function createAssetsBindingReader(assets: Fetcher): FrontendAssetReader {
+  return {
+    async read(path) {
+      const response = await assets.fetch(new Request(`https://assets.invalid/${path}`));
+      if (response.status === 404) return undefined;
+      if (!response.ok) throw new Error(`edge (workerd): ASSETS answered ${response.status} for ${path}`);
+      return new Uint8Array(await response.arrayBuffer());
+    },
+  };
+}
+
 async function build(env: Bindings): Promise<FetchHandler> {
   const vars = stringBindings(env);
   const store = createDurableObjectStore(env.EDGE_STORE);
   if (env.EDGE_APP === 'bff') {
     const config = loadBffConfig(vars);
-    const deps = await buildBffDeps(config, { store, peerAddress: (c) => c.req.header('cf-connecting-ip') ?? undefined });
+    const frontendAssets = env.ASSETS ? createAssetsBindingReader(env.ASSETS) : undefined;
+    const deps = await buildBffDeps(config, { store, peerAddress: (c) => c.req.header('cf-connecting-ip') ?? undefined, frontendAssets });
     return createBffApp(deps).fetch as FetchHandler;
   }
   if (env.EDGE_APP === 'cdn') {

@@ -9,8 +9,12 @@ export interface SecurityHeaderOptions {
   formOrigins: readonly string[];
 }
 
-/** The headers every BFF response carries; the CSP is the app's (it is served from here or behind the same origin). */
-export function securityHeaders(options: SecurityHeaderOptions): MiddlewareHandler {
+/**
+ * The headers the app is served with: by the BFF (every response, including the built app from
+ * frontend/dist) and by `vite preview` (frontend/vite.config.ts imports this), so the browser tests
+ * run the built app under exactly the policy the edge sends.
+ */
+export function appSecurityHeaders(options: SecurityHeaderOptions): Record<string, string> {
   const csp = [
     "default-src 'self'",
     "script-src 'self'",
@@ -24,16 +28,23 @@ export function securityHeaders(options: SecurityHeaderOptions): MiddlewareHandl
     "base-uri 'none'",
     "object-src 'none'",
   ].join('; ');
-  const isHttps = new URL(options.publicUrl).protocol === 'https:';
+  const headers: Record<string, string> = {
+    'Content-Security-Policy': csp,
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    // Signed report URLs and login codes sit in query strings: never leak them in Referer.
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+  };
+  if (new URL(options.publicUrl).protocol === 'https:') headers['Strict-Transport-Security'] = 'max-age=63072000; includeSubDomains';
+  return headers;
+}
+
+/** The headers every BFF response carries; the CSP is the app's (it is served from here or behind the same origin). */
+export function securityHeaders(options: SecurityHeaderOptions): MiddlewareHandler {
+  const entries = Object.entries(appSecurityHeaders(options));
   return async (c, next) => {
     await next();
-    const headers = c.res.headers;
-    headers.set('Content-Security-Policy', csp);
-    headers.set('X-Content-Type-Options', 'nosniff');
-    headers.set('X-Frame-Options', 'DENY');
-    // Signed report URLs and login codes sit in query strings: never leak them in Referer.
-    headers.set('Referrer-Policy', 'no-referrer');
-    headers.set('Cross-Origin-Opener-Policy', 'same-origin');
-    if (isHttps) headers.set('Strict-Transport-Security', 'max-age=63072000; includeSubDomains');
+    for (const [name, value] of entries) c.res.headers.set(name, value);
   };
 }
