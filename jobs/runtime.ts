@@ -1,14 +1,14 @@
 import { startCdcConsumer, type CdcConsumer } from './cdc/consumer.ts';
 import type { JobsDeps } from './deps.ts';
 import { runEtl } from './etl/run-etl.ts';
-import { createInvalidationQueue, type InvalidationQueue } from './invalidation/invalidation-queue.ts';
+import { createInvalidationQueue } from './invalidation/invalidation-queue.ts';
 import { runRetention } from './retention/run-retention.ts';
 import { errorMessage, sleep } from './retry.ts';
 import { etlDepsOf, retentionDepsOf } from './runs/operations.ts';
 import { startScheduler } from './schedule/scheduler.ts';
 
 export interface JobsRuntime {
-  /** Stops the schedules and the consumer, sends pending invalidations once. */
+  /** Stops the schedules and the consumer, sends due invalidations once (the rest stay in the table). */
   stop(): Promise<void>;
 }
 
@@ -30,11 +30,12 @@ export function startJobsRuntime(deps: JobsDeps): JobsRuntime {
     );
   }
 
-  let queue: InvalidationQueue | undefined;
+  // Drained even with CDC off: rows a previous process left are still owed to core.
+  const queue = createInvalidationQueue({ db: deps.telemetryDb, invalidator: deps.invalidator, logger, metrics: deps.metrics, batchUsers: config.INVALIDATION_BATCH_USERS });
+  queue.start();
   let consumer: CdcConsumer | undefined;
   let consumerLoop: Promise<void> = Promise.resolve();
   if (config.CDC_ENABLED) {
-    queue = createInvalidationQueue({ invalidator: deps.invalidator, logger, metrics: deps.metrics });
     // Kafka may be down when the service starts, or the consumer may crash for good: keep trying
     // with backoff, so the process recovers without a restart.
     consumerLoop = (async () => {
@@ -49,7 +50,7 @@ export function startJobsRuntime(deps: JobsDeps): JobsRuntime {
             logger,
             now: deps.now,
             metrics: deps.metrics,
-            onUsersAffected: (users) => queue!.enqueue(users),
+            onUsersAffected: (users) => queue.enqueue(users),
           });
           deps.runtime.cdc = consumer.status;
           if (stopping) {
@@ -74,11 +75,10 @@ export function startJobsRuntime(deps: JobsDeps): JobsRuntime {
       stopping = true;
       deps.runtime.scheduler?.stop();
       await consumer?.stop();
-      if (queue) {
-        // One last attempt for pending invalidations, bounded so shutdown never hangs on core.
-        await Promise.race([queue.flush(), sleep(5_000)]);
-        queue.stop();
-      }
+      // One last pass, bounded so shutdown never hangs on core; what it does not send stays in
+      // pending_invalidations for the next process.
+      await Promise.race([queue.flush(), sleep(5_000)]);
+      queue.stop();
       // The loop may be sleeping between attempts; it ends on its own, nothing waits for it.
       void consumerLoop;
     },

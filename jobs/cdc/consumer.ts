@@ -20,9 +20,13 @@ export interface CdcConsumerOptions {
   logger: Logger;
   now: () => number;
   metrics?: JobsMetrics;
-  /** Users whose reports a stored change may have altered (the invalidation queue). */
-  onUsersAffected?: (users: ReadonlySet<string>) => void;
-  /** Runs after the ClickHouse insert and before the commit; tests throw here to die mid-batch. */
+  /**
+   * Users whose reports a stored change may have altered: recorded durably (the invalidation queue)
+   * after the ClickHouse insert and before the commit. A rejection fails the batch like a ClickHouse
+   * failure, so the batch is redelivered rather than its users forgotten.
+   */
+  onUsersAffected?: (users: ReadonlySet<string>) => Promise<void>;
+  /** Runs after the insert and the recording of affected users, before the commit; tests throw here to die mid-batch. */
   afterApply?: (batch: { topic: string; partition: number; changes: readonly Change[] }) => void | Promise<void>;
   /** Batch retries before the consumer restarts (kafkajs `retry`). */
   retry?: { retries: number; initialRetryTime: number; maxRetryTime: number };
@@ -65,9 +69,10 @@ async function ensureTopics(kafka: Kafka, topics: readonly string[]): Promise<vo
 
 /**
  * The CRM CDC consumer (group `reports-cdc`): applies Debezium events to ClickHouse's crm_* tables.
- * Per batch: decode → insert (newest per row) → dead-letter poison → commit the batch's offsets.
- * Offsets are committed only after the insert landed, so a consumer that dies mid-batch loses
- * nothing: the batch is redelivered and re-inserted with the same versions (invisible under FINAL).
+ * Per batch: decode → insert (newest per row) → dead-letter poison → record the affected users →
+ * commit the batch's offsets. Offsets are committed only after the insert landed and the users are
+ * recorded, so a consumer that dies mid-batch loses nothing: the batch is redelivered and
+ * re-inserted with the same versions (invisible under FINAL), and its users recorded again.
  */
 export async function startCdcConsumer(options: CdcConsumerOptions): Promise<CdcConsumer> {
   const status = new CdcStatus();
@@ -137,6 +142,7 @@ export async function startCdcConsumer(options: CdcConsumerOptions): Promise<Cdc
         log.warn('cdc.dead_lettered', { topic, partition, offset: p.message.offset, reason: p.reason, detail: p.detail });
       }
       status.deadLettered += dead.length;
+      if (result.affectedUsers.size > 0) await options.onUsersAffected?.(result.affectedUsers);
       await options.afterApply?.({ topic, partition, changes: result.applied });
     } catch (error) {
       options.metrics?.cdcBatchFailures.inc({ topic });
@@ -161,7 +167,6 @@ export async function startCdcConsumer(options: CdcConsumerOptions): Promise<Cdc
       options.metrics?.cdcApplyLag.observe({ table: change.table.name }, Math.max(0, nowMs - change.sourceTsMs) / 1000);
     }
     if (result.applied.length > 0) options.metrics?.cdcLastAppliedTimestamp.set({ topic }, Math.floor(nowMs / 1000));
-    if (result.affectedUsers.size > 0) options.onUsersAffected?.(result.affectedUsers);
     log.debug('cdc.batch_applied', { topic, partition, messages: batch.messages.length, applied: result.applied.length, committed: next, lag });
     await heartbeat();
   }

@@ -2,16 +2,21 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import type { KafkaMessage } from 'kafkajs';
 import postgres from 'postgres';
+import { createMemoryLogger } from '../../common/log.ts';
 import { chSql, chTuple, chUuid } from '../../db/clickhouse/sql.ts';
+import { createInvalidationQueue } from '../../jobs/invalidation/invalidation-queue.ts';
+import { disabledInvalidator } from '../../jobs/invalidation/invalidator.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
 import { createCdcHarness, eventually } from './support/cdc-harness.ts';
-import { createScratchClickHouse, type ScratchClickHouse } from './support/scratch-stores.ts';
+import { createScratchClickHouse, createScratchTelemetry, type ScratchClickHouse, type ScratchTelemetry } from './support/scratch-stores.ts';
 
 // CRM PostgreSQL → Debezium (crm-connector) → Kafka → the jobs consumer → a scratch ClickHouse
-// database. Every row is written by the test with unique names and deleted by it afterwards.
+// database (the crash test also records invalidations in a scratch telemetry schema). Every row is
+// written by the test with unique names and deleted by it afterwards.
 const env = loadStackEnv();
 const crm = postgres(env.CRM_DATABASE_URL!, { max: 2, onnotice: () => {} });
 let clickhouse: ScratchClickHouse;
+let telemetry: ScratchTelemetry;
 let harness: ReturnType<typeof createCdcHarness>;
 const createdCustomers: string[] = [];
 const createdModels: string[] = [];
@@ -21,6 +26,7 @@ beforeAll(async () => {
   const status = await fetch(`${env.KAFKA_CONNECT_URL}/connectors/crm-connector/status`);
   if (!status.ok) throw new Error(`crm-connector is not registered (${status.status}); run node stack/cli.ts up kafka-connect`);
   clickhouse = await createScratchClickHouse(env, 'jobs_cdc');
+  telemetry = await createScratchTelemetry(env, 'jobs_cdc');
   harness = createCdcHarness(env, clickhouse);
   await harness.startAtEnd();
 }, 120_000);
@@ -32,6 +38,7 @@ afterAll(async () => {
   if (createdModels.length) await crm`delete from crm.prosthesis_models where id in ${crm(createdModels)}`;
   await crm.end();
   await clickhouse?.drop();
+  await telemetry?.drop();
 }, 60_000);
 
 /** Runs `query` with {table} and {ids} (a binder-built UUID tuple) filled in. */
@@ -155,13 +162,20 @@ describe('CDC consumer', () => {
     class SimulatedCrash extends Error {}
     const ours = new Set<string>();
     let firstOffsetOfOurs: number | undefined;
+    const killedBatchUsers: string[] = [];
+    // The affected users go to the durable queue (a scratch pending_invalidations, not drained
+    // until the end), as in the jobs runtime.
+    const pending = createInvalidationQueue({ db: telemetry.sql, schema: telemetry.schema, invalidator: disabledInvalidator, logger: createMemoryLogger('jobs-cdc-test') });
+    const onUsersAffected = (users: ReadonlySet<string>) => pending.enqueue(users);
     const crashing = await harness.start({
       retry: { retries: 0, initialRetryTime: 100, maxRetryTime: 100 },
       restartOnFailure: () => false,
+      onUsersAffected,
       afterApply: ({ changes }) => {
         const mine = changes.filter((c) => ours.has(c.id));
         if (mine.length === 0) return;
         firstOffsetOfOurs = Math.min(...mine.map((c) => Number(c.message.offset)));
+        killedBatchUsers.push(...mine.map((c) => String(c.row.username)));
         throw new SimulatedCrash('killed after the ClickHouse insert, before the commit');
       },
     });
@@ -180,9 +194,12 @@ describe('CDC consumer', () => {
     expect(stored.length).toBeGreaterThan(0);
     expect(firstOffsetOfOurs).toBeDefined();
     expect(await harness.committed('crm.crm.customers')).toBeLessThanOrEqual(firstOffsetOfOurs!);
+    // Its users were recorded before the kill, so their invalidation survives it.
+    expect(killedBatchUsers.length).toBeGreaterThan(0);
+    expect((await pendingUsers()).filter((user) => killedBatchUsers.includes(user)).sort()).toEqual([...killedBatchUsers].sort());
     await crashing.stop();
 
-    const restarted = await harness.start();
+    const restarted = await harness.start({ onUsersAffected });
     await eventually('all 40 customers after the restart', async () => {
       const got = await finalRows<{ id: string }>('crm_customers', ids, 'SELECT id FROM {table} FINAL WHERE id IN {ids} AND _deleted = 0');
       return got.length === ids.length ? got : undefined;
@@ -195,8 +212,18 @@ describe('CDC consumer', () => {
     expect(Number(physical[0]!.n)).toBeGreaterThanOrEqual(40);
     await eventually('the offsets committed past the batch', async () => ((await harness.committed('crm.crm.customers')) > firstOffsetOfOurs! ? true : undefined));
     await restarted.stop();
+    // All 40 users are pending (the redelivered batch recorded them again), and a drain empties the table.
+    const usernames = Array.from({ length: 40 }, (_, i) => `cdc-kill-${tag}-${i + 1}`);
+    expect((await pendingUsers()).filter((user) => user.startsWith(`cdc-kill-${tag}-`)).sort()).toEqual(usernames.sort());
+    await pending.flush();
+    expect(await pendingUsers()).toEqual([]);
   }, 120_000);
 });
+
+async function pendingUsers(): Promise<string[]> {
+  const rows = await telemetry.sql.unsafe<{ user_id: string }[]>(`select user_id from ${telemetry.schema}.pending_invalidations order by user_id`);
+  return rows.map((row) => row.user_id);
+}
 
 /** Reads crm.dlq from the given offsets until `want` messages match. */
 async function readDlq(kafka: ReturnType<typeof createCdcHarness>['kafka'], start: Array<{ partition: number; offset: string }>, match: (m: KafkaMessage) => boolean, want: number): Promise<KafkaMessage[]> {

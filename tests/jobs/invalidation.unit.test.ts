@@ -1,8 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { createMemoryLogger } from '../../common/log.ts';
 import { createCoreInvalidator } from '../../jobs/invalidation/core-invalidator.ts';
-import { createInvalidationQueue } from '../../jobs/invalidation/invalidation-queue.ts';
-import type { InvalidationTarget, Invalidator } from '../../jobs/invalidation/invalidator.ts';
+import { nextPassDelayMs, retryDelayMs, usersToRecord } from '../../jobs/invalidation/invalidation-queue.ts';
 import { JobError } from '../../jobs/retry.ts';
 
 // Pure decision logic: which requests, when to retry, when to give up. The real call to core is in
@@ -75,23 +74,33 @@ describe('core invalidator', () => {
   });
 });
 
-describe('invalidation queue', () => {
-  test('coalesces users and retries with backoff until core answers', async () => {
-    const seen: InvalidationTarget[] = [];
-    let failuresLeft = 2;
-    const target: Invalidator = {
-      async invalidate(t) {
-        if (failuresLeft-- > 0) throw new JobError('core_unreachable', 'down', { retry: true });
-        seen.push(t);
-        return { requests: 1, scope: 1, skipped: [] };
-      },
-    };
-    const queue = createInvalidationQueue({ invalidator: target, logger: createMemoryLogger(), delayMs: 5, baseRetryMs: 5, maxRetryMs: 20 });
-    queue.enqueue(['a', 'b']);
-    queue.enqueue(['b', 'c']);
-    for (let i = 0; i < 100 && queue.pending() > 0; i++) await Bun.sleep(5);
-    expect(queue.pending()).toBe(0);
-    expect(seen).toEqual([{ userIds: ['a', 'b', 'c'] }]);
-    queue.stop();
+// The queue's table work runs against PostgreSQL in invalidation-queue.int.test.ts; these are its
+// pure decisions.
+describe('invalidation queue: backoff, batching, pass timing', () => {
+  const policy = { baseRetryMs: 1_000, maxRetryMs: 60_000 };
+
+  test('backoff doubles per consecutive failure and stops at the cap', () => {
+    expect([0, 1, 2, 3, 4, 6, 7, 8, 50, 5_000].map((failures) => retryDelayMs(failures, policy))).toEqual([0, 1_000, 2_000, 4_000, 8_000, 32_000, 60_000, 60_000, 60_000, 60_000]);
+  });
+
+  test('a batch records each user once, sorted, and only names core could hold reports for', () => {
+    const long = `u${'x'.repeat(128)}`;
+    expect(usersToRecord(['zoe', 'ann', 'zoe', '-dash', '', long, 'b.o@b'])).toEqual({ userIds: ['ann', 'b.o@b', 'zoe'], skipped: ['-dash', '', long] });
+    expect(usersToRecord(new Set<string>())).toEqual({ userIds: [], skipped: [] });
+  });
+
+  test('the next pass: coalescing window after a success, backoff after failures, never later than the poll', () => {
+    const timing = { ...policy, delayMs: 200, pollMs: 30_000 };
+    // Nothing pending: poll.
+    expect(nextPassDelayMs({ failures: 0, nextDueInMs: null }, timing)).toBe(30_000);
+    // Rows due now or overdue: after the coalescing window.
+    expect(nextPassDelayMs({ failures: 0, nextDueInMs: -5_000 }, timing)).toBe(200);
+    // A row in backoff (or leased) for 7 s: then; one due in 2 hours: at the poll.
+    expect(nextPassDelayMs({ failures: 0, nextDueInMs: 7_000 }, timing)).toBe(7_000);
+    expect(nextPassDelayMs({ failures: 0, nextDueInMs: 7_200_000 }, timing)).toBe(30_000);
+    // Core failing: due rows wait for the pass backoff, which may exceed the poll.
+    expect(nextPassDelayMs({ failures: 3, nextDueInMs: 0 }, timing)).toBe(4_000);
+    expect(nextPassDelayMs({ failures: 10, nextDueInMs: 0 }, timing)).toBe(60_000);
+    expect(nextPassDelayMs({ failures: 1, nextDueInMs: 9_000 }, timing)).toBe(9_000);
   });
 });

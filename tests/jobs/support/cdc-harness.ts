@@ -48,7 +48,7 @@ export function createCdcHarness(env: StackEnv, clickhouse: ScratchClickHouse) {
         clickhouse: clickhouse.client,
         logger: createMemoryLogger('jobs-cdc-test'),
         now: Date.now,
-        onUsersAffected: (users) => users.forEach((u) => affectedUsers.add(u)),
+        onUsersAffected: async (users) => users.forEach((u) => affectedUsers.add(u)),
         clientId: 'jobs-cdc-test',
         ...overrides,
       });

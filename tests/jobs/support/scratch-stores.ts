@@ -1,18 +1,18 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { clickHouseConfigFromEnv, createClickHouseClient, defaultTransport } from '../../../db/clickhouse/client.ts';
 import { chIdentifier, chSql } from '../../../db/clickhouse/sql.ts';
 import { MIGRATIONS_DIR } from '../../../db/migrate.ts';
 import { migrateClickHouse } from '../../../db/runner/clickhouse.ts';
+import { readMigrationFiles } from '../../../db/runner/files.ts';
 import type { StackEnv } from '../../../stack/lib/env.ts';
 
 /**
  * Throwaway copies of the real schemas, so a test's ETL, CDC and retention runs touch nothing
  * shared: a ClickHouse database with the real migrations applied, and a telemetry PostgreSQL
- * schema built from the real telemetry migration with `public.` replaced by the scratch schema.
+ * schema built from the real telemetry migrations with `public.` replaced by the scratch schema.
  */
 export function scratchName(prefix: string): string {
   return `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
@@ -54,10 +54,11 @@ export interface ScratchTelemetry {
 export async function createScratchTelemetry(env: StackEnv, prefix = 'jobs_test', poolSize = 4): Promise<ScratchTelemetry> {
   const schema = scratchName(prefix);
   const sql = postgres(env.TELEMETRY_DATABASE_URL!, { max: poolSize, onnotice: () => {}, connection: { TimeZone: 'UTC' } });
-  const migration = readFileSync(join(MIGRATIONS_DIR, 'telemetry', '001_raw_telemetry.sql'), 'utf8').replaceAll('public.', `${schema}.`);
+  // Every telemetry migration, in the runner's order (the files name their objects `public.…`).
+  const migrations = readMigrationFiles(join(MIGRATIONS_DIR, 'telemetry')).map((file) => file.sql.replaceAll('public.', `${schema}.`));
   await sql.begin(async (tx) => {
     await tx.unsafe(`create schema ${schema}`);
-    await tx.unsafe(migration).simple();
+    for (const migration of migrations) await tx.unsafe(migration).simple();
   });
   return {
     schema,
