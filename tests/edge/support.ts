@@ -106,7 +106,6 @@ export async function startProcess(command: string, args: string[], options: { e
 export const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 export const BUN = join(ROOT, 'node_modules', '.bin', 'bun');
 export const DENO = join(ROOT, 'node_modules', '.bin', 'deno');
-export const WRANGLER = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 
 /** Core (reports service) on a free port, for the /api proxy; `env` overrides (e.g. its CDN_URL). */
 export async function startCore(env: Record<string, string> = {}): Promise<RunningProcess> {

@@ -14,7 +14,7 @@ import { selectedRuntimes, startEdge, type RunningEdge } from './harness.ts';
 
 /**
  * One HTTP contract, run against the edge started from its entry file on every runtime: Node,
- * Bun, Deno and workerd (wrangler dev --local). Real Keycloak, Redis (Durable Objects on
+ * Bun, Deno and workerd (wrangler's bundle on Miniflare). Real Keycloak, Redis (Durable Objects on
  * workerd), core and S3.
  */
 const LOG_DIR = join(ROOT, 'artifacts', 'edge-contract');

@@ -1,8 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { paths } from '../../../stack/lib/paths.ts';
+import { ROOT } from '../../../stack/lib/paths.ts';
 import { freePort } from '../../helpers/free-port.ts';
-import { BUN, DENO, NODE, startProcess, stackEnv, WRANGLER, type RunningProcess } from '../support.ts';
+import { BUN, DENO, NODE, startProcess, stackEnv, type RunningProcess } from '../support.ts';
 
 /**
  * Starts the edge (BFF + CDN) from its real entry file on one runtime, on free ports, against the
@@ -32,8 +31,9 @@ function edgeSettings(coreUrl: string, cdnUrl: string): Record<string, string> {
   return { CORE_URL: coreUrl, CDN_URL: cdnUrl, AUTH_RATE_LIMIT: '100000', LOG_LEVEL: 'warn', HOST: '127.0.0.1' };
 }
 
-/** Secrets the workerd workers need; wrangler hands `secrets.required` over from its own environment. */
+/** Secrets the workerd workers need (`secrets.required` in edge/wrangler.jsonc). */
 const WORKERD_SECRETS = ['BFF_CLIENT_SECRET', 'SESSION_ENCRYPTION_KEY', 'CDN_SIGNING_KEY', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'];
+const WORKERD_HOST = join(ROOT, 'tests', 'edge', 'contract', 'workerd-host.ts');
 const WORKERD_VARS = ['KEYCLOAK_URL', 'KEYCLOAK_REALM', 'BFF_PUBLIC_URL', 'FRONTEND_URL', 'S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET'];
 
 export async function startEdge(runtime: EdgeRuntime, coreUrl: (cdnUrl: string) => Promise<string>): Promise<RunningEdge> {
@@ -54,26 +54,20 @@ export async function startEdge(runtime: EdgeRuntime, coreUrl: (cdnUrl: string) 
     return { runtime, bffUrl: process_.url, cdnUrl, output: process_.output, stop: process_.stop };
   }
 
-  // workerd: one `wrangler dev` per app, local mode, no metrics, state in throwaway folders. Each
-  // worker gets its own: miniflare's SQLite files (cache, trace store) are not safe to share
-  // between two workerd processes.
-  mkdirSync(paths.data('edge-workerd'), { recursive: true });
-  const persistRoot = mkdtempSync(join(paths.data('edge-workerd'), 'contract-'));
+  // workerd: one worker per app from edge/wrangler.jsonc, served by Miniflare (workerd-host.ts
+  // says why not `wrangler dev`), each in its own process with its own in-memory state.
   const workers: RunningProcess[] = [];
   const start = async (app: 'bff' | 'cdn', port: number) => {
-    const persist = join(persistRoot, app);
     const vars = { ...Object.fromEntries(WORKERD_VARS.map((name) => [name, stackEnv[name]!])), ...settings };
-    const args = [WRANGLER, 'dev', '-c', 'edge/wrangler.jsonc', '--env', app, '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist, '--show-interactive-dev-session=false', '--inspector-port', String(await freePort()), '--log-level', 'warn'];
-    for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
     const secrets = Object.fromEntries(WORKERD_SECRETS.map((name) => [name, stackEnv[name]!]));
-    workers.push(await startProcess(NODE, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true', ...secrets }, port, timeoutMs: 90_000 }));
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, EDGE_WORKER_BINDINGS: JSON.stringify({ ...vars, ...secrets }) };
+    workers.push(await startProcess(NODE, [WORKERD_HOST, '--env', app, '--port', String(port)], { env, port, timeoutMs: 90_000 }));
   };
   try {
     await start('bff', bffPort);
     await start('cdn', cdnPort);
   } catch (error) {
     for (const worker of workers) await worker.stop();
-    rmSync(persistRoot, { recursive: true, force: true });
     throw error;
   }
   return {
@@ -83,7 +77,6 @@ export async function startEdge(runtime: EdgeRuntime, coreUrl: (cdnUrl: string) 
     output: () => workers.map((w) => w.output()).join('\n'),
     async stop() {
       for (const worker of workers) await worker.stop();
-      rmSync(persistRoot, { recursive: true, force: true });
     },
   };
 }
