@@ -11,6 +11,8 @@ import { ROOT } from '../../../stack/lib/paths.ts';
  * their usual ports (Keycloak only redirects to BFF_PUBLIC_URL, so the BFF cannot move): core on
  * 8001, the edge (BFF 8000 + CDN 8002), and the frontend built with `vite build` and served by
  * `vite preview` on 3000 with the edge's security headers and /auth, /api proxied to the BFF.
+ * The BFF serves the same build too (FRONTEND_DIST_DIR), so the app also loads from 8000, one
+ * origin with /auth and /api; FRONTEND_URL stays 3000, where the BFF sends the browser after login.
  * Logs go to artifacts/e2e/logs/. `stop()` ends exactly the processes started here.
  */
 
@@ -22,6 +24,7 @@ export interface RunningApps {
   env: StackEnv;
   /** Where the browser opens the app (FRONTEND_URL). */
   appUrl: string;
+  /** The BFF, which also serves the same build (one origin with /auth and /api). */
   bffUrl: string;
   cdnUrl: string;
   coreUrl: string;
@@ -144,7 +147,7 @@ export async function startApps(stackEnv: StackEnv): Promise<RunningApps> {
 
     const core = startProcess('core', [NODE, 'core/serve-node.ts'], env);
     started.push(core);
-    const edge = startProcess('edge', [NODE, 'edge/runtime/node.ts'], env);
+    const edge = startProcess('edge', [NODE, 'edge/runtime/node.ts'], { ...env, FRONTEND_DIST_DIR: distDir });
     started.push(edge);
     const frontend = startProcess('frontend', [NODE, VITE, 'preview', '--config', 'frontend/vite.config.ts', '--outDir', distDir], env);
     started.push(frontend);
