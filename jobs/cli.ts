@@ -44,7 +44,7 @@ function printEtl(result: EtlResult | { status: 'skipped'; reason: string }, jso
     console.log(json ? JSON.stringify(result) : `skipped: ${result.reason}`);
     return EXIT.locked;
   }
-  if (json) console.log(JSON.stringify({ ...runToJson(result.run), touched_hours: result.touchedHours, unmatched_rows: result.unmatchedRows, unmatched_chips: result.unmatchedChips }));
+  if (json) console.log(JSON.stringify({ ...runToJson(result.run), touched_hours: result.touchedHours, unmatched_rows: result.unmatchedRows, unmatched_chips: result.unmatchedChips, deferred_hours: result.deferredHours, still_deferred_hours: result.stillDeferredHours, loaded_from_deferral: result.loadedFromDeferral }));
   else console.log(describeRun(result.run));
   return result.status === 'succeeded' ? EXIT.ok : EXIT.failed;
 }

@@ -47,13 +47,22 @@ export async function collectTouchedHours(db: Db, scope: EtlScope, touched: Touc
     touched.kind === 'received'
       ? db`received_at >= ${touched.from}::timestamptz and received_at < ${touched.to}::timestamptz`
       : db`event_time >= ${touched.from.toISOString()}::timestamptz and event_time < ${touched.to.toISOString()}::timestamptz`;
-  await db`create temp table if not exists etl_touched (chip_id text not null, hour timestamptz not null)`;
-  await db`truncate etl_touched`;
+  await resetTouchedHours(db);
   const inserted = await db`insert into etl_touched (chip_id, hour)
     select distinct chip_id, date_trunc('hour', event_time, 'UTC') from ${raw} where ${window} ${chips}`;
   // Fresh statistics, so the planner sizes the join to the window (a few hours or a whole backfill).
   await db`analyze etl_touched`;
   return inserted.count;
+}
+
+/**
+ * Creates the session's empty touched set (a run with an empty window still recomputes the
+ * deferred hours it adds to it, see deferred-hours.ts). Pairs in it must stay distinct: the
+ * aggregate joins it to raw_telemetry, so a pair listed twice would count its rows twice.
+ */
+export async function resetTouchedHours(db: Db): Promise<void> {
+  await db`create temp table if not exists etl_touched (chip_id text not null, hour timestamptz not null)`;
+  await db`truncate etl_touched`;
 }
 
 interface AggregateRow {

@@ -66,3 +66,33 @@ export function toMartRow(aggregate: HourlyAggregate, dims: ChipDimensions, vers
     _version: version,
   };
 }
+
+/** A (chip, UTC hour) the run could not load because the CRM replica does not know the chip. */
+export interface DeferredHour {
+  chipId: string;
+  hourSeconds: number;
+}
+
+/**
+ * Splits a batch of aggregates into mart rows (chips with an owner) and hours to defer (chips the
+ * replica does not know: `dimensionsOf` gives null or undefined), with the raw rows they stand for.
+ */
+export function toMartRows(
+  aggregates: readonly HourlyAggregate[],
+  dimensionsOf: (chipId: string) => ChipDimensions | null | undefined,
+  version: number,
+): { rows: MartRow[]; deferred: DeferredHour[]; deferredRawRows: number } {
+  const rows: MartRow[] = [];
+  const deferred: DeferredHour[] = [];
+  let deferredRawRows = 0;
+  for (const aggregate of aggregates) {
+    const dims = dimensionsOf(aggregate.chipId);
+    if (dims) {
+      rows.push(toMartRow(aggregate, dims, version));
+    } else {
+      deferred.push({ chipId: aggregate.chipId, hourSeconds: aggregate.hourSeconds });
+      deferredRawRows += aggregate.eventCount;
+    }
+  }
+  return { rows, deferred, deferredRawRows };
+}

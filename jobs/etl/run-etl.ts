@@ -8,9 +8,10 @@ import type { ActiveRuns } from '../runs/active-runs.ts';
 import type { RunHistory, RunRecord } from '../runs/run-history.ts';
 import { errorMessage } from '../retry.ts';
 import { tryJobLock, type JobLock } from '../schedule/job-lock.ts';
+import { clearLoadedDeferredHours, describeDeferrals, recordDeferredHours, requeueDeferredHours } from './deferred-hours.ts';
 import { lookupChipDimensions, type ChipDimensions } from './dimensions.ts';
-import { collectTouchedHours, dropTouchedHours, streamHourlyAggregates, type HourlyAggregate, type TouchedBy } from './hourly-aggregates.ts';
-import { toMartRow, type MartRow } from './mart-rows.ts';
+import { collectTouchedHours, dropTouchedHours, resetTouchedHours, streamHourlyAggregates, type HourlyAggregate, type TouchedBy } from './hourly-aggregates.ts';
+import { toMartRows } from './mart-rows.ts';
 import { checkScope, type EtlScope } from './scope.ts';
 import { advanceWatermark, EPOCH, instantToDate, readIngestBound, readWatermark, type Instant } from './watermark.ts';
 
@@ -46,14 +47,25 @@ export type EtlRequest =
 export interface EtlHooks {
   /** Called after each mart insert succeeded; a throw here fails the run (tests inject crashes). */
   afterBatchWritten?: (batch: { index: number; rows: number }) => void | Promise<void>;
+  /** Called after invalidation, just before the watermark moves; a throw fails the run there. */
+  beforeWatermark?: () => void | Promise<void>;
 }
 
 export interface EtlResult {
   status: 'succeeded' | 'failed';
   run: RunRecord;
+  /** (chip, hour) pairs recomputed: those the window touched plus requeued deferred ones. */
   touchedHours: number;
+  /** Raw rows in hours whose chip the CRM replica did not know (deferred, not loaded). */
   unmatchedRows: number;
+  /** Some of those chips (at most 20). */
   unmatchedChips: string[];
+  /** Hours recorded in etl_deferred_hours by this run (chip unknown). */
+  deferredHours: number;
+  /** Hours deferred by earlier runs whose chip is still unknown. */
+  stillDeferredHours: number;
+  /** Hours deferred by earlier runs that this run loaded (their deferred rows deleted). */
+  loadedFromDeferral: number;
   /** Users whose mart rows were (re)written; they were invalidated in core. */
   affectedUsers: string[];
 }
@@ -98,7 +110,7 @@ async function execute(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, re
   const startedAt = new Date(deps.now());
   // Every row of this run carries the same, newer version: ReplacingMergeTree keeps the newest.
   const version = deps.now();
-  const progress = { touchedHours: 0, rowsRead: 0, rowsWritten: 0, batches: 0 };
+  const progress = { touchedHours: 0, requeuedHours: 0, rowsRead: 0, rowsWritten: 0, batches: 0 };
   const endActive = deps.activeRuns?.begin({ runId, job, startedAt, progress }) ?? (() => {});
 
   let windowFrom: Date = request.kind === 'backfill' ? request.from : instantToDate(EPOCH);
@@ -106,30 +118,43 @@ async function execute(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, re
   const affected = new Set<string>();
   const dimensionCache = new Map<string, ChipDimensions | null>();
   let unmatchedRows = 0;
-  const unmatchedChips = new Set<string>();
+  // Every chip this run found unknown: their hours were recorded as deferred and must not be
+  // cleared as loaded. Bounded by the number of chips, like `affected` by the number of users.
+  const unknownChips = new Set<string>();
+  const deferral = { deferredHours: 0, stillDeferredHours: 0, loadedFromDeferral: 0 };
   let status: 'succeeded' | 'failed' = 'succeeded';
   let error = '';
 
+  /** Looks up the chips the cache lacks (one batched lookup) and caches hits and misses. */
+  const resolveChips = async (chipIds: Iterable<string>) => {
+    const wanted = [...new Set(chipIds)];
+    let missing = wanted.filter((chip) => !dimensionCache.has(chip));
+    if (missing.length === 0) return;
+    if (dimensionCache.size + missing.length > DIMENSION_CACHE_LIMIT) {
+      // Starting over drops the wanted chips that were cached too: look them all up again.
+      dimensionCache.clear();
+      missing = wanted;
+    }
+    const found = await lookupChipDimensions(deps.clickhouse, missing);
+    for (const chip of missing) dimensionCache.set(chip, found.get(chip) ?? null);
+  };
+
+  const exampleChips = () => [...unknownChips].slice(0, 20);
+
   const writeBatch = async (aggregates: HourlyAggregate[]) => {
-    const missing = [...new Set(aggregates.map((a) => a.chipId))].filter((chip) => !dimensionCache.has(chip));
-    if (missing.length > 0) {
-      if (dimensionCache.size + missing.length > DIMENSION_CACHE_LIMIT) dimensionCache.clear();
-      const found = await lookupChipDimensions(deps.clickhouse, missing);
-      for (const chip of missing) dimensionCache.set(chip, found.get(chip) ?? null);
-    }
-    const rows: MartRow[] = [];
-    for (const aggregate of aggregates) {
-      const dims = dimensionCache.get(aggregate.chipId);
-      if (!dims) {
-        unmatchedRows += aggregate.eventCount;
-        if (unmatchedChips.size < 20) unmatchedChips.add(aggregate.chipId);
-        continue;
-      }
-      rows.push(toMartRow(aggregate, dims, version));
-    }
+    await resolveChips(aggregates.map((a) => a.chipId));
+    const { rows, deferred, deferredRawRows } = toMartRows(aggregates, (chip) => dimensionCache.get(chip), version);
     if (rows.length > 0) {
       await deps.clickhouse.insert({ table: 'report_hourly', values: rows, format: 'JSONEachRow' });
       for (const row of rows) affected.add(row.user_id);
+    }
+    if (deferred.length > 0) {
+      // On the pool, not the run's connection: the aggregate cursor keeps that one busy. Durable
+      // before the watermark can move, which happens only after the last batch.
+      await recordDeferredHours(deps.telemetryDb, scope, deferred);
+      for (const hour of deferred) unknownChips.add(hour.chipId);
+      unmatchedRows += deferredRawRows;
+      deferral.deferredHours += deferred.length;
     }
     progress.rowsRead += aggregates.reduce((sum, a) => sum + a.eventCount, 0);
     progress.rowsWritten += rows.length;
@@ -157,8 +182,27 @@ async function execute(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, re
       touchedBy = { kind: 'event_time', from: request.from, to: request.to };
     }
 
-    progress.touchedHours = touchedBy.kind === 'received' && touchedBy.from === touchedBy.to ? 0 : await collectTouchedHours(db, scope, touchedBy);
-    log.info('etl.window', { from: touchedBy.kind === 'received' ? touchedBy.from : touchedBy.from.toISOString(), to: touchedBy.kind === 'received' ? touchedBy.to : touchedBy.to.toISOString(), touchedHours: progress.touchedHours });
+    if (touchedBy.kind === 'received' && touchedBy.from === touchedBy.to) await resetTouchedHours(db);
+    else progress.touchedHours = await collectTouchedHours(db, scope, touchedBy);
+    if (request.kind === 'incremental') {
+      // Hours deferred by earlier runs whose chip the replica knows now are recomputed with the
+      // window's: same aggregate, same version, same invalidation.
+      const retry = await requeueDeferredHours(db, scope, async (chips) => {
+        await resolveChips(chips);
+        return new Set(chips.filter((chip) => dimensionCache.get(chip)));
+      });
+      progress.requeuedHours = retry.requeuedHours;
+      progress.touchedHours += retry.requeuedHours;
+      deferral.stillDeferredHours = retry.stillDeferredHours;
+      if (retry.requeuedHours > 0) await db`analyze etl_touched`;
+    }
+    log.info('etl.window', {
+      from: touchedBy.kind === 'received' ? touchedBy.from : touchedBy.from.toISOString(),
+      to: touchedBy.kind === 'received' ? touchedBy.to : touchedBy.to.toISOString(),
+      touchedHours: progress.touchedHours,
+      requeuedHours: progress.requeuedHours,
+      stillDeferredHours: deferral.stillDeferredHours,
+    });
 
     if (progress.touchedHours > 0) {
       let pending: HourlyAggregate[] = [];
@@ -178,16 +222,17 @@ async function execute(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, re
       const invalidation = await deps.invalidator.invalidate({ userIds: [...affected] });
       log.info('etl.invalidated', { users: affected.size, requests: invalidation.requests, scope: invalidation.scope });
     }
+    // Deferred rows go only once their hours are loaded and invalidated; the watermark after them.
+    if (progress.touchedHours > 0) deferral.loadedFromDeferral = await clearLoadedDeferredHours(db, scope, [...unknownChips]);
+    await hooks.beforeWatermark?.();
 
     if (request.kind === 'incremental' && bound !== undefined) {
       const moved = await advanceWatermark(db, scope, stored, bound);
       if (!moved) throw new Error('the watermark was moved by another run meanwhile; this run\'s load stands, the next run continues from the newer watermark');
       deps.metrics?.etlWatermark.set({ source: scope.source }, Date.parse(bound) / 1000);
     }
-    if (unmatchedRows > 0) {
-      error = `${unmatchedRows} raw rows of chips unknown to the CRM replica were not loaded (e.g. ${[...unmatchedChips].slice(0, 5).join(', ')}); backfill their days once the CRM knows them`;
-      log.warn('etl.unmatched_chips', { unmatchedRows, chips: [...unmatchedChips] });
-    }
+    error = describeDeferrals({ ...deferral, deferredRawRows: unmatchedRows, unknownChipCount: unknownChips.size, exampleChips: exampleChips() });
+    if (deferral.deferredHours > 0) log.warn('etl.deferred_hours', { deferredHours: deferral.deferredHours, unmatchedRows, chips: exampleChips() });
   } catch (caught) {
     status = 'failed';
     error = errorMessage(caught);
@@ -223,13 +268,16 @@ async function execute(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, re
   deps.metrics?.etlRowsRead.inc({}, progress.rowsRead);
   deps.metrics?.etlRowsWritten.inc({}, progress.rowsWritten);
   if (unmatchedRows > 0) deps.metrics?.etlUnmatchedRows.inc({}, unmatchedRows);
-  log.info('etl.finished', { status, durationMs: finishedAt.getTime() - startedAt.getTime(), ...progress, affectedUsers: affected.size, unmatchedRows });
+  if (deferral.deferredHours > 0) deps.metrics?.etlDeferredHours.inc({ outcome: 'deferred' }, deferral.deferredHours);
+  if (deferral.loadedFromDeferral > 0) deps.metrics?.etlDeferredHours.inc({ outcome: 'loaded' }, deferral.loadedFromDeferral);
+  log.info('etl.finished', { status, durationMs: finishedAt.getTime() - startedAt.getTime(), ...progress, affectedUsers: affected.size, unmatchedRows, ...deferral });
   return {
     status,
     run,
     touchedHours: progress.touchedHours,
     unmatchedRows,
-    unmatchedChips: [...unmatchedChips],
+    unmatchedChips: exampleChips(),
+    ...deferral,
     affectedUsers: [...affected].slice(0, LISTED_USERS),
   };
 }

@@ -13,6 +13,8 @@ export interface JobsMetrics {
   etlRowsRead: Counter;
   etlRowsWritten: Counter;
   etlUnmatchedRows: Counter;
+  /** (chip, hour) pairs of chips unknown to the CRM replica, by outcome: deferred, loaded (later), dropped (past the raw horizon). */
+  etlDeferredHours: Counter;
   /** Seconds since the epoch of the newest ETL watermark this process wrote. */
   etlWatermark: Gauge;
   retentionDropped: Counter;
@@ -41,7 +43,8 @@ export function createJobsMetrics(): JobsMetrics {
     runsSkipped: registry.counter('jobs_runs_skipped_total', 'Runs not started because another process held the lock, by job'),
     etlRowsRead: registry.counter('jobs_etl_raw_rows_total', 'Raw telemetry rows aggregated into the mart'),
     etlRowsWritten: registry.counter('jobs_etl_mart_rows_total', 'Mart rows written'),
-    etlUnmatchedRows: registry.counter('jobs_etl_unmatched_raw_rows_total', 'Raw rows of chips the CRM replica does not know (not loaded)'),
+    etlUnmatchedRows: registry.counter('jobs_etl_unmatched_raw_rows_total', 'Raw rows of chips the CRM replica does not know (deferred, not loaded yet)'),
+    etlDeferredHours: registry.counter('jobs_etl_deferred_hours_total', 'Hours of chips unknown to the CRM replica: deferred by a run, loaded by a later run, or dropped by retention'),
     etlWatermark: registry.gauge('jobs_etl_watermark_seconds', 'Received-at watermark of the ETL source (unix seconds)'),
     retentionDropped: registry.counter('jobs_retention_partitions_dropped_total', 'Partitions dropped by retention, by store'),
     cdcChangesApplied: registry.counter('jobs_cdc_changes_applied_total', 'CRM change events stored in ClickHouse, by table and op'),

@@ -6,6 +6,7 @@ import { chInt, chSql, type ChFragment } from '../../db/clickhouse/sql.ts';
 import type { JobsMetrics } from '../metrics/jobs-metrics.ts';
 import type { ActiveRuns } from '../runs/active-runs.ts';
 import type { RunHistory, RunRecord } from '../runs/run-history.ts';
+import { dropDeferredHoursBefore } from '../etl/deferred-hours.ts';
 import { errorMessage } from '../retry.ts';
 import { tryJobLock } from '../schedule/job-lock.ts';
 import { martPartitionsToDrop, rawPartitionsToDrop, retentionCutoff, type PgPartition } from './retention-plan.ts';
@@ -42,7 +43,17 @@ export interface RetentionPlan {
 export type RetentionResult =
   | { status: 'skipped'; reason: string }
   | { status: 'planned'; plan: RetentionPlan }
-  | { status: 'succeeded' | 'failed'; run: RunRecord; plan: RetentionPlan; droppedRaw: string[]; droppedMart: string[]; deletedDefaultRows: number; error?: string };
+  | {
+      status: 'succeeded' | 'failed';
+      run: RunRecord;
+      plan: RetentionPlan;
+      droppedRaw: string[];
+      droppedMart: string[];
+      deletedDefaultRows: number;
+      /** ETL deferred hours (chip unknown to the CRM) older than the raw horizon: no longer recomputable. */
+      droppedDeferredHours: number;
+      error?: string;
+    };
 
 /** Exported so tests can run the exact SQL on a current engine (chdb). */
 export const retentionQueries = {
@@ -77,6 +88,7 @@ export async function runRetention(deps: RetentionDeps, settings: RetentionSetti
   const droppedRaw: string[] = [];
   const droppedMart: string[] = [];
   let deletedDefaultRows = 0;
+  let droppedDeferredHours = 0;
   let plan: RetentionPlan = { rawCutoff: rawCutoff.toISOString(), martCutoff: martCutoff.toISOString(), rawPartitions: [], martPartitions: [] };
   let status: 'succeeded' | 'failed' = 'succeeded';
   let error = '';
@@ -108,13 +120,22 @@ export async function runRetention(deps: RetentionDeps, settings: RetentionSetti
       const deleted = await db`delete from ${db(`${settings.telemetrySchema}.${defaultPartition.name}`)} where event_time < ${rawCutoff.toISOString()}::timestamptz`;
       deletedDefaultRows = deleted.count;
     }
+    // The ETL's deferred hours of that age can no longer be recomputed from raw rows.
+    droppedDeferredHours = await dropDeferredHoursBefore(db, settings.telemetrySchema, rawCutoff);
+    if (droppedDeferredHours > 0) deps.metrics?.etlDeferredHours.inc({ outcome: 'dropped' }, droppedDeferredHours);
     for (const partition of plan.martPartitions) {
       await deps.clickhouse.command({ query: retentionQueries.dropMartPartition(partition).text });
       droppedMart.push(partition);
       progress.droppedMart++;
       deps.metrics?.retentionDropped.inc({ store: 'clickhouse' });
     }
-    error = droppedRaw.length + droppedMart.length + deletedDefaultRows > 0 ? `dropped raw [${droppedRaw.join(', ')}], mart [${droppedMart.join(', ')}], ${deletedDefaultRows} default-partition rows` : '';
+    error =
+      droppedRaw.length + droppedMart.length + deletedDefaultRows + droppedDeferredHours > 0
+        ? `dropped raw [${droppedRaw.join(', ')}], mart [${droppedMart.join(', ')}], ${deletedDefaultRows} default-partition rows` +
+          (droppedDeferredHours > 0
+            ? `, ${droppedDeferredHours} deferred ETL hour${droppedDeferredHours === 1 ? '' : 's'} past the raw horizon (chip still unknown to the CRM replica, no longer loadable)`
+            : '')
+        : '';
   } catch (caught) {
     status = 'failed';
     error = errorMessage(caught);
@@ -145,6 +166,6 @@ export async function runRetention(deps: RetentionDeps, settings: RetentionSetti
   }
   deps.metrics?.runs.inc({ job: 'retention', status });
   deps.metrics?.runDuration.observe({ job: 'retention' }, (finishedAt.getTime() - startedAt.getTime()) / 1000);
-  log.info('retention.finished', { status, droppedRaw, droppedMart, deletedDefaultRows });
-  return { status, run, plan, droppedRaw, droppedMart, deletedDefaultRows, ...(status === 'failed' ? { error } : {}) };
+  log.info('retention.finished', { status, droppedRaw, droppedMart, deletedDefaultRows, droppedDeferredHours });
+  return { status, run, plan, droppedRaw, droppedMart, deletedDefaultRows, droppedDeferredHours, ...(status === 'failed' ? { error } : {}) };
 }

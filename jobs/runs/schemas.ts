@@ -21,7 +21,7 @@ export const RunSchema = z
     rows_read: z.number().int().openapi({ description: 'ETL: raw telemetry rows aggregated' }),
     rows_written: z.number().int().openapi({ description: 'ETL: mart rows written; retention: partitions dropped' }),
     affected_users: z.number().int(),
-    error: z.string().openapi({ description: 'Why it failed, or a note (unmatched chips, what retention dropped)' }),
+    error: z.string().openapi({ description: 'Why it failed, or a note (ETL: hours deferred for chips unknown to the CRM, earlier deferred hours still waiting or loaded; retention: what it dropped)' }),
   })
   .openapi('Run');
 

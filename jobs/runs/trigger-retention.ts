@@ -22,7 +22,13 @@ const PlanSchema = z.object({
 });
 
 export const RetentionResponseSchema = z
-  .object({ status: z.enum(['planned', 'succeeded']), plan: PlanSchema, run: RunSchema.nullable(), deleted_default_rows: z.number().int() })
+  .object({
+    status: z.enum(['planned', 'succeeded']),
+    plan: PlanSchema,
+    run: RunSchema.nullable(),
+    deleted_default_rows: z.number().int(),
+    deleted_deferred_hours: z.number().int().openapi({ description: 'ETL deferred hours (chip unknown to the CRM) older than the raw horizon, dropped' }),
+  })
   .openapi('RetentionResult');
 
 export const triggerRetentionRoute = createRoute({
@@ -58,8 +64,8 @@ export function registerTriggerRetention(app: OpenAPIHono<JobsEnv>, deps: JobsDe
       raw_partitions: result.plan.rawPartitions,
       mart_partitions: result.plan.martPartitions,
     };
-    if (result.status === 'planned') return c.json({ status: 'planned' as const, plan, run: null, deleted_default_rows: 0 }, 200);
+    if (result.status === 'planned') return c.json({ status: 'planned' as const, plan, run: null, deleted_default_rows: 0, deleted_deferred_hours: 0 }, 200);
     if (result.status === 'failed') throw new ApiError({ code: ErrorCode.internal, message: `Retention failed: ${result.error ?? 'unknown error'}`, details: { run_id: result.run.runId } });
-    return c.json({ status: 'succeeded' as const, plan, run: runToJson(result.run), deleted_default_rows: result.deletedDefaultRows }, 200);
+    return c.json({ status: 'succeeded' as const, plan, run: runToJson(result.run), deleted_default_rows: result.deletedDefaultRows, deleted_deferred_hours: result.droppedDeferredHours }, 200);
   });
 }

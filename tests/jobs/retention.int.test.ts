@@ -70,6 +70,11 @@ describe('retention', () => {
     const martMonths = [now, now - 400 * DAY_MS, now - 800 * DAY_MS, now - 1000 * DAY_MS];
     await clickhouse.client.insert({ table: 'report_hourly', format: 'JSONEachRow', values: martMonths.map(martRow) });
 
+    // ETL hours deferred for a chip the CRM never came to know: one past the raw horizon, one within.
+    const deferred = telemetry.sql(`${telemetry.schema}.etl_deferred_hours`);
+    const hourAt = (ms: number) => new Date(Math.floor(ms / 3_600_000) * 3_600_000).toISOString();
+    await telemetry.sql`insert into ${deferred} (source, chip_id, hour) values ('test:ret', ${chip}, ${hourAt(now - 100 * DAY_MS)}), ('test:ret', ${chip}, ${hourAt(now - 10 * DAY_MS)})`;
+
     const settings = { rawTelemetryDays: 90, martDays: 730, telemetrySchema: telemetry.schema, clickhouseDatabase: clickhouse.database };
     const rawBefore = await rawPartitions();
     const martBefore = await martPartitions();
@@ -93,6 +98,11 @@ describe('retention', () => {
     const oldestKept = await telemetry.sql<{ t: Date | null }[]>`select min(event_time) as t from ${telemetry.sql(`${telemetry.schema}.raw_telemetry`)}`;
     expect(oldestKept[0]!.t!.getTime()).toBeGreaterThan(rawCutoff - 31 * DAY_MS);
     expect(result.deletedDefaultRows).toBe(ancient.length);
+    // The deferred hour older than the horizon can no longer be recomputed: dropped, and said so.
+    expect(result.droppedDeferredHours).toBe(1);
+    const deferredLeft = await telemetry.sql<{ hour: Date }[]>`select hour from ${deferred} where source = 'test:ret'`;
+    expect(deferredLeft.map((row) => row.hour.toISOString())).toEqual([hourAt(now - 10 * DAY_MS)]);
+    expect(result.run.error).toContain('1 deferred ETL hour past the raw horizon');
 
     expect(result.droppedMart).toEqual([yyyymm(now - 1000 * DAY_MS), yyyymm(now - 800 * DAY_MS)].sort());
     expect(await martPartitions()).toEqual([yyyymm(now - 400 * DAY_MS), yyyymm(now)].sort());
@@ -102,7 +112,7 @@ describe('retention', () => {
 
     // Nothing more to drop the second time.
     const again = await runRetention(deps(), settings);
-    expect(again.status === 'succeeded' && again.droppedRaw.length + again.droppedMart.length + again.deletedDefaultRows).toBe(0);
+    expect(again.status === 'succeeded' && again.droppedRaw.length + again.droppedMart.length + again.deletedDefaultRows + again.droppedDeferredHours).toBe(0);
   }, 120_000);
 
   test('one process at a time: a run finding the lock held (another replica) skips', async () => {
