@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { Logger } from '../../common/log.ts';
+import type { Compressor } from '../cdn/compression.ts';
 import type { BffConfig } from '../config.ts';
 import type { EdgeStore } from '../store/store.ts';
 import type { FrontendAssetReader } from './frontend-assets.ts';
@@ -26,6 +27,8 @@ export interface BffDeps {
   clientAddress: (c: Context) => string | undefined;
   /** The built app (frontend/dist) when this BFF serves it; absent, it serves no static files. */
   frontendAssets?: FrontendAssetReader;
+  /** br/gzip for the built app's text files: node:zlib on servers, workerd's own response encoding there. */
+  compressor: Compressor;
 }
 
 export type BffEnv = {

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { createLogger, type Logger } from '../../common/log.ts';
+import { createStreamCompressor, type Compressor } from '../cdn/compression.ts';
 import type { BffConfig } from '../config.ts';
 import { clientAddressOf } from '../security/rate-limit.ts';
 import type { EdgeStore } from '../store/store.ts';
@@ -23,6 +24,8 @@ export interface BffRuntime {
   idp?: IdentityProvider;
   /** Files of the built app, read the runtime's way (node:fs, the workerd ASSETS binding). */
   frontendAssets?: FrontendAssetReader;
+  /** Like the CDN's: node:zlib (br, gzip) on servers, runtime encoding on workerd; default gzip by CompressionStream. */
+  compressor?: Compressor;
 }
 
 export async function buildBffDeps(config: BffConfig, runtime: BffRuntime): Promise<BffDeps> {
@@ -51,5 +54,6 @@ export async function buildBffDeps(config: BffConfig, runtime: BffRuntime): Prom
     fetchUpstream: runtime.fetchUpstream ?? ((url, init) => fetch(url, init)),
     clientAddress: clientAddressOf(config.TRUST_FORWARDED_FOR, runtime.peerAddress ?? (() => undefined)),
     frontendAssets: runtime.frontendAssets,
+    compressor: runtime.compressor ?? createStreamCompressor(),
   };
 }

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { encodeBase64urlNoPadding } from '@oslojs/encoding';
 import type { Context } from 'hono';
 import { errorResponse, ErrorCode } from '../../common/http/errors.ts';
+import { isCompressible, matchesIfNoneMatch, negotiateCoding, representationEtag, type ContentCoding } from '../cdn/compression.ts';
 import type { BffDeps, BffEnv } from './context.ts';
 
 /**
@@ -84,18 +85,26 @@ export function acceptsHtml(accept: string | undefined): boolean {
   });
 }
 
-/** If-None-Match matches with the weak comparison (RFC 9110 §13.1.2), `*` matches any. */
-function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header.split(',').some((candidate) => {
-    const tag = candidate.trim();
-    return tag === '*' || tag.replace(/^W\//, '') === etag;
-  });
+/** base64url of 18 bytes of SHA-256; quoted per representation by representationEtag. */
+async function contentTagOf(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return encodeBase64urlNoPadding(digest.subarray(0, 18));
 }
 
-async function strongEtagOf(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return `"${encodeBase64urlNoPadding(digest.subarray(0, 18))}"`;
+/** Compressed copies held in memory, all files together; a copy that would not fit is not made. */
+export const COMPRESSED_BUDGET_BYTES = 32 * 1024 * 1024;
+
+export interface FrontendAssetOptions {
+  compressedBudgetBytes?: number;
+}
+
+/** One file's tag and its compressed copies, all of the bytes that tag names. */
+interface Representations {
+  tag: string;
+  encoded: Map<ContentCoding, Promise<Uint8Array>>;
+  /** Budget held: the identity size while a copy is being made, then the copy's size. */
+  heldBytes: number;
+  replaced: boolean;
 }
 
 /**
@@ -103,24 +112,89 @@ async function strongEtagOf(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
  * `/assets/*` (immutable, 404 envelope when missing), existing files at the build's root
  * (no-cache), and index.html (no-cache) for any other path a browser navigates to, so the app's
  * own paths (`/reports/2026-11-24`, `/admin/users/x`) load the app. Without a reader, nothing.
+ * Text of 256 bytes or more goes out br or gzip when the client accepts it; each representation
+ * has its own ETag (`"<tag>"`, `"<tag>-gzip"`, `"<tag>-br"`) and If-None-Match takes any of them.
  */
-export function registerFrontendAssets(app: OpenAPIHono<BffEnv>, deps: Pick<BffDeps, 'frontendAssets'>): void {
+export function registerFrontendAssets(app: OpenAPIHono<BffEnv>, deps: Pick<BffDeps, 'frontendAssets' | 'compressor'>, options: FrontendAssetOptions = {}): void {
   const reader = deps.frontendAssets;
   if (!reader) return;
-  // Only for /assets/: a hashed name always holds the same bytes, so its tag never goes stale.
-  // Bounded by the build's files (only found files are cached).
-  const immutableEtags = new Map<string, string>();
+  const { compressor } = deps;
+  const budgetBytes = options.compressedBudgetBytes ?? COMPRESSED_BUDGET_BYTES;
+  // One entry per file found, so the build bounds the map. A name under /assets/ always holds the
+  // same bytes (Vite hashes them into it): its tag and copies are made once. A root file such as
+  // index.html keeps its name across builds: its tag is computed from the bytes read for every
+  // request and a new tag replaces the entry, so a rebuilt index is never served from an old copy.
+  const files = new Map<string, Representations>();
+  let heldBytes = 0;
+  const hold = (entry: Representations, deltaBytes: number) => {
+    entry.heldBytes += deltaBytes;
+    if (!entry.replaced) heldBytes += deltaBytes;
+  };
+
+  const representationsOf = async (path: string, bytes: Uint8Array<ArrayBuffer>, isImmutable: boolean) => {
+    const known = files.get(path);
+    if (known && isImmutable) return known;
+    const tag = await contentTagOf(bytes);
+    // Checked again after the await: a concurrent request may have made the entry meanwhile.
+    const current = files.get(path);
+    if (current && (isImmutable || current.tag === tag)) return current;
+    if (current) {
+      current.replaced = true;
+      heldBytes -= current.heldBytes;
+    }
+    const entry: Representations = { tag, encoded: new Map(), heldBytes: 0, replaced: false };
+    files.set(path, entry);
+    return entry;
+  };
+
+  /** What the client accepts and we can produce, for text worth compressing, if its copy exists or fits. */
+  const codingFor = (c: Context<BffEnv>, entry: Representations, bytes: Uint8Array, compressible: boolean): ContentCoding | 'identity' => {
+    if (!compressible) return 'identity';
+    const coding = negotiateCoding(c.req.header('accept-encoding'), compressor.codings);
+    if (coding === 'identity' || compressor.encodesResponses || entry.encoded.has(coding)) return coding;
+    return heldBytes + bytes.byteLength <= budgetBytes ? coding : 'identity';
+  };
+
+  /** The copy in `coding`, made once; concurrent first requests share one compression. */
+  const encodedCopy = (entry: Representations, bytes: Uint8Array, coding: ContentCoding): Promise<Uint8Array> => {
+    let copy = entry.encoded.get(coding);
+    if (!copy) {
+      hold(entry, bytes.byteLength);
+      copy = compressor.compress(bytes, coding).then(
+        (encoded) => {
+          hold(entry, encoded.byteLength - bytes.byteLength);
+          return encoded;
+        },
+        (error: unknown) => {
+          hold(entry, -bytes.byteLength);
+          entry.encoded.delete(coding);
+          throw error;
+        },
+      );
+      entry.encoded.set(coding, copy);
+    }
+    return copy;
+  };
 
   const serve = async (c: Context<BffEnv>, path: string, bytes: Uint8Array<ArrayBuffer>, isImmutable: boolean) => {
-    let etag = isImmutable ? immutableEtags.get(path) : undefined;
-    if (!etag) {
-      etag = await strongEtagOf(bytes);
-      if (isImmutable) immutableEtags.set(path, etag);
-    }
-    const headers = { ETag: etag, 'Cache-Control': isImmutable ? IMMUTABLE : REVALIDATE };
-    if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
+    const entry = await representationsOf(path, bytes, isImmutable);
+    const contentType = contentTypeOf(path);
+    const compressible = compressor.codings.length > 0 && isCompressible(contentType, bytes.byteLength);
+    const coding = codingFor(c, entry, bytes, compressible);
+    const headers: Record<string, string> = {
+      // workerd encodes the identity bytes itself and weakens the tag when it does (as on the CDN).
+      ETag: representationEtag(entry.tag, compressor.encodesResponses ? 'identity' : coding),
+      'Cache-Control': isImmutable ? IMMUTABLE : REVALIDATE,
+    };
+    if (compressible) headers.Vary = 'Accept-Encoding';
+    if (matchesIfNoneMatch(c.req.header('if-none-match'), entry.tag)) return c.body(null, 304, headers);
+    headers['Content-Type'] = contentType;
+    if (coding !== 'identity') headers['Content-Encoding'] = coding;
     // Hono answers HEAD by running this GET handler and dropping the body (headers kept).
-    return c.body(bytes, 200, { ...headers, 'Content-Type': contentTypeOf(path), 'Content-Length': String(bytes.byteLength) });
+    if (coding !== 'identity' && compressor.encodesResponses) return c.body(bytes, 200, headers);
+    const body = coding === 'identity' ? bytes : await encodedCopy(entry, bytes, coding);
+    headers['Content-Length'] = String(body.byteLength);
+    return c.body(body as Uint8Array<ArrayBuffer>, 200, headers);
   };
 
   app.get('*', async (c) => {

@@ -3,10 +3,13 @@ import { verifyReportUrl } from '../../common/cdn/signing.ts';
 import { ApiError, ErrorCode } from '../../common/http/errors.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
 import type { CachedObject } from './cache/object-cache.ts';
-import { isCompressible, negotiateCoding, type ContentCoding } from './compression.ts';
+import { isCompressible, matchesIfNoneMatch, negotiateCoding, representationEtag, type ContentCoding } from './compression.ts';
 import type { CdnDeps, CdnEnv } from './context.ts';
 import { OriginUnavailable } from './s3-origin.ts';
 import { waitUntilOf } from '../wait-until.ts';
+
+// Moved to compression.ts (the BFF's built app uses them too); kept importable from here.
+export { matchesIfNoneMatch, representationEtag } from './compression.ts';
 
 export const serveReportRoute = createRoute({
   method: 'get',
@@ -25,19 +28,6 @@ export const serveReportRoute = createRoute({
     502: { description: 'S3 unavailable and no stale copy' },
   },
 });
-
-/** Strong ETag per representation: a gzip body is different bytes, so it gets its own validator. */
-export function representationEtag(etag: string, coding: ContentCoding | 'identity'): string {
-  return coding === 'identity' ? `"${etag}"` : `"${etag}-${coding}"`;
-}
-
-/** If-None-Match uses weak comparison (RFC 9110 §13.1.2): any representation of these bytes matches. */
-export function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  const known = new Set([representationEtag(etag, 'identity'), representationEtag(etag, 'gzip'), representationEtag(etag, 'br')]);
-  return header.split(',').some((candidate) => known.has(candidate.trim().replace(/^W\//, '')));
-}
 
 async function bodyFor(deps: CdnDeps, object: CachedObject, coding: ContentCoding | 'identity'): Promise<Uint8Array> {
   if (coding === 'identity') return object.body;

@@ -19,7 +19,7 @@ import { createZlibCompressor } from './zlib-compressor.ts';
  * adapters a server process has — Redis for sessions and purge marks, node:zlib for br/gzip,
  * either the in-memory LRU (Node, Bun) or the Cache API (Deno) for report objects, and node:fs for
  * the built app when FRONTEND_DIST_DIR is set.
- * workerd.ts builds its own (Durable Object store, Cache API, CompressionStream).
+ * workerd.ts builds its own (Durable Object store, Cache API, workerd's response encoding).
  */
 export type EdgeAppName = 'bff' | 'cdn';
 
@@ -66,7 +66,7 @@ export async function buildEdgeListeners(
     if (name === 'bff') {
       const config = loadBffConfig(env);
       const frontendAssets = config.FRONTEND_DIST_DIR ? await openFrontendDist(config.FRONTEND_DIST_DIR) : undefined;
-      const deps = await buildBffDeps(config, { store: store!, logger, peerAddress: runtime.peerAddress, frontendAssets });
+      const deps = await buildBffDeps(config, { store: store!, logger, peerAddress: runtime.peerAddress, frontendAssets, compressor });
       listeners.push({ name, port: config.BFF_PORT, host: config.HOST, fetch: createBffApp(deps).fetch });
     } else {
       const config = loadCdnConfig(env);

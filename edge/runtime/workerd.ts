@@ -14,7 +14,8 @@ import { applyStoreOp, createDurableObjectStore, type StoreObjectNamespace, type
  * workerd adapter (wrangler dev / Cloudflare Workers): one worker per app, chosen by the EDGE_APP
  * var (edge/wrangler.jsonc has an environment for each). Shared state lives in Durable Objects
  * (one per store key) because a worker cannot open Redis connections; report objects go to the
- * Cache API (caches.default); gzip and br are left to workerd's own response encoding.
+ * Cache API (caches.default); gzip and br (report objects and the built app) are left to workerd's
+ * own response encoding.
  */
 
 /** Keeps one key of the edge store; every operation runs to completion before the next. */
@@ -75,7 +76,7 @@ async function build(env: Bindings): Promise<FetchHandler> {
   if (env.EDGE_APP === 'bff') {
     const config = loadBffConfig(vars);
     const frontendAssets = env.ASSETS ? createAssetsBindingReader(env.ASSETS) : undefined;
-    const deps = await buildBffDeps(config, { store, peerAddress: (c) => c.req.header('cf-connecting-ip') ?? undefined, frontendAssets });
+    const deps = await buildBffDeps(config, { store, peerAddress: (c) => c.req.header('cf-connecting-ip') ?? undefined, frontendAssets, compressor: createRuntimeEncoding() });
     return createBffApp(deps).fetch as FetchHandler;
   }
   if (env.EDGE_APP === 'cdn') {

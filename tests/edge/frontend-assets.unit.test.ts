@@ -2,14 +2,19 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { ConfigError } from '../../common/config.ts';
 import { createMemoryLogger } from '../../common/log.ts';
 import { createBffApp } from '../../edge/bff/app.ts';
+import type { BffEnv } from '../../edge/bff/context.ts';
 import { buildBffDeps } from '../../edge/bff/deps.ts';
-import { acceptsHtml, appPathSegments, type FrontendAssetReader } from '../../edge/bff/frontend-assets.ts';
+import { acceptsHtml, appPathSegments, registerFrontendAssets, type FrontendAssetReader } from '../../edge/bff/frontend-assets.ts';
+import { createRuntimeEncoding, type Compressor, type ContentCoding } from '../../edge/cdn/compression.ts';
 import type { IdentityProvider } from '../../edge/bff/keycloak.ts';
 import { loadBffConfig } from '../../edge/config.ts';
 import { createDistReader, openFrontendDist } from '../../edge/runtime/frontend-dist.ts';
+import { createZlibCompressor } from '../../edge/runtime/zlib-compressor.ts';
 import { appSecurityHeaders } from '../../edge/security/security-headers.ts';
 import { createMemoryStore } from '../../edge/store/memory.ts';
 
@@ -54,13 +59,14 @@ const idp: IdentityProvider = {
   endSessionUrl: () => 'http://kc.invalid/logout',
 };
 
-async function bffWith(frontendAssets: FrontendAssetReader | undefined) {
+async function bffWith(frontendAssets: FrontendAssetReader | undefined, compressor?: Compressor) {
   const upstreamCalls: string[] = [];
   const deps = await buildBffDeps(loadBffConfig(ENV), {
     store: createMemoryStore(),
     logger: createMemoryLogger('bff'),
     idp,
     frontendAssets,
+    compressor,
     fetchUpstream: async (url) => {
       upstreamCalls.push(url);
       return new Response('{}', { headers: { 'content-type': 'application/json' } });
@@ -161,6 +167,205 @@ describe('frontend assets: happy', () => {
   test('cross-origin GET from an allowed origin gets CORS headers like any BFF response', async () => {
     const response = await app.request('/assets/app-abc.js', { headers: { origin: 'http://localhost:8000' } });
     expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:8000');
+  });
+});
+
+/** node:zlib as the server runtimes have it, counting every compression it is asked for. */
+function countingCompressor(inner: Compressor = createZlibCompressor()): Compressor & { calls: ContentCoding[] } {
+  const calls: ContentCoding[] = [];
+  return {
+    calls,
+    codings: inner.codings,
+    encodesResponses: inner.encodesResponses,
+    compress(bytes, coding) {
+      calls.push(coding);
+      return inner.compress(bytes, coding);
+    },
+  };
+}
+
+const BIG_JS = `export const rows = [${Array.from({ length: 300 }, (_, id) => `{ id: ${id}, name: "row ${id}", ok: ${id % 3 === 0} }`).join(', ')}];`;
+const BIG_CSS = Array.from({ length: 60 }, (_, n) => `.c${n} { margin: ${n}px; padding: 0 ${n}px; }`).join('\n');
+const SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">${'<rect width="1" height="1" fill="#000"/>'.repeat(20)}</svg>`;
+const BIG_INDEX = `<!doctype html><html lang="en"><head><meta charset="UTF-8" /><meta name="viewport" content="width=device-width, initial-scale=1.0" /><title>BionicPRO reports</title><script type="module" crossorigin src="/assets/index-abc.js"></script><link rel="stylesheet" crossorigin href="/assets/index-abc.css"></head><body><div id="root"></div></body></html>`;
+const PNG = Array.from({ length: 600 }, (_, n) => String.fromCharCode(33 + ((n * 7919) % 90))).join('');
+
+async function bytesOf(response: Response): Promise<Buffer> {
+  return Buffer.from(await response.arrayBuffer());
+}
+
+/** The body as the client would see it after undoing Content-Encoding. */
+async function decodedText(response: Response): Promise<string> {
+  const raw = await bytesOf(response);
+  const coding = response.headers.get('content-encoding');
+  const decoded = coding === 'br' ? brotliDecompressSync(raw) : coding === 'gzip' ? gunzipSync(raw) : raw;
+  return decoded.toString('utf8');
+}
+
+describe('frontend assets: compression', () => {
+  const compressedDist = () =>
+    memoryDist({ 'index.html': BIG_INDEX, 'assets/index-abc.js': BIG_JS, 'assets/index-abc.css': BIG_CSS, 'assets/logo-x.svg': SVG, 'assets/app-abc.js': APP_JS, 'assets/photo-x.png': PNG, 'assets/font-x.woff2': PNG });
+
+  test('br when accepted, gzip when only gzip, identity otherwise; the body decodes to the file, Content-Length is what is sent', async () => {
+    const { app } = await bffWith(compressedDist(), countingCompressor());
+    const cases: [string | undefined, string | null][] = [
+      ['gzip, deflate, br, zstd', 'br'],
+      ['br', 'br'],
+      ['gzip;q=1, br;q=1', 'br'],
+      ['gzip, br;q=0.5', 'gzip'],
+      ['gzip', 'gzip'],
+      ['x-gzip', 'gzip'],
+      ['gzip, deflate', 'gzip'],
+      ['br;q=0, gzip', 'gzip'],
+      ['*', 'br'],
+      ['identity', null],
+      ['gzip;q=0', null],
+      ['br;q=0, gzip;q=0', null],
+      ['deflate', null],
+      [undefined, null],
+    ];
+    for (const [path, text] of [['/assets/index-abc.js', BIG_JS], ['/assets/index-abc.css', BIG_CSS], ['/assets/logo-x.svg', SVG], ['/', BIG_INDEX]] as const) {
+      for (const [acceptEncoding, expected] of cases) {
+        const headers: Record<string, string> = { ...HTML };
+        if (acceptEncoding !== undefined) headers['accept-encoding'] = acceptEncoding;
+        const response = await app.request(path, { headers });
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-encoding')).toBe(expected);
+        expect(response.headers.get('vary')).toContain('Accept-Encoding');
+        const raw = await bytesOf(response.clone());
+        expect(response.headers.get('content-length')).toBe(String(raw.byteLength));
+        if (expected) expect(raw.byteLength).toBeLessThan(text.length);
+        expect(await decodedText(response)).toBe(text);
+      }
+    }
+  });
+
+  test('each coding has its own ETag; If-None-Match with any of them → 304 in every coding', async () => {
+    const { app } = await bffWith(compressedDist(), countingCompressor());
+    for (const path of ['/assets/index-abc.js', '/reports/2026-11-24']) {
+      const etagOf = async (acceptEncoding: string) => (await app.request(path, { headers: { ...HTML, 'accept-encoding': acceptEncoding } })).headers.get('etag')!;
+      const tags = { br: await etagOf('br'), gzip: await etagOf('gzip'), identity: await etagOf('identity') };
+      expect(tags.identity).toMatch(/^"[A-Za-z0-9_-]{24}"$/);
+      expect(tags.gzip).toBe(tags.identity.replace(/"$/, '-gzip"'));
+      expect(tags.br).toBe(tags.identity.replace(/"$/, '-br"'));
+      for (const [coding, acceptEncoding] of [['br', 'br, gzip'], ['gzip', 'gzip'], ['identity', 'identity']] as const) {
+        for (const ifNoneMatch of [tags.br, tags.gzip, tags.identity, `W/${tags.gzip}`, `"other", ${tags.br}`]) {
+          const response = await app.request(path, { headers: { ...HTML, 'accept-encoding': acceptEncoding, 'if-none-match': ifNoneMatch } });
+          expect(response.status).toBe(304);
+          expect(response.headers.get('etag')).toBe(tags[coding]);
+          expect(response.headers.get('vary')).toContain('Accept-Encoding');
+          expect(await response.text()).toBe('');
+        }
+        const other = await app.request(path, { headers: { ...HTML, 'accept-encoding': acceptEncoding, 'if-none-match': '"other-br"' } });
+        expect(other.status).toBe(200);
+      }
+    }
+  });
+
+  test('small files, images and fonts go out as they are, without Vary on the coding', async () => {
+    const compressor = countingCompressor();
+    const { app } = await bffWith(compressedDist(), compressor);
+    for (const [path, text] of [['/assets/app-abc.js', APP_JS], ['/assets/photo-x.png', PNG], ['/assets/font-x.woff2', PNG]] as const) {
+      const response = await app.request(path, { headers: { 'accept-encoding': 'gzip, deflate, br' } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-encoding')).toBeNull();
+      expect(response.headers.get('vary') ?? '').not.toContain('Accept-Encoding');
+      expect(response.headers.get('content-length')).toBe(String(text.length));
+      expect(await response.text()).toBe(text);
+    }
+    expect(compressor.calls).toEqual([]);
+  });
+
+  test('HEAD: the compressed representation’s headers, no body', async () => {
+    const { app } = await bffWith(compressedDist(), countingCompressor());
+    const get = await app.request('/assets/index-abc.js', { headers: { 'accept-encoding': 'br' } });
+    const length = (await bytesOf(get)).byteLength;
+    for (const path of ['/assets/index-abc.js', '/']) {
+      const head = await app.request(path, { method: 'HEAD', headers: { ...HTML, 'accept-encoding': 'br' } });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-encoding')).toBe('br');
+      expect(head.headers.get('etag')).toEndWith('-br"');
+      expect(Number(head.headers.get('content-length'))).toBeGreaterThan(0);
+      expect(await head.text()).toBe('');
+    }
+    const head = await app.request('/assets/index-abc.js', { method: 'HEAD', headers: { 'accept-encoding': 'br' } });
+    expect(head.headers.get('content-length')).toBe(String(length));
+  });
+
+  test('an asset is compressed once per coding, also when the first requests come together', async () => {
+    const compressor = countingCompressor();
+    const { app } = await bffWith(compressedDist(), compressor);
+    const fetchJs = async (acceptEncoding: string) => decodedText(await app.request('/assets/index-abc.js', { headers: { 'accept-encoding': acceptEncoding } }));
+    const first = await Promise.all(Array.from({ length: 10 }, (_, n) => fetchJs(n % 2 ? 'br' : 'gzip')));
+    for (let round = 0; round < 5; round++) first.push(await fetchJs('br'), await fetchJs('gzip'), await fetchJs('identity'));
+    await app.request('/assets/index-abc.js', { method: 'HEAD', headers: { 'accept-encoding': 'br' } });
+    expect(first.every((text) => text === BIG_JS)).toBe(true);
+    expect(compressor.calls.toSorted()).toEqual(['br', 'gzip']);
+    // The unchanged index.html is also compressed once per coding, though its tag is checked each time.
+    for (let round = 0; round < 3; round++) await app.request('/', { headers: { ...HTML, 'accept-encoding': 'br' } });
+    expect(compressor.calls.filter((coding) => coding === 'br')).toHaveLength(2);
+  });
+
+  test('after a rebuild, index.html is the new one in every coding, under a new tag', async () => {
+    const dist = compressedDist();
+    const compressor = countingCompressor();
+    const { app } = await bffWith(dist, compressor);
+    const codings = ['br', 'gzip', 'identity'];
+    const before = new Map<string, string>();
+    for (const coding of codings) {
+      const response = await app.request('/reports/2026-11-24', { headers: { ...HTML, 'accept-encoding': coding } });
+      expect(await decodedText(response)).toBe(BIG_INDEX);
+      before.set(coding, response.headers.get('etag')!);
+    }
+    const rebuilt = BIG_INDEX.replaceAll('index-abc', 'index-def');
+    dist.files.set('index.html', encode(rebuilt));
+    for (const coding of codings) {
+      for (const path of ['/reports/2026-11-24', '/index.html']) {
+        const response = await app.request(path, { headers: { ...HTML, 'accept-encoding': coding, 'if-none-match': before.get(coding)! } });
+        expect(response.status).toBe(200);
+        expect(response.headers.get('etag')).not.toBe(before.get(coding)!);
+        expect(await decodedText(response)).toBe(rebuilt);
+      }
+    }
+    expect(compressor.calls.toSorted()).toEqual(['br', 'br', 'gzip', 'gzip']);
+  });
+
+  test('compressed copies stay within the byte budget; a copy that would not fit is not made', async () => {
+    const dist = memoryDist({ 'assets/index-abc.js': BIG_JS, 'assets/index-abc.css': BIG_CSS });
+    const compressor = countingCompressor();
+    const app = new OpenAPIHono<BffEnv>();
+    // Room for the JS file's br copy (reserved at the file's size while it is made), not for its gzip copy plus the CSS.
+    registerFrontendAssets(app, { frontendAssets: dist, compressor }, { compressedBudgetBytes: BIG_JS.length + 10 });
+    const js = await app.request('/assets/index-abc.js', { headers: { 'accept-encoding': 'br' } });
+    expect(js.headers.get('content-encoding')).toBe('br');
+    const css = await app.request('/assets/index-abc.css', { headers: { 'accept-encoding': 'br' } });
+    expect(css.headers.get('content-encoding')).toBe('br');
+    const jsGzip = await app.request('/assets/index-abc.js', { headers: { 'accept-encoding': 'gzip' } });
+    expect(jsGzip.headers.get('content-encoding')).toBeNull();
+    expect(jsGzip.headers.get('etag')).not.toContain('-gzip');
+    expect(jsGzip.headers.get('vary')).toContain('Accept-Encoding');
+    expect(await jsGzip.text()).toBe(BIG_JS);
+    expect(compressor.calls).toEqual(['br', 'br']);
+    // The copies made are kept and served.
+    expect(await decodedText(await app.request('/assets/index-abc.js', { headers: { 'accept-encoding': 'br' } }))).toBe(BIG_JS);
+    expect(compressor.calls).toEqual(['br', 'br']);
+  });
+
+  test('workerd (the runtime encodes responses): Content-Encoding set on the identity bytes, never compressed here', async () => {
+    const { app } = await bffWith(compressedDist(), createRuntimeEncoding());
+    const response = await app.request('/assets/index-abc.js', { headers: { 'accept-encoding': 'gzip, br' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-encoding')).toBe('br');
+    expect(response.headers.get('content-length')).toBeNull();
+    expect(response.headers.get('etag')).toMatch(/^"[A-Za-z0-9_-]{24}"$/);
+    expect(response.headers.get('vary')).toContain('Accept-Encoding');
+    // What the worker hands workerd is the file itself; workerd encodes it on the way out.
+    expect(await response.text()).toBe(BIG_JS);
+    const identity = await app.request('/assets/index-abc.js', { headers: { 'accept-encoding': 'identity' } });
+    expect(identity.headers.get('content-encoding')).toBeNull();
+    expect(identity.headers.get('content-length')).toBe(String(BIG_JS.length));
+    const notModified = await app.request('/assets/index-abc.js', { headers: { 'accept-encoding': 'br', 'if-none-match': response.headers.get('etag')! } });
+    expect(notModified.status).toBe(304);
   });
 });
 
