@@ -8,7 +8,7 @@ import type { ClickHouseTransport } from '../db/clickhouse/client.ts';
 import { createChRows, createClickHouseQueryClient, type ChQueryClient } from './clickhouse-rows.ts';
 import type { CoreConfig } from './config.ts';
 import { createCdcInspector, type CdcInspector } from './health/cdc-inspector.ts';
-import { jwksProbe } from './health/probes.ts';
+import { jwksProbe } from '../common/http/probes.ts';
 import { createCoreMetrics, type CoreMetrics } from './metrics/core-metrics.ts';
 import { createCdnPurger, type CdnPurger } from './reports/cdn-purge.ts';
 import { createClickHouseReportSource, type ReportSource } from './reports/clickhouse-source.ts';

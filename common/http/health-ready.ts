@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Env } from 'hono';
+import type { Logger } from '../log.ts';
 import { withTimeout } from '../with-timeout.ts';
 
 /** A readiness check of one dependency: resolves when it answers a real request. */
@@ -34,6 +35,16 @@ export interface ReadinessOptions {
   probes: Record<string, Probe>;
   timeoutMs: number;
   retryAfterSeconds: number;
+  /**
+   * On a public listener (the edge) the failures' messages name internal hosts and ports: they go
+   * to this log instead of the response, which then says only which checks failed.
+   */
+  privateErrors?: Logger;
+  /**
+   * A public listener answers from the last round for this long, so a flood of readiness requests
+   * cannot turn into a flood of requests to the dependencies.
+   */
+  reuseForMs?: number;
 }
 
 /**
@@ -51,11 +62,23 @@ export function registerReadiness<E extends Env>(app: OpenAPIHono<E>, options: R
       503: { description: 'At least one check failed (named in `failed`)', content: { 'application/json': { schema: ReadinessSchema } } },
     },
   });
+  const names = Object.keys(options.probes);
+  let last: { at: number; results: Promise<ProbeResult[]> } | undefined;
+  const probeAll = () => {
+    const now = Date.now();
+    if (!last || now - last.at >= (options.reuseForMs ?? 0)) {
+      last = { at: now, results: Promise.all(names.map((name) => runProbe(options.probes[name]!, options.timeoutMs, name))) };
+    }
+    return last.results;
+  };
   app.openapi(route, async (c) => {
-    const names = Object.keys(options.probes);
-    const results = await Promise.all(names.map((name) => runProbe(options.probes[name]!, options.timeoutMs, name)));
+    const results = structuredClone(await probeAll());
     const checks = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
     const failed = names.filter((_, i) => !results[i]!.ok);
+    if (failed.length > 0 && options.privateErrors) {
+      options.privateErrors.warn('health.not_ready', { failed, errors: Object.fromEntries(failed.map((name) => [name, checks[name]!.error])) });
+      for (const name of failed) delete checks[name]!.error;
+    }
     if (failed.length > 0) {
       c.header('Retry-After', String(options.retryAfterSeconds));
       return c.json({ status: 'unavailable' as const, failed, checks }, 503);

@@ -10,6 +10,7 @@ import { registerApiProxy } from './api-proxy.ts';
 import { registerCallback } from './callback.ts';
 import type { BffDeps, BffEnv } from './context.ts';
 import { mapBffError } from './errors.ts';
+import { registerBffReadiness } from './health-ready.ts';
 import { registerFrontendAssets } from './frontend-assets.ts';
 import { registerLogin } from './login.ts';
 import { registerLogout } from './logout.ts';
@@ -45,6 +46,7 @@ export function createBffApp(deps: BffDeps) {
   app.use('/auth/*', rateLimit({ store: deps.store, scope: 'auth', limit: config.AUTH_RATE_LIMIT, windowSeconds: config.AUTH_RATE_WINDOW_SECONDS, now: deps.now, clientOf: deps.clientAddress }));
 
   registerLiveHealth(app, 'bff', deps.now);
+  registerBffReadiness(app, deps);
   registerLogin(app, deps);
   registerCallback(app, deps);
   registerMe(app, deps);

@@ -2,6 +2,7 @@ import { cors } from 'hono/cors';
 import { registerLiveHealth } from '../../common/http/health-live.ts';
 import { createServiceApp } from '../../common/http/service-app.ts';
 import type { CdnDeps, CdnEnv } from './context.ts';
+import { registerCdnReadiness } from './health-ready.ts';
 import { purgeRoute, registerPurge } from './purge.ts';
 import { registerServeReport, serveReportRoute } from './serve-report.ts';
 
@@ -22,6 +23,7 @@ export function createCdnApp(deps: CdnDeps) {
     }),
   );
   registerLiveHealth(app, 'cdn', deps.now);
+  registerCdnReadiness(app, deps);
   registerServeReport(app, deps);
   registerPurge(app, deps);
   // Both are plain Hono routes (a key with slashes; a body verified before parsing); listed for the document.

@@ -45,5 +45,5 @@ export function buildCdnDeps(config: CdnConfig, runtime: CdnRuntime): CdnDeps {
       staleIfErrorMs: (config.CDN_FRESH_SECONDS + config.CDN_STALE_IF_ERROR_SECONDS) * 1000,
     },
   });
-  return { config, logger, now, cache: runtime.cache, reports, compressor: runtime.compressor ?? createStreamCompressor() };
+  return { config, logger, now, cache: runtime.cache, reports, origin, compressor: runtime.compressor ?? createStreamCompressor() };
 }

@@ -35,6 +35,8 @@ export const storeKeys = {
   refreshLock: (sessionId: string) => `edge:refresh-lock:${sessionId}`,
   rateLimit: (scope: string, client: string, window: number) => `edge:rate:${scope}:${client}:${window}`,
   cdnPurges: () => 'edge:cdn-purges',
+  /** Read (never written) by /health/ready to see the store answer. */
+  readinessProbe: () => 'edge:health:probe',
 };
 
 /** TTLs must be positive whole seconds; adapters share this check so bad callers fail loudly. */

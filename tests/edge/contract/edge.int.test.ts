@@ -91,7 +91,7 @@ for (const runtime of selectedRuntimes()) {
       writeFileSync(join(LOG_DIR, `${runtime}.log`), `${edge?.output() ?? ''}\n--- core ---\n${core?.output() ?? ''}`);
     });
 
-    test('both apps answer /health/live with a request id; unknown routes get the envelope', async () => {
+    test('both apps answer /health/live with a request id and /health/ready against their dependencies; unknown routes get the envelope', async () => {
       for (const [url, service] of [
         [edge.bffUrl, 'bff'],
         [edge.cdnUrl, 'cdn'],
@@ -100,6 +100,10 @@ for (const runtime of selectedRuntimes()) {
         expect(live.status).toBe(200);
         expect(((await live.json()) as { service: string }).service).toBe(service);
         expect(live.headers.get('x-request-id')).toMatch(/^[A-Za-z0-9._:-]{8,128}$/);
+        // Ready against the real dependencies: store (Redis or a Durable Object), Keycloak, core; S3.
+        const ready = await fetch(`${url}/health/ready`);
+        expect(ready.status, await allOf(ready)).toBe(200);
+        expect(((await ready.json()) as { status: string }).status).toBe('ready');
         const missing = await fetch(`${url}/no/such/route`);
         expect(missing.status).toBe(404);
         expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found');
