@@ -14,9 +14,9 @@ import { registerTelemetryRoutes } from './telemetry/index.ts';
 export type { CoreEnv } from './context.ts';
 
 /**
- * Builds the reports service; never listens (the runtime entry files do). Only health (and, unless
- * API_DOCS_PUBLIC=false, the API description) answers without credentials: reports, admin and
- * metrics need a Keycloak access token, telemetry uploads a device signature.
+ * Builds the reports service; never listens (the runtime entry files do). Only health (and, with
+ * API_DOCS_PUBLIC=true, the API description) answers without credentials: reports, admin, metrics
+ * and by default the API description need a Keycloak access token, telemetry uploads a device signature.
  */
 export function createApp(deps: CoreDeps) {
   const app = createServiceApp<CoreEnv>({

@@ -23,7 +23,7 @@ export const CoreConfigSchema = z
     /** Core sits behind the edge, which mints request ids; accept them so one id spans both logs. */
     TRUST_REQUEST_ID: booleanField(true),
     /** /openapi.json and /docs describe the API and hold no data; set false to put them behind a token. */
-    API_DOCS_PUBLIC: booleanField(true),
+    API_DOCS_PUBLIC: booleanField(false),
 
     ...clickHouseFields,
     CLICKHOUSE_TIMEOUT_MS: intField(10_000, 1, 600_000),

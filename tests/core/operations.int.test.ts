@@ -84,8 +84,11 @@ describe('metrics', () => {
 });
 
 describe('API description', () => {
-  test('/openapi.json lists every operation; /docs renders it', async () => {
-    const document = (await (await core.request('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
+  test('/openapi.json lists every operation; /docs renders it; both need a token', async () => {
+    expect((await core.request('/openapi.json')).status).toBe(401);
+    expect((await core.request('/docs')).status).toBe(401);
+    const token = await person.accessToken();
+    const document = (await (await core.request('/openapi.json', { token })).json()) as { paths: Record<string, Record<string, unknown>> };
     const operations = Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     expect(operations.sort()).toEqual(
       [
@@ -106,7 +109,7 @@ describe('API description', () => {
         'GET /metrics',
       ].sort(),
     );
-    const docs = await core.request('/docs');
+    const docs = await core.request('/docs', { token });
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain('GET /api/reports/{date}');
   });

@@ -164,7 +164,7 @@ describe('reports.error', () => {
 
 describe('reports.security', () => {
   test('every protected route refuses a missing or garbage token with 401', async () => {
-    const document = (await getJson('/openapi.json')).body as { paths: Record<string, Record<string, { security?: unknown[] }>> };
+    const document = (await getJson('/openapi.json', await alice.accessToken())).body as { paths: Record<string, Record<string, { security?: unknown[] }>> };
     const protectedOps = Object.entries(document.paths).flatMap(([path, ops]) =>
       Object.entries(ops)
         .filter(([, op]) => op.security?.length)
