@@ -8,6 +8,8 @@ import type { Logger } from '../log.ts';
 export const ErrorCode = {
   bad_request: 'bad_request',
   unauthorized: 'unauthorized',
+  /** The BFF's session ended (idle, absolute lifetime, or a refresh Keycloak refused): sign in again. */
+  session_expired: 'session_expired',
   forbidden: 'forbidden',
   not_found: 'not_found',
   method_not_allowed: 'method_not_allowed',
@@ -25,6 +27,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   bad_request: 400,
   unauthorized: 401,
+  session_expired: 401,
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,

@@ -27,5 +27,5 @@ export function unauthenticated(reason: string): ApiError {
 
 /** The session existed but cannot continue (refresh failed, ended elsewhere). */
 export function sessionExpired(): ApiError {
-  return new ApiError({ code: ErrorCode.unauthorized, message: 'Session expired; sign in again', details: { reason: 'session_expired' } });
+  return new ApiError({ code: ErrorCode.session_expired, message: 'Session expired; sign in again', details: { reason: 'session_expired' } });
 }

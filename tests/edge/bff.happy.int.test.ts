@@ -175,7 +175,7 @@ describe('BFF: the whole session life cycle', () => {
     const api = await fresh.fetch(`${BFF_ORIGIN}/api/reports`);
     expect(api.status).toBe(401);
     const body = (await api.json()) as { error: { code: string; details: { reason: string } } };
-    expect(body.error.code).toBe('unauthorized');
+    expect(body.error.code).toBe('session_expired');
     expect(body.error.details.reason).toBe('session_expired');
     expect(api.headers.getSetCookie().some((c) => /^bff_session=;/.test(c))).toBe(true);
     expect(await bff.deps.store.get(storeKeys.session(id))).toBeNull();

@@ -41,7 +41,7 @@ describe('requestJson', () => {
   test('a 401 announces the end of the session, unless the caller expects to be signed out', async () => {
     const reasons: Array<string | undefined> = [];
     const stop = onSessionEnded((failure) => reasons.push(failure.reason));
-    script({ '/auth/me': () => envelope(401, 'unauthorized', 'session_expired') });
+    script({ '/auth/me': () => envelope(401, 'session_expired', 'session_expired') });
     await requestJson('/auth/me').catch(() => undefined);
     await requestJson('/auth/me', { expectSignedOut: true }).catch(() => undefined);
     stop();
