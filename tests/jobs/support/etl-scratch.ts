@@ -1,0 +1,52 @@
+import { afterAll, beforeAll } from 'bun:test';
+import { createMemoryLogger } from '../../../common/log.ts';
+import type { EtlDeps } from '../../../jobs/etl/run-etl.ts';
+import { createClickHouseRunHistory } from '../../../jobs/runs/run-history.ts';
+import { loadStackEnv } from '../../../stack/lib/env.ts';
+import { createRecordingInvalidator } from './recording-invalidator.ts';
+import { createScratchClickHouse, createScratchTelemetry, type ScratchClickHouse, type ScratchTelemetry } from './scratch-stores.ts';
+
+export type EtlTestDeps = EtlDeps & { invalidator: ReturnType<typeof createRecordingInvalidator>; logger: ReturnType<typeof createMemoryLogger> };
+
+/**
+ * For one ETL test file: a scratch telemetry schema and a scratch ClickHouse database built from
+ * the real migrations (created before the file's tests, dropped after), so the shared watermark,
+ * raw table and mart are never touched; and the deps a run needs against them.
+ */
+export function useEtlScratch(prefix: string) {
+  let telemetry: ScratchTelemetry | undefined;
+  let clickhouse: ScratchClickHouse | undefined;
+
+  beforeAll(async () => {
+    const env = loadStackEnv();
+    [telemetry, clickhouse] = await Promise.all([createScratchTelemetry(env, prefix), createScratchClickHouse(env, prefix)]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([telemetry?.drop(), clickhouse?.drop()]);
+  }, 60_000);
+
+  const ready = <T>(store: T | undefined): T => {
+    if (!store) throw new Error('useEtlScratch: the scratch stores exist only inside the tests');
+    return store;
+  };
+
+  return {
+    get telemetry(): ScratchTelemetry {
+      return ready(telemetry);
+    },
+    get clickhouse(): ScratchClickHouse {
+      return ready(clickhouse);
+    },
+    deps(invalidator = createRecordingInvalidator()): EtlTestDeps {
+      return {
+        telemetryDb: ready(telemetry).sql,
+        clickhouse: ready(clickhouse).client,
+        invalidator,
+        runHistory: createClickHouseRunHistory(ready(clickhouse).client),
+        logger: createMemoryLogger('jobs-test'),
+        now: Date.now,
+      };
+    },
+  };
+}
