@@ -63,22 +63,25 @@ export function registerReadiness<E extends Env>(app: OpenAPIHono<E>, options: R
     },
   });
   const names = Object.keys(options.probes);
+  /** One round of every probe; its failures are logged once, however many requests it answers. */
+  const round = async (): Promise<ProbeResult[]> => {
+    const results = await Promise.all(names.map((name) => runProbe(options.probes[name]!, options.timeoutMs, name)));
+    const errors = Object.fromEntries(names.flatMap((name, i) => (results[i]!.ok ? [] : [[name, results[i]!.error]])));
+    if (Object.keys(errors).length > 0) options.privateErrors?.warn('health.not_ready', { failed: Object.keys(errors), errors });
+    return results;
+  };
   let last: { at: number; results: Promise<ProbeResult[]> } | undefined;
   const probeAll = () => {
     const now = Date.now();
-    if (!last || now - last.at >= (options.reuseForMs ?? 0)) {
-      last = { at: now, results: Promise.all(names.map((name) => runProbe(options.probes[name]!, options.timeoutMs, name))) };
-    }
+    if (!last || now - last.at >= (options.reuseForMs ?? 0)) last = { at: now, results: round() };
     return last.results;
   };
   app.openapi(route, async (c) => {
-    const results = structuredClone(await probeAll());
-    const checks = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
+    const results = await probeAll();
+    // Without a private log the messages are part of the answer; with one, only ok and timing are.
+    const shown = options.privateErrors ? results.map(({ error: _error, ...rest }) => rest) : results;
+    const checks = Object.fromEntries(names.map((name, i) => [name, shown[i]!]));
     const failed = names.filter((_, i) => !results[i]!.ok);
-    if (failed.length > 0 && options.privateErrors) {
-      options.privateErrors.warn('health.not_ready', { failed, errors: Object.fromEntries(failed.map((name) => [name, checks[name]!.error])) });
-      for (const name of failed) delete checks[name]!.error;
-    }
     if (failed.length > 0) {
       c.header('Retry-After', String(options.retryAfterSeconds));
       return c.json({ status: 'unavailable' as const, failed, checks }, 503);

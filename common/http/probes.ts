@@ -2,8 +2,10 @@ import type { Probe } from './health-ready.ts';
 
 type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 
+const globalFetch: Fetch = (url, init) => fetch(url, init);
+
 /** The realm's key set answers and holds at least one RS256 signing key. */
-export function jwksProbe(jwksUrl: string, timeoutMs: number, fetchUrl: Fetch = (url, init) => fetch(url, init)): Probe {
+export function jwksProbe(jwksUrl: string, timeoutMs: number, fetchUrl: Fetch = globalFetch): Probe {
   return async () => {
     const response = await fetchUrl(jwksUrl, { signal: AbortSignal.timeout(timeoutMs) });
     if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
@@ -14,7 +16,7 @@ export function jwksProbe(jwksUrl: string, timeoutMs: number, fetchUrl: Fetch = 
 }
 
 /** Another service of ours answers its liveness route with 200. */
-export function liveProbe(serviceUrl: string, timeoutMs: number, fetchUrl: Fetch = (url, init) => fetch(url, init)): Probe {
+export function liveProbe(serviceUrl: string, timeoutMs: number, fetchUrl: Fetch = globalFetch): Probe {
   return async () => {
     const response = await fetchUrl(`${serviceUrl}/health/live`, { signal: AbortSignal.timeout(timeoutMs) });
     await response.body?.cancel();

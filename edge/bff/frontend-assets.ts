@@ -1,8 +1,8 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { encodeBase64urlNoPadding } from '@oslojs/encoding';
 import type { Context } from 'hono';
 import { errorResponse, ErrorCode } from '../../common/http/errors.ts';
-import { isCompressible, matchesIfNoneMatch, negotiateCoding, representationEtag, type ContentCoding } from '../cdn/compression.ts';
+import { isCompressible, negotiateCoding, type ContentCoding } from '../cdn/compression.ts';
+import { matchesIfNoneMatch, representationEtag, strongEtagOf } from '../cdn/etag.ts';
 import type { BffDeps, BffEnv } from './context.ts';
 
 /**
@@ -85,12 +85,6 @@ export function acceptsHtml(accept: string | undefined): boolean {
   });
 }
 
-/** base64url of 18 bytes of SHA-256; quoted per representation by representationEtag. */
-async function contentTagOf(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return encodeBase64urlNoPadding(digest.subarray(0, 18));
-}
-
 /** Compressed copies held in memory, all files together; a copy that would not fit is not made. */
 export const COMPRESSED_BUDGET_BYTES = 32 * 1024 * 1024;
 
@@ -134,7 +128,7 @@ export function registerFrontendAssets(app: OpenAPIHono<BffEnv>, deps: Pick<BffD
   const representationsOf = async (path: string, bytes: Uint8Array<ArrayBuffer>, isImmutable: boolean) => {
     const known = files.get(path);
     if (known && isImmutable) return known;
-    const tag = await contentTagOf(bytes);
+    const tag = await strongEtagOf(bytes);
     // Checked again after the await: a concurrent request may have made the entry meanwhile.
     const current = files.get(path);
     if (current && (isImmutable || current.tag === tag)) return current;

@@ -77,16 +77,3 @@ export function negotiateCoding(acceptEncoding: string | null | undefined, avail
   }
   return best;
 }
-
-/** Strong ETag per representation: a gzip body is different bytes, so it gets its own validator. */
-export function representationEtag(etag: string, coding: ContentCoding | 'identity'): string {
-  return coding === 'identity' ? `"${etag}"` : `"${etag}-${coding}"`;
-}
-
-/** If-None-Match uses weak comparison (RFC 9110 §13.1.2): any representation of these bytes matches. */
-export function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  const known = new Set([representationEtag(etag, 'identity'), representationEtag(etag, 'gzip'), representationEtag(etag, 'br')]);
-  return header.split(',').some((candidate) => known.has(candidate.trim().replace(/^W\//, '')));
-}

@@ -3,13 +3,11 @@ import { verifyReportUrl } from '../../common/cdn/signing.ts';
 import { ApiError, ErrorCode } from '../../common/http/errors.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
 import type { CachedObject } from './cache/object-cache.ts';
-import { isCompressible, matchesIfNoneMatch, negotiateCoding, representationEtag, type ContentCoding } from './compression.ts';
+import { isCompressible, negotiateCoding, type ContentCoding } from './compression.ts';
+import { matchesIfNoneMatch, representationEtag } from './etag.ts';
 import type { CdnDeps, CdnEnv } from './context.ts';
 import { OriginUnavailable } from './s3-origin.ts';
 import { waitUntilOf } from '../wait-until.ts';
-
-// Moved to compression.ts (the BFF's built app uses them too); kept importable from here.
-export { matchesIfNoneMatch, representationEtag } from './compression.ts';
 
 export const serveReportRoute = createRoute({
   method: 'get',

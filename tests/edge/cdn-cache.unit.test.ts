@@ -2,10 +2,10 @@ import { describe, expect, test } from 'bun:test';
 import { createMemoryLogger } from '../../common/log.ts';
 import { createMemoryLruCache } from '../../edge/cdn/cache/memory-lru.ts';
 import { createPurgeLedger } from '../../edge/cdn/cache/purge-ledger.ts';
-import { createStaleWhileRevalidate, strongEtagOf } from '../../edge/cdn/cache/stale-while-revalidate.ts';
+import { createStaleWhileRevalidate } from '../../edge/cdn/cache/stale-while-revalidate.ts';
+import { matchesIfNoneMatch, representationEtag, strongEtagOf } from '../../edge/cdn/etag.ts';
 import { negotiateCoding } from '../../edge/cdn/compression.ts';
 import { OriginUnavailable, type OriginResult, type ReportOrigin } from '../../edge/cdn/s3-origin.ts';
-import { matchesIfNoneMatch, representationEtag } from '../../edge/cdn/serve-report.ts';
 import { createMemoryStore } from '../../edge/store/memory.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);

@@ -1,23 +1,22 @@
 import { describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
-import { runEtl, type EtlResult, type EtlSettings } from '../../jobs/etl/run-etl.ts';
+import { runEtl } from '../../jobs/etl/run-etl.ts';
 import type { EtlScope } from '../../jobs/etl/scope.ts';
 import { readWatermark } from '../../jobs/etl/watermark.ts';
 import { createClickHouseRunHistory } from '../../jobs/runs/run-history.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
 import { seedReplica, type ReplicaOwner } from './support/crm-replica.ts';
+import { hourStart, SMALL_BATCHES, succeeded, useEtlScratch } from './support/etl-test-bed.ts';
 import { comparable, martHours, oracleHours } from './support/mart-oracle.ts';
 import { createRecordingInvalidator } from './support/recording-invalidator.ts';
-import { useEtlScratch } from './support/etl-scratch.ts';
-import { generateEvents, insertEvents, type RawEvent } from './support/telemetry-data.ts';
+import { HOUR_MS, generateEvents, insertEvents, type RawEvent } from './support/telemetry-data.ts';
 
 // Telemetry of a chip the CRM replica does not know yet (CDC lag, prosthesis registered after the
 // device started sending) is deferred in etl_deferred_hours and loads on its own once the replica
 // knows the chip. Same isolation as etl.int.test.ts: a scratch telemetry schema and a scratch
 // ClickHouse database built from the real migrations; each test has its own source and chips.
 const env = loadStackEnv();
-const HOUR_MS = 3_600_000;
-const settings: EtlSettings = { batchRows: 7, cursorRows: 5, settleSeconds: 0 };
+const settings = SMALL_BATCHES;
 
 const scratch = useEtlScratch('jobs_etl_def');
 const deps = scratch.deps;
@@ -67,16 +66,6 @@ async function deferredRows(scope: EtlScope): Promise<DeferredRow[]> {
 /** The distinct UTC hours of a chip's events, ascending. */
 function hoursOf(events: readonly RawEvent[], chip: string): number[] {
   return [...new Set(events.filter((e) => e.chip_id === chip).map((e) => Math.floor(Date.parse(e.event_time) / HOUR_MS) * HOUR_MS))].sort((a, b) => a - b);
-}
-
-function hourStart(msAgo: number): number {
-  return Math.floor((Date.now() - msAgo) / HOUR_MS) * HOUR_MS;
-}
-
-function succeeded(result: Awaited<ReturnType<typeof runEtl>>): EtlResult {
-  if (result.status === 'skipped') throw new Error(`run skipped: ${result.reason}`);
-  if (result.status !== 'succeeded') throw new Error(`run failed: ${result.run.error}`);
-  return result;
 }
 
 describe('ETL: telemetry of chips the CRM replica does not know yet', () => {

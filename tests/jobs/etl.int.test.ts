@@ -2,23 +2,22 @@ import { describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { tryJobLock } from '../../jobs/schedule/job-lock.ts';
-import { runEtl, type EtlResult, type EtlSettings } from '../../jobs/etl/run-etl.ts';
+import { runEtl, type EtlResult } from '../../jobs/etl/run-etl.ts';
 import type { EtlScope } from '../../jobs/etl/scope.ts';
 import { readWatermark } from '../../jobs/etl/watermark.ts';
 import { createClickHouseRunHistory } from '../../jobs/runs/run-history.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
 import { seedReplica, type ReplicaOwner } from './support/crm-replica.ts';
+import { hourStart, SMALL_BATCHES, succeeded, useEtlScratch } from './support/etl-test-bed.ts';
 import { comparable, martHours, oracleHours } from './support/mart-oracle.ts';
 import { createRecordingInvalidator } from './support/recording-invalidator.ts';
-import { useEtlScratch } from './support/etl-scratch.ts';
-import { generateEvents, insertEvents, type RawEvent } from './support/telemetry-data.ts';
+import { HOUR_MS, generateEvents, insertEvents, type RawEvent } from './support/telemetry-data.ts';
 
 // Runs the real ETL against the stack's telemetry PostgreSQL and ClickHouse, in a scratch schema
 // (the real telemetry migration) and a scratch ClickHouse database (the real migrations), so the
 // shared watermark, raw table and mart are never touched. Each test seeds its own chips.
 const env = loadStackEnv();
-const HOUR_MS = 3_600_000;
-const settings: EtlSettings = { batchRows: 7, cursorRows: 5, settleSeconds: 0 };
+const settings = SMALL_BATCHES;
 
 const scratch = useEtlScratch('jobs_etl');
 const deps = scratch.deps;
@@ -33,16 +32,6 @@ async function fleet(size: number): Promise<{ chips: string[]; owners: ReplicaOw
   );
   // The scratch schema is shared by this file's tests: each one's scope covers only its own chips.
   return { chips, owners, scope: { source: `test:${tag}`, telemetrySchema: scratch.telemetry.schema, chipIds: [...chips, `${chips[0]}-nocrm`] } };
-}
-
-function hourStart(msAgo: number): number {
-  return Math.floor((Date.now() - msAgo) / HOUR_MS) * HOUR_MS;
-}
-
-function succeeded(result: Awaited<ReturnType<typeof runEtl>>): EtlResult {
-  if (result.status === 'skipped') throw new Error(`run skipped: ${result.reason}`);
-  if (result.status !== 'succeeded') throw new Error(`run failed: ${result.run.error}`);
-  return result;
 }
 
 describe('ETL: raw telemetry → report_hourly', () => {

@@ -1,6 +1,6 @@
-import { encodeBase64urlNoPadding } from '@oslojs/encoding';
 import type { Logger } from '../../../common/log.ts';
 import { keepRunning, type WaitUntil } from '../../wait-until.ts';
+import { strongEtagOf } from '../etag.ts';
 import { OriginUnavailable, type ReportOrigin, type OriginObject } from '../s3-origin.ts';
 import type { CachedObject, ObjectCache } from './object-cache.ts';
 
@@ -33,11 +33,6 @@ export interface StaleWhileRevalidateOptions {
 }
 
 type OriginOutcome = { kind: 'object'; object: CachedObject; revalidated: boolean } | { kind: 'not_found' };
-
-export async function strongEtagOf(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as BufferSource));
-  return encodeBase64urlNoPadding(digest.subarray(0, 18));
-}
 
 export function createStaleWhileRevalidate(options: StaleWhileRevalidateOptions) {
   const { cache, origin, windows, now, logger } = options;

@@ -29,7 +29,7 @@ export function seededRandom(seed: number): () => number {
 }
 
 const ERROR_CODES = ['E_OVERHEAT', 'E_SENSOR', 'E_MOTOR', 'E_BATTERY'];
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 
 /**
  * Events for each chip over `hours` UTC hours from `startMs` (an hour boundary): 0–9 events an

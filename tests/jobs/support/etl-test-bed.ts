@@ -1,9 +1,10 @@
 import { afterAll, beforeAll } from 'bun:test';
 import { createMemoryLogger } from '../../../common/log.ts';
-import type { EtlDeps } from '../../../jobs/etl/run-etl.ts';
+import type { EtlDeps, EtlResult, EtlSettings, runEtl } from '../../../jobs/etl/run-etl.ts';
 import { createClickHouseRunHistory } from '../../../jobs/runs/run-history.ts';
 import { loadStackEnv } from '../../../stack/lib/env.ts';
 import { createRecordingInvalidator } from './recording-invalidator.ts';
+import { HOUR_MS } from './telemetry-data.ts';
 import { createScratchClickHouse, createScratchTelemetry, type ScratchClickHouse, type ScratchTelemetry } from './scratch-stores.ts';
 
 export type EtlTestDeps = EtlDeps & { invalidator: ReturnType<typeof createRecordingInvalidator>; logger: ReturnType<typeof createMemoryLogger> };
@@ -49,4 +50,19 @@ export function useEtlScratch(prefix: string) {
       };
     },
   };
+}
+
+/** Tiny batches and cursor pages, so a few dozen events already cross every batch boundary; no settle delay. */
+export const SMALL_BATCHES: EtlSettings = { batchRows: 7, cursorRows: 5, settleSeconds: 0 };
+
+/** The start of the UTC hour `msAgo` before now. */
+export function hourStart(msAgo: number): number {
+  return Math.floor((Date.now() - msAgo) / HOUR_MS) * HOUR_MS;
+}
+
+/** The run's result, or a failed test naming why it was skipped or failed. */
+export function succeeded(result: Awaited<ReturnType<typeof runEtl>>): EtlResult {
+  if (result.status === 'skipped') throw new Error(`run skipped: ${result.reason}`);
+  if (result.status !== 'succeeded') throw new Error(`run failed: ${result.run.error}`);
+  return result;
 }
