@@ -1,3 +1,5 @@
+import { isTransientNetworkError } from '../common/transient-errors.ts';
+
 /**
  * Failures in jobs carry `retry`: true means "the same work may succeed later" (a dependency was
  * down, a timeout), so it is retried with backoff; false means the input itself is bad, so retrying
@@ -14,16 +16,10 @@ export class JobError extends Error {
   }
 }
 
-/** Network-level failures (refused, reset, timed out) are worth retrying; anything else is not, unless it says so. */
+/** Transient network failures (common/transient-errors.ts) are worth retrying; anything else is not, unless it says so. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof JobError) return error.retry;
-  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR_\w+|ConnectionRefused|ConnectionClosed)$/.test(code)) return true;
-    const name = (e as { name?: unknown }).name;
-    if (name === 'TimeoutError' || name === 'AbortError') return true;
-  }
-  return false;
+  return isTransientNetworkError(error);
 }
 
 export interface RetryOptions {

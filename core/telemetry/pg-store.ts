@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import { isTransientNetworkError } from '../../common/transient-errors.ts';
 import { DependencyUnavailable } from '../dependency.ts';
 import { eventIdentity, type ValidEvent } from './events.ts';
 
@@ -12,16 +13,6 @@ const MONTH_MS = (ms: number) => {
   const d = new Date(ms);
   return `${d.getUTCFullYear()}-${d.getUTCMonth()}`;
 };
-
-/** Errors that mean "the database is not there" rather than "this statement is wrong". */
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return (
-    typeof code === 'string' &&
-    (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P03', '53300'].includes(code) ||
-      code.startsWith('08'))
-  );
-}
 
 export function createPgTelemetryStore(sql: Sql): TelemetryStore {
   // Months whose partition is known to exist; the function is idempotent, this only saves a call.
@@ -73,7 +64,7 @@ export function createPgTelemetryStore(sql: Sql): TelemetryStore {
           returning event_id::text, round(extract(epoch from event_time) * 1000)::bigint::text as event_ms`;
         return new Set(inserted.map((row) => eventIdentity({ eventId: row.event_id, eventTimeMs: Number(row.event_ms) })));
       } catch (error) {
-        if (isConnectionError(error)) throw new DependencyUnavailable('telemetry_db', error);
+        if (isTransientNetworkError(error)) throw new DependencyUnavailable('telemetry_db', error);
         throw error;
       }
     },
