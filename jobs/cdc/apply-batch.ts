@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { chSql, chTuple, chUuid, type ChFragment } from '../../db/clickhouse/sql.ts';
-import { isClickHouseDataError } from '../clickhouse-errors.ts';
+import { isClickHouseDataError } from '../../db/clickhouse/errors.ts';
 import { errorMessage } from '../retry.ts';
 import { newestPerRow, type Change, type Poison } from './decode-change.ts';
 
