@@ -10,7 +10,7 @@ import { errorMessage } from '../retry.ts';
 import { tryJobLock, type JobLock } from '../schedule/job-lock.ts';
 import { clearLoadedDeferredHours, describeDeferrals, recordDeferredHours, requeueDeferredHours } from './deferred-hours.ts';
 import { lookupChipDimensions, type ChipDimensions } from './dimensions.ts';
-import { collectTouchedHours, dropTouchedHours, resetTouchedHours, streamHourlyAggregates, type HourlyAggregate, type TouchedBy } from './hourly-aggregates.ts';
+import { collectTouchedHours, dropTouchedHours, prepareEtlSession, resetEtlSession, resetTouchedHours, streamHourlyAggregates, type HourlyAggregate, type TouchedBy } from './hourly-aggregates.ts';
 import { toMartRows } from './mart-rows.ts';
 import { checkScope, type EtlScope } from './scope.ts';
 import { advanceWatermark, EPOCH, instantToDate, readIngestBound, readWatermark, type Instant } from './watermark.ts';
@@ -163,9 +163,7 @@ async function execute(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, re
   };
 
   try {
-    await db`set time zone 'UTC'`;
-    // The aggregation sorts each hour's rows (distinct minutes, percentile); keep that in memory.
-    await db`set work_mem = '64MB'`;
+    await prepareEtlSession(db);
     let stored: Instant | null = null;
     let touchedBy: TouchedBy;
     let bound: Instant | undefined;
@@ -239,7 +237,7 @@ async function execute(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, re
     log.error('etl.failed', { error: caught, progress });
   } finally {
     await dropTouchedHours(db).catch(() => {});
-    await db`reset work_mem`.catch(() => {});
+    await resetEtlSession(db).catch(() => {});
     await lock.release();
     endActive();
   }
