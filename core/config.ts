@@ -61,10 +61,6 @@ export const CoreConfigSchema = z
     /** Events older than this are refused (the ETL would no longer pick their hours up). */
     TELEMETRY_MAX_AGE_DAYS: intField(30, 1, 3_650),
 
-    KAFKA_BROKERS: csvField('127.0.0.1:9092'),
-    KAFKA_CONNECT_URL: httpUrlField,
-    CDC_CONSUMER_GROUP: z.string().min(1).default('reports-cdc'),
-    CDC_TOPICS: csvField('crm.crm.customers,crm.crm.prosthesis_models,crm.crm.prostheses,crm.crm.orders'),
     /** Per-dependency timeout of readiness and CDC health probes. */
     HEALTH_TIMEOUT_MS: intField(2_000, 1, 30_000),
   })

@@ -105,15 +105,7 @@ export function buildCoreDeps(config: CoreConfig, overrides: CoreDepsOptions = {
       s3: () => reportStore.ping(),
       jwks: jwksProbe(config.KEYCLOAK_JWKS_URL, config.HEALTH_TIMEOUT_MS),
     },
-    cdc: createCdcInspector({
-      rows: chRows,
-      brokers: config.KAFKA_BROKERS,
-      consumerGroup: config.CDC_CONSUMER_GROUP,
-      topics: config.CDC_TOPICS,
-      connectUrl: config.KAFKA_CONNECT_URL,
-      timeoutMs: config.HEALTH_TIMEOUT_MS,
-      logger,
-    }),
+    cdc: createCdcInspector({ rows: chRows }),
     async close() {
       await Promise.allSettled([clients.clickhouse.close(), clients.telemetryDb.end({ timeout: 5 })]);
       clients.s3.destroy();

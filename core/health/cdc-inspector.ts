@@ -1,6 +1,4 @@
-import type { Logger } from '../../common/log.ts';
 import { chIdentifier, chSql } from '../../db/clickhouse/sql.ts';
-import { createGroupLagReader, type TopicLag } from '../../jobs/cdc/group-lag.ts';
 import type { ChRows } from '../clickhouse-rows.ts';
 import { isoHour, num } from '../reports/figures.ts';
 
@@ -14,41 +12,19 @@ export interface CdcTableState {
   last_applied_at: string | null;
 }
 
-export interface ConnectorState {
-  name: string;
-  state: string;
-  tasks: Array<{ id: number; state: string }>;
-}
-
+/**
+ * What core can tell about CDC from ClickHouse alone. Consumer lag and connector state are jobs'
+ * business (jobs' /health/cdc reads the group's offsets); core stays free of Kafka clients.
+ */
 export interface CdcInspector {
   tables(): Promise<CdcTableState[]>;
-  consumerLag(): Promise<TopicLag[]>;
-  connectors(): Promise<ConnectorState[]>;
 }
 
 export const CDC_TABLES = ['crm_customers', 'crm_prosthesis_models', 'crm_prostheses', 'crm_orders'] as const;
 
 const isoOrNull = (seconds: unknown) => (num(seconds) > 0 ? isoHour(num(seconds)) : null);
 
-export function createCdcInspector(options: {
-  rows: ChRows;
-  brokers: string[];
-  consumerGroup: string;
-  topics: string[];
-  connectUrl: string;
-  timeoutMs: number;
-  logger: Logger;
-}): CdcInspector {
-  // The consumer group is jobs' CDC consumer; its lag is read the way jobs' own health reads it.
-  const readGroupLag = createGroupLagReader({
-    clientId: 'reports-core-health',
-    brokers: options.brokers,
-    groupId: options.consumerGroup,
-    topics: options.topics,
-    timeoutMs: options.timeoutMs,
-    clientLogger: options.logger,
-  });
-
+export function createCdcInspector(options: { rows: ChRows }): CdcInspector {
   return {
     async tables() {
       return Promise.all(
@@ -68,19 +44,6 @@ export function createCdcInspector(options: {
           };
         }),
       );
-    },
-
-    consumerLag: readGroupLag,
-
-    async connectors() {
-      const response = await fetch(`${options.connectUrl.replace(/\/$/, '')}/connectors?expand=status`, { signal: AbortSignal.timeout(options.timeoutMs) });
-      if (!response.ok) throw new Error(`Kafka Connect answered ${response.status}`);
-      const body = (await response.json()) as Record<string, { status?: { connector?: { state?: string }; tasks?: Array<{ id: number; state: string }> } }>;
-      return Object.entries(body).map(([name, entry]) => ({
-        name,
-        state: entry.status?.connector?.state ?? 'UNKNOWN',
-        tasks: (entry.status?.tasks ?? []).map((task) => ({ id: task.id, state: task.state })),
-      }));
     },
   };
 }

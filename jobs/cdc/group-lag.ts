@@ -20,7 +20,7 @@ export interface TopicLag {
 export type GroupLagReader = () => Promise<TopicLag[]>;
 
 export interface GroupLagOptions {
-  /** How this reader introduces itself to the brokers (core's and jobs' health differ). */
+  /** How this reader introduces itself to the brokers. */
   clientId: string;
   brokers: readonly string[];
   groupId: string;
@@ -35,8 +35,8 @@ export interface GroupLagOptions {
 
 /**
  * The consumer group's lag as the broker sees it: end offset minus committed offset per partition.
- * Independent of the consumer process, so it shows lag even while the consumer is down. Used by
- * jobs' and core's /health/cdc. A topic whose offsets cannot be read carries its own error.
+ * Independent of the consumer process, so it shows lag even while the consumer is down. Read by
+ * jobs' /health/cdc (core holds no Kafka client). A topic whose offsets cannot be read carries its own error.
  */
 export function createGroupLagReader(options: GroupLagOptions): GroupLagReader {
   const clientLogger = options.clientLogger;
