@@ -1,4 +1,4 @@
-import { chDateTime, chSql } from '../../db/clickhouse/sql.ts';
+import { chDateTime, chSql, type ChFragment } from '../../db/clickhouse/sql.ts';
 import type { ChRows } from '../clickhouse-rows.ts';
 import type { DailyReport, DayTotals, HourPoint, ProsthesisRef, ReportDay, ReportList, ReportSummary } from './documents.ts';
 import { average, averagePct, isoHour, num, successRatePct } from './figures.ts';
@@ -16,25 +16,107 @@ const MAX_LIST_DAYS = 3660;
 const DAY_MS = 86_400_000;
 
 /*
+ * No query reads `FINAL`: the ETL re-inserts an hour with a higher _version when it re-runs, and
+ * the innermost SELECT (latestRows) keeps the newest version of each (hour, prosthesis_id) itself
+ * with argMax over _version grouped by the table's sorting key, which ClickHouse 18.16 and 24.x
+ * answer alike and which reads only the user's key range without FINAL's merge of every part.
+ * Rows whose newest version has no events carry no information and are dropped after that
+ * choice (HAVING), never before it, so an emptied hour cannot bring an older version back.
  * Aliases never reuse a column name: ClickHouse resolves a name to the alias first, so
- * `sum(movements) AS movements` would turn a later `movements` into a nested aggregate.
- * Every query reads `report_hourly FINAL`: the ETL re-inserts an hour with a higher _version when
- * it re-runs, and FINAL keeps only the newest row per (user_id, hour, prosthesis_id), so re-runs
- * never inflate a figure. Rows without events carry no information and are skipped. Successful
- * movements are capped by movements per row, so one inconsistent hour cannot lift a longer
- * period's success rate either.
+ * `argMax(movements, _version) AS movements` would turn `movements` into a nested aggregate.
+ * Successful movements are capped by movements per row, so one inconsistent hour cannot lift a
+ * longer period's success rate either.
  */
-const AGGREGATES = chSql`sum(event_count) AS events,
-  sum(movements) AS mov,
-  sum(least(successful_movements, movements)) AS successful,
-  sum(response_time_sum_ms) AS rt_sum,
-  sum(response_time_count) AS rt_count,
-  max(response_time_max_ms) AS rt_max,
-  min(battery_min_pct) AS battery_min,
-  sum(battery_sum_pct) AS battery_sum,
-  sum(errors_total) AS errors,
-  sum(active_minutes) AS active_min,
-  sum(charging_minutes) AS charging_min`;
+function latestRows(userId: string, range?: { from: number; to: number }, extra: ChFragment = chSql``): ChFragment {
+  const within = range ? chSql`AND hour >= ${chDateTime(new Date(range.from))} AND hour < ${chDateTime(new Date(range.to))}` : chSql``;
+  return chSql`
+    SELECT hour AS h, toString(prosthesis_id) AS pid,
+      argMax(event_count, _version) AS ev,
+      argMax(movements, _version) AS mv,
+      argMax(successful_movements, _version) AS sm,
+      argMax(response_time_sum_ms, _version) AS rts,
+      argMax(response_time_count, _version) AS rtc,
+      argMax(response_time_max_ms, _version) AS rtm,
+      argMax(battery_min_pct, _version) AS bmin,
+      argMax(battery_sum_pct, _version) AS bsum,
+      argMax(errors_total, _version) AS et,
+      argMax(active_minutes, _version) AS am,
+      argMax(charging_minutes, _version) AS cm,
+      argMax(chip_id, _version) AS chip,
+      argMax(model_name, _version) AS model ${extra}
+    FROM report_hourly
+    WHERE user_id = ${userId} ${within}
+    GROUP BY hour, prosthesis_id
+    HAVING ev > 0`;
+}
+
+/** Sums and extremes over latestRows' columns. */
+const AGGREGATES = chSql`sum(ev) AS events,
+  sum(mv) AS mov,
+  sum(least(sm, mv)) AS successful,
+  sum(rts) AS rt_sum,
+  sum(rtc) AS rt_count,
+  max(rtm) AS rt_max,
+  min(bmin) AS battery_min,
+  sum(bsum) AS battery_sum,
+  sum(et) AS errors,
+  sum(am) AS active_min,
+  sum(cm) AS charging_min`;
+
+/**
+ * The whole daily report in one round trip: the day's newest rows per (hour, prosthesis), at most
+ * 24 × the user's prostheses, folded into hours, totals, error codes and devices here.
+ */
+export function dailyReportQuery(userId: string, dayStartMs: number): ChFragment {
+  const rows = latestRows(userId, { from: dayStartMs, to: dayStartMs + DAY_MS }, chSql`,
+      argMax(error_codes, _version) AS codes,
+      argMax(error_counts, _version) AS counts`);
+  return chSql`SELECT toUnixTimestamp(h) AS ts, * FROM (${rows}) ORDER BY ts, pid`;
+}
+
+interface DailyRow {
+  ts: string | number;
+  pid: string;
+  ev: string | number;
+  mv: string | number;
+  sm: string | number;
+  rts: string | number;
+  rtc: string | number;
+  rtm: string | number;
+  bmin: string | number;
+  bsum: string | number;
+  et: string | number;
+  am: string | number;
+  cm: string | number;
+  chip: string;
+  model: string;
+  codes: string[];
+  counts: (string | number)[];
+}
+
+/** One hour's rows (one per prosthesis) as the aggregate row the SQL of the other documents yields. */
+function hourAggregate(rows: DailyRow[]): AggregateRow {
+  let events = 0, mov = 0, successful = 0, rtSum = 0, rtCount = 0, rtMax = 0, batteryMin = Infinity, batterySum = 0, errors = 0, activeMin = 0, chargingMin = 0;
+  for (const row of rows) {
+    const movements = num(row.mv);
+    events += num(row.ev);
+    mov += movements;
+    successful += Math.min(num(row.sm), movements);
+    rtSum += num(row.rts);
+    rtCount += num(row.rtc);
+    rtMax = Math.max(rtMax, num(row.rtm));
+    batteryMin = Math.min(batteryMin, num(row.bmin));
+    batterySum += num(row.bsum);
+    errors += num(row.et);
+    activeMin += num(row.am);
+    chargingMin += num(row.cm);
+  }
+  return {
+    events, mov, successful, rt_sum: rtSum, rt_count: rtCount, rt_max: rtMax,
+    battery_min: batteryMin === Infinity ? 0 : batteryMin, battery_sum: batterySum,
+    errors, active_min: activeMin, charging_min: chargingMin,
+  };
+}
 
 interface AggregateRow {
   events: string | number;
@@ -71,8 +153,11 @@ function totalsOf(row: AggregateRow): DayTotals {
   };
 }
 
-/** Merges per-hour aggregate rows into one (sums add, extremes fold). */
-function mergeRows(rows: AggregateRow[]): AggregateRow {
+/**
+ * Merges aggregate rows into one (sums add, extremes fold). The daily report takes an hour's
+ * maximum response time only if the hour counted responses (`gateMaxOnCount`), as it always has.
+ */
+function mergeRows(rows: AggregateRow[], { gateMaxOnCount = true } = {}): AggregateRow {
   const sum = (key: keyof AggregateRow) => rows.reduce((acc, row) => acc + num(row[key]), 0);
   const withEvents = rows.filter((row) => num(row.events) > 0);
   return {
@@ -81,7 +166,7 @@ function mergeRows(rows: AggregateRow[]): AggregateRow {
     successful: sum('successful'),
     rt_sum: sum('rt_sum'),
     rt_count: sum('rt_count'),
-    rt_max: rows.reduce((acc, row) => Math.max(acc, num(row.rt_count) > 0 ? num(row.rt_max) : 0), 0),
+    rt_max: rows.reduce((acc, row) => Math.max(acc, !gateMaxOnCount || num(row.rt_count) > 0 ? num(row.rt_max) : 0), 0),
     battery_min: withEvents.length ? Math.min(...withEvents.map((row) => num(row.battery_min))) : 0,
     battery_sum: sum('battery_sum'),
     errors: sum('errors'),
@@ -105,51 +190,52 @@ function emptyHour(startSeconds: number): HourPoint {
   };
 }
 
-export function createClickHouseReportSource(rows: ChRows, now: () => number): ReportSource {
-  async function prostheses(userId: string, range?: { from: number; to: number }): Promise<ProsthesisRef[]> {
-    const within = range ? chSql`AND hour >= ${chDateTime(new Date(range.from))} AND hour < ${chDateTime(new Date(range.to))}` : chSql``;
-    const found = await rows<{ prosthesis_id: string; chip_id: string; model_name: string }>(chSql`
-      SELECT toString(prosthesis_id) AS prosthesis_id, argMax(chip_id, hour) AS chip_id, argMax(model_name, hour) AS model_name
-      FROM report_hourly FINAL
-      WHERE user_id = ${userId} AND event_count > 0 ${within}
-      GROUP BY prosthesis_id
-      ORDER BY prosthesis_id`);
-    return found;
+/** Devices of the rows, each with the chip and model of its latest hour, ordered by id. */
+function devicesOf(rows: { pid: string; ts: string | number; chip: string; model: string }[]): ProsthesisRef[] {
+  const latest = new Map<string, { ts: number; chip: string; model: string }>();
+  for (const row of rows) {
+    const seen = latest.get(row.pid);
+    const ts = num(row.ts);
+    if (!seen || ts >= seen.ts) latest.set(row.pid, { ts, chip: row.chip, model: row.model });
   }
+  return [...latest.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([prosthesis_id, { chip, model }]) => ({ prosthesis_id, chip_id: chip, model_name: model }));
+}
 
+export function createClickHouseReportSource(rows: ChRows, now: () => number): ReportSource {
   return {
     async ping() {
       await rows(chSql`SELECT 1 AS ok`);
     },
 
     async dailyReport(userId, date, dayStartMs) {
-      const range = { from: dayStartMs, to: dayStartMs + DAY_MS };
-      const where = chSql`user_id = ${userId} AND event_count > 0 AND hour >= ${chDateTime(new Date(range.from))} AND hour < ${chDateTime(new Date(range.to))}`;
-      const [hourRows, errorRows, devices] = await Promise.all([
-        rows<AggregateRow & { ts: string | number }>(chSql`
-          SELECT toUnixTimestamp(hour) AS ts, ${AGGREGATES}
-          FROM report_hourly FINAL WHERE ${where}
-          GROUP BY hour ORDER BY hour`),
-        // sumMap cannot key by String on 18.16; ARRAY JOIN of the parallel arrays can.
-        rows<{ code: string; count: string | number }>(chSql`
-          SELECT error_code AS code, sum(error_count) AS count
-          FROM report_hourly FINAL
-          ARRAY JOIN error_codes AS error_code, error_counts AS error_count
-          WHERE ${where}
-          GROUP BY error_code ORDER BY error_code`),
-        prostheses(userId, range),
-      ]);
-      if (hourRows.length === 0) return null;
-      const byHour = new Map(hourRows.map((row) => [num(row.ts), row]));
+      const dayRows = await rows<DailyRow>(dailyReportQuery(userId, dayStartMs));
+      if (dayRows.length === 0) return null;
+      const byHour = new Map<number, DailyRow[]>();
+      const errorsByCode: Record<string, number> = {};
+      for (const row of dayRows) {
+        const ts = num(row.ts);
+        const hourRows = byHour.get(ts);
+        if (hourRows) hourRows.push(row);
+        else byHour.set(ts, [row]);
+        row.codes.forEach((code, i) => {
+          const count = num(row.counts[i]);
+          if (count > 0) errorsByCode[code] = (errorsByCode[code] ?? 0) + count;
+        });
+      }
+      const hourAggregates: AggregateRow[] = [];
       const hours: HourPoint[] = [];
       for (let h = 0; h < 24; h++) {
-        const start = range.from / 1000 + h * 3600;
-        const row = byHour.get(start);
-        if (!row) {
+        const start = dayStartMs / 1000 + h * 3600;
+        const hourRows = byHour.get(start);
+        if (!hourRows) {
           hours.push(emptyHour(start));
           continue;
         }
-        const t = totalsOf(row);
+        const aggregate = hourAggregate(hourRows);
+        hourAggregates.push(aggregate);
+        const t = totalsOf(aggregate);
         hours.push({
           hour: isoHour(start),
           events: t.events,
@@ -163,24 +249,23 @@ export function createClickHouseReportSource(rows: ChRows, now: () => number): R
           active_minutes: t.active_minutes,
         });
       }
-      const errorsByCode: Record<string, number> = {};
-      for (const { code, count } of errorRows) if (num(count) > 0) errorsByCode[code] = num(count);
+      const sortedCodes: Record<string, number> = {};
+      for (const code of Object.keys(errorsByCode).sort()) sortedCodes[code] = errorsByCode[code]!;
       return {
         user_id: userId,
         date,
         generated_at: new Date(now()).toISOString(),
-        prostheses: devices,
-        totals: totalsOf(mergeRows(hourRows)),
-        errors_by_code: errorsByCode,
+        prostheses: devicesOf(dayRows),
+        totals: totalsOf(mergeRows(hourAggregates)),
+        errors_by_code: sortedCodes,
         hours,
       };
     },
 
     async reportList(userId) {
       const dayRows = await rows<AggregateRow & { day: string }>(chSql`
-        SELECT toString(toDate(hour)) AS day, ${AGGREGATES}
-        FROM report_hourly FINAL
-        WHERE user_id = ${userId} AND event_count > 0
+        SELECT toString(toDate(h)) AS day, ${AGGREGATES}
+        FROM (${latestRows(userId)})
         GROUP BY day ORDER BY day DESC
         LIMIT ${MAX_LIST_DAYS}`);
       const days: ReportDay[] = dayRows.map((row) => ({ date: row.day, ...totalsOf(row) }));
@@ -188,26 +273,27 @@ export function createClickHouseReportSource(rows: ChRows, now: () => number): R
     },
 
     async summary(userId) {
-      const [totalsRows, devices] = await Promise.all([
-        rows<AggregateRow & { active_days: string | number; first_ts: string | number; last_ts: string | number; latest_model: string }>(chSql`
-          SELECT uniqExact(toDate(hour)) AS active_days,
-                 toUnixTimestamp(min(hour)) AS first_ts,
-                 toUnixTimestamp(max(hour)) AS last_ts,
-                 argMax(model_name, hour) AS latest_model,
-                 ${AGGREGATES}
-          FROM report_hourly FINAL
-          WHERE user_id = ${userId} AND event_count > 0`),
-        prostheses(userId),
-      ]);
-      const row = totalsRows[0];
-      const activeDays = row ? num(row.active_days) : 0;
+      // One round trip: per prosthesis its totals, active days and latest chip/model; merged here.
+      const deviceRows = await rows<AggregateRow & { pid: string; ts: string | number; chip: string; model: string; first_ts: string | number; days: (string | number)[] }>(chSql`
+        SELECT pid,
+               toUnixTimestamp(max(h)) AS ts,
+               toUnixTimestamp(min(h)) AS first_ts,
+               argMax(chip, h) AS chip,
+               argMax(model, h) AS model,
+               groupUniqArray(toUInt16(toDate(h))) AS days,
+               ${AGGREGATES}
+        FROM (${latestRows(userId)})
+        GROUP BY pid ORDER BY pid`);
+      const activeDays = new Set(deviceRows.flatMap((row) => row.days.map(num))).size;
+      const row = deviceRows.length ? mergeRows(deviceRows, { gateMaxOnCount: false }) : undefined;
       const t = row && activeDays > 0 ? totalsOf(row) : undefined;
+      const newest = deviceRows.reduce<(typeof deviceRows)[number] | undefined>((best, r) => (!best || num(r.ts) > num(best.ts) ? r : best), undefined);
       return {
         user_id: userId,
         generated_at: new Date(now()).toISOString(),
         active_days: activeDays,
-        first_activity_at: t ? isoHour(num(row!.first_ts)) : null,
-        last_activity_at: t ? isoHour(num(row!.last_ts)) : null,
+        first_activity_at: t ? isoHour(Math.min(...deviceRows.map((r) => num(r.first_ts)))) : null,
+        last_activity_at: t ? isoHour(num(newest!.ts)) : null,
         movements: t?.movements ?? 0,
         successful_movements: t?.successful_movements ?? 0,
         success_rate_pct: t?.success_rate_pct ?? null,
@@ -215,8 +301,8 @@ export function createClickHouseReportSource(rows: ChRows, now: () => number): R
         avg_battery_pct: t?.avg_battery_pct ?? null,
         errors: t?.errors ?? 0,
         errors_per_active_day: t && activeDays > 0 ? Math.round((t.errors / activeDays) * 100) / 100 : null,
-        prosthesis_model: t ? row!.latest_model || null : null,
-        prostheses: devices,
+        prosthesis_model: t ? newest!.model || null : null,
+        prostheses: devicesOf(deviceRows),
       };
     },
   };

@@ -112,7 +112,7 @@ describe('core ClickHouse queries', () => {
       const devices = await oracle<{ prosthesis_id: string; chip_id: string; model_name: string }>(chSql`
         SELECT toString(prosthesis_id) AS prosthesis_id, argMax(chip_id, hour) AS chip_id, argMax(model_name, hour) AS model_name
         FROM report_hourly FINAL WHERE user_id = ${user} AND event_count > 0 GROUP BY prosthesis_id`);
-      expect(hours.length).toBe(4);
+      expect(hours.length).toBe(3);
 
       const day = (await core.deps.reportSource.dailyReport(user, '2026-11-20', Date.UTC(2026, 10, 20)))!;
       const hoursOfDay = hours.filter((h) => new Date(Number(h.ts) * 1000).toISOString().startsWith('2026-11-20'));
