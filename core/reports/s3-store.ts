@@ -8,6 +8,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { createS3Client as createSharedS3Client } from '../../common/s3/client.ts';
 import { DependencyUnavailable } from '../dependency.ts';
 
 /** Where cached report documents live. Private objects; readers get signed CDN URLs. */
@@ -30,19 +31,9 @@ export interface S3StoreSettings {
   timeoutMs: number;
 }
 
+/** Core's settings handed to the project's one S3 client factory (common/s3/client.ts). */
 export function createS3Client(settings: S3StoreSettings): S3Client {
-  return new S3Client({
-    endpoint: settings.endpoint,
-    region: settings.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
-    // Plain bodies: s3rver (the local endpoint) stores aws-chunked uploads verbatim.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    // One attempt: a miss that cannot reach S3 should answer 503 quickly, not after SDK retries.
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: settings.timeoutMs, requestTimeout: settings.timeoutMs },
-  });
+  return createSharedS3Client(settings);
 }
 
 function statusOf(error: unknown): number | undefined {
