@@ -68,6 +68,9 @@ export const BffConfigSchema = z.object({
   JWT_CLOCK_TOLERANCE_SECONDS: intField(30, 0, 120),
   AUTH_RATE_LIMIT: intField(60, 1, 100_000),
   AUTH_RATE_WINDOW_SECONDS: intField(60, 1, 3600),
+  /** /api/* calls per session and window (store-backed, 429 with Retry-After past it). */
+  API_RATE_LIMIT: intField(600, 1, 100_000_000),
+  API_RATE_WINDOW_SECONDS: intField(60, 1, 3600),
   API_MAX_BODY_BYTES: intField(1_048_576, 1024, 64 * 1_048_576),
   UPSTREAM_TIMEOUT_MS: intField(10_000, 100, 120_000),
   /**
@@ -99,6 +102,8 @@ export const CdnConfigSchema = z.object({
   CDN_ORIGIN_TIMEOUT_MS: intField(5_000, 100, 120_000),
   /** Allowed clock difference for signed purge requests. */
   CDN_PURGE_WINDOW_SECONDS: intField(300, 10, 3600),
+  /** Fresh cache hits are logged one in this many (1 = every hit); misses, errors and slow requests always. */
+  CDN_LOG_HIT_SAMPLE: intField(100, 1, 1_000_000),
 });
 
 export type SharedConfig = z.output<typeof SharedConfigSchema>;

@@ -1,7 +1,9 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { readRequestBodyWithin } from '../../common/http/body-limit.ts';
 import { ApiError, ErrorCode } from '../../common/http/errors.ts';
 import { getRequestId } from '../../common/http/request-id.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
+import { countApiRequest } from './api-rate-limit.ts';
 import type { BffDeps, BffEnv } from './context.ts';
 import { sessionExpired } from './errors.ts';
 import { headersForBrowser, headersForCore } from './proxy-headers.ts';
@@ -9,24 +11,28 @@ import { SessionExpired } from './session/refresh.ts';
 import { clearSessionCookie, currentSession, requireSession } from './session/middleware.ts';
 
 const BODYLESS = new Set(['GET', 'HEAD']);
+/** Core's answers up to this size are read whole and sent with a length; larger ones stream through. */
+const BUFFER_UPSTREAM_BYTES = 256 * 1024;
 
-async function readBodyWithin(request: Request, maxBytes: number): Promise<ArrayBuffer | undefined> {
-  if (BODYLESS.has(request.method)) return undefined;
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  const tooLarge = () => new ApiError({ code: ErrorCode.payload_too_large, message: `Request body exceeds ${maxBytes} bytes` });
-  if (declared > maxBytes) throw tooLarge();
-  const body = await request.arrayBuffer();
-  if (body.byteLength > maxBytes) throw tooLarge();
-  return body;
+function upstreamFailure(error: unknown): ApiError {
+  const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+  return new ApiError({
+    code: timedOut ? ErrorCode.service_unavailable : ErrorCode.bad_gateway,
+    message: timedOut ? 'Core did not answer in time' : 'Core is unreachable',
+    details: { dependency: 'core' },
+    retryAfterSeconds: timedOut ? 2 : undefined,
+    cause: error,
+  });
 }
 
 /**
  * /api/* → core with the session's access token as bearer (refreshed first when close to expiry).
  * Method, path, query and body pass through; cookies and hop-by-hop headers do not; the request
- * id travels along so one id spans both services' logs.
+ * id travels along so one id spans both services' logs. Bodies are bounded while they are read
+ * (a chunked upload is cut off at API_MAX_BODY_BYTES with 413, never buffered past it).
  */
 export function registerApiProxy(app: OpenAPIHono<BffEnv>, deps: BffDeps): void {
-  app.use('/api/*', requireSession(deps));
+  app.use('/api/*', requireSession(deps, { alongside: countApiRequest(deps) }));
   app.all('/api/*', async (c) => {
     let fresh;
     try {
@@ -40,27 +46,41 @@ export function registerApiProxy(app: OpenAPIHono<BffEnv>, deps: BffDeps): void 
     }
     const incoming = new URL(c.req.url);
     const target = `${deps.config.CORE_URL}${incoming.pathname}${incoming.search}`;
-    const body = await readBodyWithin(c.req.raw, deps.config.API_MAX_BODY_BYTES);
+    let body: Uint8Array | undefined;
+    if (!BODYLESS.has(c.req.method)) {
+      try {
+        body = await readRequestBodyWithin(c.req.raw, deps.config.API_MAX_BODY_BYTES);
+      } catch (error) {
+        // The rest of an oversized upload is not worth reading: the connection goes after the 413.
+        if (error instanceof ApiError && error.status === 413) c.header('Connection', 'close');
+        throw error;
+      }
+    }
+    // One timer per call, cleared once the answer is in: AbortSignal.timeout() left a 10 s timer
+    // (and a DOMException when it fired) behind every request.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new DOMException('Core did not answer in time', 'TimeoutError')), deps.config.UPSTREAM_TIMEOUT_MS);
     let upstream: Response;
+    let buffered: ArrayBuffer | undefined;
     try {
       upstream = await deps.fetchUpstream(target, {
         method: c.req.method,
         headers: headersForCore(c.req.raw.headers, fresh.tokens.accessToken, getRequestId(c as never)),
-        body,
+        body: body as BodyInit | undefined,
         redirect: 'manual',
-        signal: AbortSignal.timeout(deps.config.UPSTREAM_TIMEOUT_MS),
+        signal: abort.signal,
       });
+      const length = Number(upstream.headers.get('content-length') ?? NaN);
+      if (c.req.method === 'HEAD' || !upstream.body) await upstream.body?.cancel();
+      else if (length <= BUFFER_UPSTREAM_BYTES) buffered = await upstream.arrayBuffer();
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      throw new ApiError({
-        code: timedOut ? ErrorCode.service_unavailable : ErrorCode.bad_gateway,
-        message: timedOut ? 'Core did not answer in time' : 'Core is unreachable',
-        details: { dependency: 'core' },
-        retryAfterSeconds: timedOut ? 2 : undefined,
-        cause: error,
-      });
+      clearTimeout(timer);
+      throw upstreamFailure(error);
     }
+    // A streamed answer keeps its timer: a stalled stream is cut at the same deadline.
+    if (buffered !== undefined || !upstream.body || c.req.method === 'HEAD') clearTimeout(timer);
     addToWideEvent(c as never, { upstreamStatus: upstream.status, refreshed: fresh.session !== currentSession(c) });
-    return new Response(c.req.method === 'HEAD' ? null : upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: headersForBrowser(upstream.headers) });
+    const responseBody = c.req.method === 'HEAD' ? null : (buffered ?? upstream.body);
+    return new Response(responseBody, { status: upstream.status, statusText: upstream.statusText, headers: headersForBrowser(upstream.headers) });
   });
 }

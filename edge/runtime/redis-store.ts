@@ -43,6 +43,9 @@ export function createRedisStore(options: RedisStoreOptions): EdgeStore & { clos
     commandTimeout: options.commandTimeoutMs ?? 2_000,
     maxRetriesPerRequest: 1,
     lazyConnect: false,
+    // Commands issued in one tick (concurrent requests' session reads, a read beside a counter)
+    // leave in one socket write: under load the write syscall per command was a third of the BFF's CPU.
+    enableAutoPipelining: true,
   }) as ScriptedRedis;
   for (const [name, script] of Object.entries(SCRIPTS)) redis.defineCommand(name, script);
   // ioredis reconnects by itself; an unhandled 'error' event would otherwise crash the process.

@@ -3,6 +3,7 @@ import { addToWideEvent } from '../../../common/http/wide-event.ts';
 import type { BffDeps, BffEnv } from '../context.ts';
 import { sessionExpired, unauthenticated } from '../errors.ts';
 import { clearCookie, cookieNames, readCookie } from './cookies.ts';
+import { parseSessionToken } from './session-token.ts';
 import type { SessionRejection } from './sessions.ts';
 
 const REASON: Record<SessionRejection, string> = {
@@ -15,18 +16,27 @@ const REASON: Record<SessionRejection, string> = {
 };
 
 /**
+ * A check that runs in parallel with the session read, keyed by the cookie's session id (its public
+ * half), so it costs no extra round trip; what it returns is thrown once the session proved valid.
+ */
+export type AlongsideSessionRead = (c: Context<BffEnv>, sessionId: string) => Promise<Error | undefined>;
+
+/**
  * Requires a valid session cookie and puts the session on the context (extending its idle
  * window). An invalid cookie is cleared so the browser stops sending it.
  */
-export function requireSession(deps: BffDeps): MiddlewareHandler<BffEnv> {
+export function requireSession(deps: BffDeps, options: { alongside?: AlongsideSessionRead } = {}): MiddlewareHandler<BffEnv> {
   const names = cookieNames(deps.config.BFF_PUBLIC_URL);
   return async (c, next) => {
-    const result = await deps.sessions.validate(readCookie(c, names.session));
+    const cookie = readCookie(c, names.session);
+    const sessionId = options.alongside ? parseSessionToken(cookie)?.id : undefined;
+    const [result, refused] = await Promise.all([deps.sessions.validate(cookie), sessionId ? options.alongside!(c, sessionId) : undefined]);
     if (!result.ok) {
       if (result.reason !== 'missing') clearCookie(c, names.session);
       addToWideEvent(c as never, { session: result.reason });
       throw REASON[result.reason] === 'session_expired' ? sessionExpired() : unauthenticated(REASON[result.reason]);
     }
+    if (refused) throw refused;
     const session = await deps.sessions.touch(result.session);
     c.set('session', session);
     addToWideEvent(c as never, { user: session.record.user.username });

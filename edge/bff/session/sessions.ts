@@ -1,5 +1,6 @@
 import { storeKeys, type EdgeStore } from '../../store/store.ts';
 import { generateSessionToken, hashSessionSecret, isSessionSecretValid, parseSessionToken, type RandomBytes } from './session-token.ts';
+import { createSessionMemo, type SessionMemo } from './session-memo.ts';
 import { VaultError, type TokenVault } from './token-vault.ts';
 
 /** Who the session belongs to, from the verified ID and access tokens. */
@@ -51,6 +52,8 @@ export interface SessionServiceOptions {
   random: RandomBytes;
   idleTimeoutSeconds: number;
   absoluteLifetimeSeconds: number;
+  /** Parsed records and opened tokens by exact record text (default: an 8 M-character budget). */
+  memo?: SessionMemo;
 }
 
 export interface TokenUpdate {
@@ -76,6 +79,7 @@ function parseRecord(raw: string): SessionRecord | undefined {
 
 export function createSessionService(options: SessionServiceOptions) {
   const { store, vault, now } = options;
+  const memo = options.memo ?? createSessionMemo();
   const idleMs = options.idleTimeoutSeconds * 1000;
   /** Writing lastSeen on every request would make every API call a store write; a minute is precise enough. */
   const touchEveryMs = Math.min(60_000, idleMs / 4);
@@ -84,8 +88,11 @@ export function createSessionService(options: SessionServiceOptions) {
 
   const load = async (id: string): Promise<LoadedSession | undefined> => {
     const raw = await store.get(storeKeys.session(id));
-    if (raw === null) return undefined;
-    const record = parseRecord(raw);
+    if (raw === null) {
+      memo.forget(id);
+      return undefined;
+    }
+    const record = memo.record(id, raw, parseRecord);
     return record && record.id === id ? { record, raw } : undefined;
   };
 
@@ -96,6 +103,7 @@ export function createSessionService(options: SessionServiceOptions) {
   };
 
   const end = async (record: Pick<SessionRecord, 'id' | 'user'>): Promise<void> => {
+    memo.forget(record.id);
     await store.delete(storeKeys.session(record.id));
     await store.removeMember(storeKeys.userSessions(record.user.username), record.id);
   };
@@ -159,7 +167,7 @@ export function createSessionService(options: SessionServiceOptions) {
     },
 
     async readTokens(record: SessionRecord): Promise<SessionTokens> {
-      return JSON.parse(await vault.open(record.sealedTokens, record.id)) as SessionTokens;
+      return memo.tokens(record, async () => JSON.parse(await vault.open(record.sealedTokens, record.id)) as SessionTokens);
     },
 
     /**
