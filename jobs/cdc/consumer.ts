@@ -8,6 +8,7 @@ import { CdcStatus } from './cdc-status.ts';
 import { createDeadLetter } from './dead-letter.ts';
 import { decodeChange, type Change, type Poison } from './decode-change.ts';
 import { cdcTopics, tablesByTopic } from './tables.ts';
+import { fixKafkajsNegativeTimeout } from './kafkajs-negative-timeout.ts';
 
 export interface CdcConsumerOptions {
   brokers: readonly string[];
@@ -79,6 +80,7 @@ export async function startCdcConsumer(options: CdcConsumerOptions): Promise<Cdc
   status.state = 'starting';
   const topics = cdcTopics(options.topicPrefix);
   const tables = tablesByTopic(options.topicPrefix);
+  fixKafkajsNegativeTimeout();
   const kafka = new Kafka({
     clientId: options.clientId ?? 'reports-jobs-cdc',
     brokers: [...options.brokers],

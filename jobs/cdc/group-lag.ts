@@ -1,6 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from '../../common/log.ts';
 import { withTimeout } from '../../common/with-timeout.ts';
+import { fixKafkajsNegativeTimeout } from './kafkajs-negative-timeout.ts';
 
 export interface PartitionLag {
   partition: number;
@@ -40,6 +41,7 @@ export interface GroupLagOptions {
  */
 export function createGroupLagReader(options: GroupLagOptions): GroupLagReader {
   const clientLogger = options.clientLogger;
+  fixKafkajsNegativeTimeout();
   const kafka = new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],

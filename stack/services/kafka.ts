@@ -10,6 +10,7 @@ import { paths } from '../lib/paths.ts';
 import { run, runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
 import { waitForDaemon } from '../lib/wait.ts';
 import type { StackService } from './service.ts';
+import { fixKafkajsNegativeTimeout } from '../../jobs/cdc/kafkajs-negative-timeout.ts';
 
 /** Kafka 4.3.1 is the version Debezium 3.7.0.Final is built and tested against. */
 export const KAFKA_VERSION = '4.3.1';
@@ -59,6 +60,7 @@ function brokers(env: StackEnv): string[] {
 
 /** Ready means the broker answers a Metadata request and lists itself: a real protocol round trip. */
 async function isKafkaReady(env: StackEnv): Promise<boolean> {
+  fixKafkajsNegativeTimeout();
   const kafka = new Kafka({
     clientId: 'stack-probe',
     brokers: brokers(env),
