@@ -4,7 +4,22 @@ import { createInterface } from 'node:readline';
 import type { StackEnv } from './lib/env.ts';
 import { ROOT } from './lib/paths.ts';
 
+/** Tooling steps (demo data, the ETL pass) run on the pinned Node 24, as the scripts do. */
 const node = join(ROOT, 'node_modules', '.bin', 'node');
+
+export type AppRuntime = 'node' | 'bun';
+
+/**
+ * The runtime the apps run on: `npm run dev` runs them on Node 24, `bun run dev` on Bun (Bun's run
+ * sets npm_config_user_agent to `bun/…`), so each package manager's user sees the apps on the
+ * runtime they chose; DEV_RUNTIME=node|bun overrides either.
+ */
+export function appRuntime(env: NodeJS.ProcessEnv = process.env): AppRuntime {
+  const wanted = env.DEV_RUNTIME;
+  if (wanted === 'node' || wanted === 'bun') return wanted;
+  if (wanted) throw new Error(`DEV_RUNTIME must be node or bun, not "${wanted}"`);
+  return env.npm_config_user_agent?.startsWith('bun/') ? 'bun' : 'node';
+}
 
 interface App {
   name: string;
@@ -12,12 +27,18 @@ interface App {
   url: string;
 }
 
-const APPS: App[] = [
-  { name: 'core', args: [node, 'core/serve-node.ts'], url: 'http://127.0.0.1:8001/health/live' },
-  { name: 'jobs', args: [node, 'jobs/serve-node.ts'], url: 'http://127.0.0.1:8081/health/live' },
-  { name: 'edge', args: [node, 'edge/runtime/node.ts'], url: 'http://localhost:8000 (BFF), http://localhost:8002 (CDN edge)' },
-  { name: 'frontend', args: [node, 'node_modules/vite/bin/vite.js', '--config', 'frontend/vite.config.ts'], url: 'http://localhost:3000' },
-];
+/** Every app's entry file per runtime; the pinned binaries, whichever package manager installed them. */
+export function appsFor(runtime: AppRuntime): App[] {
+  const bin = join(ROOT, 'node_modules', '.bin', runtime);
+  const entry = (nodeFile: string, bunFile: string) => [bin, runtime === 'node' ? nodeFile : bunFile];
+  return [
+    { name: 'core', args: entry('core/serve-node.ts', 'core/serve-bun.ts'), url: 'http://127.0.0.1:8001/health/live' },
+    { name: 'jobs', args: entry('jobs/serve-node.ts', 'jobs/serve-bun.ts'), url: 'http://127.0.0.1:8081/health/live' },
+    { name: 'edge', args: entry('edge/runtime/node.ts', 'edge/runtime/bun.ts'), url: 'http://localhost:8000 (BFF), http://localhost:8002 (CDN edge)' },
+    // Vite's dev server stays on Node: it is tooling, and Node is what Vite supports.
+    { name: 'frontend', args: [node, 'node_modules/vite/bin/vite.js', '--config', 'frontend/vite.config.ts'], url: 'http://localhost:3000' },
+  ];
+}
 
 /** Runs a step to completion with its output streamed (the generator prints its own progress). */
 function runStep(label: string, args: string[], env: StackEnv): Promise<void> {
@@ -37,14 +58,14 @@ function startApp(app: App, env: StackEnv): ChildProcess {
   return child;
 }
 
-async function printWelcome(env: StackEnv): Promise<void> {
+async function printWelcome(env: StackEnv, apps: App[], runtime: AppRuntime): Promise<void> {
   const { people } = await import('../demo/people.ts');
-  console.log('\nBionicPRO is running:');
-  for (const app of APPS) console.log(`  ${app.name.padEnd(9)} ${app.url}`);
+  console.log(`\nBionicPRO is running (core, jobs and edge on ${runtime === 'bun' ? 'Bun' : 'Node 24'}):`);
+  for (const app of apps) console.log(`  ${app.name.padEnd(9)} ${app.url}`);
   console.log(`  keycloak  ${env.KEYCLOAK_URL}/admin (admin: ${env.KEYCLOAK_ADMIN_USER} / ${env.KEYCLOAK_ADMIN_PASSWORD})`);
   console.log(`\nOpen ${env.FRONTEND_URL} and sign in as one of (password for all: ${env.DEMO_USER_PASSWORD}):`);
   for (const person of people) console.log(`  ${person.uid.padEnd(18)} ${person.region}  ${person.roles.join(', ')}`);
-  console.log('The first sign-in asks you to enrol TOTP in an authenticator app. Stop with Ctrl+C (the stack keeps running; `npm run stack:down` stops it).');
+  console.log('The first sign-in asks you to enrol TOTP in an authenticator app. Stop with Ctrl+C (the stack keeps running; `npm run stack:down` or `bun run stack:down` stops it).');
 }
 
 /** Polls until `check` answers true; progress every few seconds, an error naming `label` on timeout. */
@@ -84,13 +105,15 @@ async function waitForCrmReplica(env: StackEnv): Promise<void> {
 }
 
 /**
- * `npm run dev`: demo data, then edge, core, jobs and frontend in the foreground, then one ETL pass
+ * `npm run dev` / `bun run dev`: demo data, then edge, core, jobs and frontend in the foreground, then one ETL pass
  * once core (which it invalidates) is up and the CRM has replicated.
  */
 export async function runDev(env: StackEnv): Promise<void> {
   await runStep('demo data (deterministic, seed 42)', [node, 'demo/generate.ts', '--seed', '42', '--customers', '40', '--days', '30'], env);
-  console.log('\n==> starting core, jobs, edge and frontend');
-  const children = APPS.map((app) => startApp(app, env));
+  const runtime = appRuntime();
+  const apps = appsFor(runtime);
+  console.log(`\n==> starting core, jobs, edge (on ${runtime}) and frontend`);
+  const children = apps.map((app) => startApp(app, env));
   const stop = () => {
     for (const child of children) child.kill('SIGTERM');
   };
@@ -104,6 +127,6 @@ export async function runDev(env: StackEnv): Promise<void> {
     stop();
     throw error;
   }
-  await printWelcome(env);
+  await printWelcome(env, apps, runtime);
   await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve))));
 }

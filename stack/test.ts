@@ -47,6 +47,7 @@ export async function runTests(env: StackEnv, args: string[]): Promise<number> {
   const junit = join(artifacts, 'junit.xml');
   rmSync(junit, { force: true });
   rmSync(join(artifacts, 'summary.txt'), { force: true });
+  // The pinned Bun (node_modules/.bin/bun) runs the tests whichever package manager installed it.
   const bun = join(ROOT, 'node_modules', '.bin', 'bun');
   // Integration tests wait on real services on a 2-core box; Bun 1.3 ignores bunfig's test timeout.
   const code = await new Promise<number>((resolve) => {
