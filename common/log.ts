@@ -19,20 +19,32 @@ const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, e
 const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|signing[-_]?key|private|credential|^sig$/i;
 export const REDACTED = '[redacted]';
 
-/** Deep copy with secret-looking keys replaced; bounded depth so a cyclic value cannot hang. */
+/**
+ * Secret-looking keys replaced at any depth; Errors become { name, message, stack }; bounded depth
+ * so a cyclic value cannot hang. Copies only what changes: a record with nothing to redact (the
+ * common case, a request's wide event) is returned as it is, so logging it costs no allocation.
+ */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[depth]';
-  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) {
-      out[key] = SECRET_KEY.test(key) ? REDACTED : redact(inner, depth + 1);
-    }
-    return out;
-  }
   if (typeof value === 'bigint') return value.toString();
-  return value;
+  if (!value || typeof value !== 'object') return value;
+  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i] as unknown;
+      const next = redact(item, depth + 1);
+      if (next !== item) (out ??= value.slice())[i] = next;
+    }
+    return out ?? value;
+  }
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const inner = (value as Record<string, unknown>)[key];
+    const next = SECRET_KEY.test(key) ? REDACTED : redact(inner, depth + 1);
+    if (next !== inner) (out ??= { ...(value as Record<string, unknown>) })[key] = next;
+  }
+  return out ?? value;
 }
 
 export interface LoggerOptions {
@@ -43,21 +55,66 @@ export interface LoggerOptions {
   now?: () => Date;
 }
 
+const noop = () => {};
+
+/**
+ * The portable logger (workerd, Deno, tests): one JSON line per event through `write`. Node and
+ * Bun servers use pino behind the same interface (edge/runtime/pino-logger.ts), which formats
+ * faster and writes asynchronously. Levels below the threshold cost one call to a no-op.
+ */
 export function createLogger(options: LoggerOptions, bound: LogFields = {}): Logger {
   const threshold = LEVEL_ORDER[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => console.log(line));
   const now = options.now ?? (() => new Date());
-  const emit = (level: LogLevel, event: string, fields?: LogFields) => {
-    if (LEVEL_ORDER[level] < threshold) return;
-    const record = redact({ ...bound, ...fields }) as LogFields;
-    write(JSON.stringify({ time: now().toISOString(), level, service: options.service, event, ...record }));
+  // The bound fields are redacted and serialised once, not per line.
+  const boundJson = JSON.stringify(redact(bound)).slice(1, -1);
+  const head = `,"service":${JSON.stringify(options.service)}`;
+  const method = (level: LogLevel) => {
+    if (LEVEL_ORDER[level] < threshold) return noop;
+    const levelJson = `{"time":"`;
+    const tail = `","level":"${level}"${head},"event":`;
+    return (event: string, fields?: LogFields) => {
+      const own = fields ? JSON.stringify(redact(fields)).slice(1, -1) : '';
+      const rest = boundJson && own ? `${boundJson},${own}` : boundJson || own;
+      write(`${levelJson}${now().toISOString()}${tail}${JSON.stringify(event)}${rest ? `,${rest}` : ''}}`);
+    };
   };
   return {
-    debug: (event, fields) => emit('debug', event, fields),
-    info: (event, fields) => emit('info', event, fields),
-    warn: (event, fields) => emit('warn', event, fields),
-    error: (event, fields) => emit('error', event, fields),
+    debug: method('debug'),
+    info: method('info'),
+    warn: method('warn'),
+    error: method('error'),
     child: (fields) => createLogger(options, { ...bound, ...fields }),
+  };
+}
+
+/**
+ * Collects lines and hands them to `write` in one call per turn of the event loop (joined by
+ * newlines), so a busy server makes one write per batch rather than one per request. `flush`
+ * writes what is pending at once (before exit; and after an error line, which is never held).
+ */
+export function createBatchedWriter(write: (text: string) => void, options: { maxLines?: number; schedule?: (run: () => void) => void } = {}): { write: (line: string) => void; flush: () => void } {
+  const maxLines = options.maxLines ?? 256;
+  const schedule = options.schedule ?? ((run: () => void) => setTimeout(run, 0));
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const lines = pending;
+    pending = [];
+    write(lines.join('\n'));
+  };
+  return {
+    write(line) {
+      pending.push(line);
+      if (pending.length >= maxLines || line.includes('"level":"error"')) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        schedule(flush);
+      }
+    },
+    flush,
   };
 }
 

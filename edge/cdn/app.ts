@@ -2,6 +2,7 @@ import { cors } from 'hono/cors';
 import { registerLiveHealth } from '../../common/http/health-live.ts';
 import { createServiceApp } from '../../common/http/service-app.ts';
 import type { CdnDeps, CdnEnv } from './context.ts';
+import { REPORT_EXPOSED_HEADERS } from './fast-hit.ts';
 import { registerCdnReadiness } from './health-ready.ts';
 import { purgeRoute, registerPurge } from './purge.ts';
 import { registerServeReport, serveReportRoute } from './serve-report.ts';
@@ -18,7 +19,7 @@ export function createCdnApp(deps: CdnDeps) {
       origin: (origin) => (deps.config.ALLOWED_ORIGINS.includes(origin) ? origin : null),
       allowMethods: ['GET', 'HEAD'],
       allowHeaders: ['if-none-match'],
-      exposeHeaders: ['etag', 'x-cache-status', 'x-request-id', 'content-length', 'last-modified'],
+      exposeHeaders: REPORT_EXPOSED_HEADERS,
       maxAge: 600,
     }),
   );

@@ -1,9 +1,10 @@
 import type { Logger } from '../../common/log.ts';
 import type { CdnConfig } from '../config.ts';
-import type { ObjectCache } from './cache/object-cache.ts';
+import type { ObjectCache, PurgeTarget } from './cache/object-cache.ts';
 import type { StaleWhileRevalidateCache } from './cache/stale-while-revalidate.ts';
 import type { Compressor } from './compression.ts';
 import type { ReportOrigin } from './s3-origin.ts';
+import type { VerifiedLinks } from './verified-links.ts';
 
 /** Everything the CDN's handlers use; the runtime entry picks the cache and compressor. */
 export interface CdnDeps {
@@ -15,6 +16,17 @@ export interface CdnDeps {
   /** The bucket itself, for the readiness probe; reads go through `reports`. */
   origin: ReportOrigin;
   compressor: Compressor;
+  /** Report links already verified, until they expire (shared by the full route and the fast path). */
+  links: VerifiedLinks;
+  /**
+   * Other processes serving the same cache role (cluster workers of one Node/Bun edge): a purge
+   * answered here resolves only once each of them has dropped the entries too.
+   */
+  peers?: CdnPeers;
+}
+
+export interface CdnPeers {
+  purge(target: PurgeTarget): Promise<void>;
 }
 
 export type CdnEnv = { Variables: { requestId: string } };

@@ -1,10 +1,11 @@
 import { createLogger, type Logger } from '../../common/log.ts';
 import type { CdnConfig } from '../config.ts';
 import { createStaleWhileRevalidate } from './cache/stale-while-revalidate.ts';
-import type { ObjectCache } from './cache/object-cache.ts';
+import type { ObjectCache, PurgeTarget } from './cache/object-cache.ts';
 import { createStreamCompressor, type Compressor } from './compression.ts';
-import type { CdnDeps } from './context.ts';
+import type { CdnDeps, CdnPeers } from './context.ts';
 import { createS3Origin, type ReportOrigin } from './s3-origin.ts';
+import { createVerifiedLinks } from './verified-links.ts';
 
 /** What a runtime entry (or a test) supplies; the rest is built from config. */
 export interface CdnRuntime {
@@ -13,6 +14,7 @@ export interface CdnRuntime {
   origin?: ReportOrigin;
   logger?: Logger;
   now?: () => number;
+  peers?: CdnPeers;
 }
 
 /** How long any entry may still be served: the Cache API's max-age and the purge marks' lifetime. */
@@ -45,5 +47,21 @@ export function buildCdnDeps(config: CdnConfig, runtime: CdnRuntime): CdnDeps {
       staleIfErrorMs: (config.CDN_FRESH_SECONDS + config.CDN_STALE_IF_ERROR_SECONDS) * 1000,
     },
   });
-  return { config, logger, now, cache: runtime.cache, reports, origin, compressor: runtime.compressor ?? createStreamCompressor() };
+  return {
+    config,
+    logger,
+    now,
+    cache: runtime.cache,
+    reports,
+    origin,
+    compressor: runtime.compressor ?? createStreamCompressor(),
+    links: createVerifiedLinks(config.CDN_SIGNING_KEY),
+    peers: runtime.peers,
+  };
+}
+
+/** A purge another worker answered: drop the same entries here (no fan-out again). */
+export async function applyPeerPurge(deps: CdnDeps, target: PurgeTarget): Promise<number | null> {
+  deps.reports.notePurge();
+  return deps.cache.purge(target);
 }

@@ -1,10 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { verifyReportUrl } from '../../common/cdn/signing.ts';
 import { ApiError, ErrorCode } from '../../common/http/errors.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
 import type { CachedObject } from './cache/object-cache.ts';
 import { isCompressible, negotiateCoding, type ContentCoding } from './compression.ts';
-import { matchesIfNoneMatch, representationEtag } from './etag.ts';
+import { matchesIfNoneMatch } from './etag.ts';
+import { builtRepresentation, cacheControlFor, representationOf, type Representation } from './representation.ts';
 import type { CdnDeps, CdnEnv } from './context.ts';
 import { OriginUnavailable } from './s3-origin.ts';
 import { waitUntilOf } from '../wait-until.ts';
@@ -27,13 +27,18 @@ export const serveReportRoute = createRoute({
   },
 });
 
-async function bodyFor(deps: CdnDeps, object: CachedObject, coding: ContentCoding | 'identity'): Promise<Uint8Array> {
-  if (coding === 'identity') return object.body;
-  const cached = await deps.cache.getVariant(object.key, object.etag, coding);
-  if (cached) return cached;
-  const compressed = await deps.compressor.compress(object.body, coding);
-  await deps.cache.putVariant(object.key, object.etag, coding, compressed);
-  return compressed;
+/** The representation for `coding`: built once per cached object; a compressed variant made once and cached beside it. */
+async function representationFor(deps: CdnDeps, object: CachedObject, coding: ContentCoding | 'identity'): Promise<Representation> {
+  const runtimeEncodes = deps.compressor.encodesResponses === true;
+  const existing = builtRepresentation(object, coding);
+  if (existing) return existing;
+  if (coding === 'identity' || runtimeEncodes) return representationOf(object, coding, object.body, runtimeEncodes);
+  let body = await deps.cache.getVariant(object.key, object.etag, coding);
+  if (!body) {
+    body = await deps.compressor.compress(object.body, coding);
+    await deps.cache.putVariant(object.key, object.etag, coding, body);
+  }
+  return representationOf(object, coding, body);
 }
 
 /**
@@ -46,7 +51,7 @@ export function registerServeReport(app: OpenAPIHono<CdnEnv>, deps: CdnDeps): vo
   app.on(['GET', 'HEAD'], '/reports/*', async (c) => {
     const nowSeconds = Math.floor(deps.now() / 1000);
     const url = new URL(c.req.url);
-    const check = await verifyReportUrl(url, config.CDN_SIGNING_KEY, nowSeconds);
+    const check = await deps.links.verify(url, nowSeconds);
     if (!check.ok) {
       addToWideEvent(c as never, { signature: check.reason });
       throw new ApiError({ code: ErrorCode.forbidden, message: check.reason === 'expired' ? 'This report link has expired' : 'Invalid report link', details: { reason: check.reason } });
@@ -65,27 +70,14 @@ export function registerServeReport(app: OpenAPIHono<CdnEnv>, deps: CdnDeps): vo
     addToWideEvent(c as never, { cache: status, key: check.key });
 
     const coding = isCompressible(object.contentType, object.body.byteLength) ? negotiateCoding(c.req.header('accept-encoding'), deps.compressor.codings) : 'identity';
-    const maxAge = Math.max(0, Math.min(config.CDN_BROWSER_MAX_AGE_SECONDS, Number(url.searchParams.get('exp')) - nowSeconds));
-    const headers = new Headers({
-      // A runtime that re-encodes responses itself (workerd) owns the representation; it weakens the tag when it compresses.
-      ETag: representationEtag(object.etag, deps.compressor.encodesResponses ? 'identity' : coding),
-      // Per-person documents: a shared cache downstream must not keep them, the browser briefly may.
-      'Cache-Control': `private, max-age=${maxAge}`,
-      Vary: 'Accept-Encoding, Origin',
-      'X-Cache-Status': status,
-      'X-Content-Type-Options': 'nosniff',
-      'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
-    });
-    if (object.lastModified) headers.set('Last-Modified', object.lastModified);
-
-    if (matchesIfNoneMatch(c.req.header('if-none-match'), object.etag)) return new Response(null, { status: 304, headers });
-    headers.set('Content-Type', object.contentType);
-    if (coding !== 'identity') headers.set('Content-Encoding', coding);
+    const representation = await representationFor(deps, object, coding);
+    const cacheControl = cacheControlFor(config.CDN_BROWSER_MAX_AGE_SECONDS, Number(url.searchParams.get('exp')), nowSeconds);
+    const notModified = matchesIfNoneMatch(c.req.header('if-none-match'), object.etag);
+    const headers: Record<string, string> = { ...(notModified ? representation.notModified : representation.ok), 'cache-control': cacheControl, 'x-cache-status': status };
+    if (notModified) return new Response(null, { status: 304, headers });
     const head = c.req.method === 'HEAD';
-    if (deps.compressor.encodesResponses) return new Response(head ? null : (object.body as BodyInit), { status: 200, headers });
-    const body = await bodyFor(deps, object, coding);
-    headers.set('Content-Length', String(body.byteLength));
     // encodeBody 'manual': workerd would otherwise compress a body that already is (other runtimes ignore it).
-    return new Response(head ? null : (body as BodyInit), { status: 200, headers, encodeBody: 'manual' } as ResponseInit);
+    const init = deps.compressor.encodesResponses ? { status: 200, headers } : ({ status: 200, headers, encodeBody: 'manual' } as ResponseInit);
+    return new Response(head ? null : (representation.body as BodyInit), init);
   });
 }

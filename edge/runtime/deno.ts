@@ -1,5 +1,5 @@
 import { getConnInfo } from 'hono/deno';
-import { buildEdgeListeners, selectEdgeApps } from './apps.ts';
+import { buildEdgeListeners, flushLogs, selectEdgeApps } from './apps.ts';
 
 /**
  * Deno adapter: `deno run -A edge/runtime/deno.ts [--app=bff|cdn]`. Sessions in Redis through
@@ -33,6 +33,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   Deno.addSignalListener(signal, () => {
     void Promise.all(servers.map((server) => server.shutdown()))
       .then(close)
-      .finally(() => Deno.exit(0));
+      .finally(() => {
+        flushLogs();
+        Deno.exit(0);
+      });
   });
 }

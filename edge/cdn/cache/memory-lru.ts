@@ -25,6 +25,8 @@ export function createMemoryLruCache(maxBytes: number): ObjectCache & { stats():
   const slots = new Map<string, Slot>();
   let bytes = 0;
   let evictions = 0;
+  /** The key last moved to the back of the Map (most recently used). */
+  let newestKey: string | undefined;
 
   const sizeOf = (slot: Slot) => {
     let size = ENTRY_OVERHEAD_BYTES + slot.object.key.length * 2 + slot.object.body.byteLength;
@@ -35,6 +37,7 @@ export function createMemoryLruCache(maxBytes: number): ObjectCache & { stats():
     const slot = slots.get(key);
     if (!slot) return false;
     slots.delete(key);
+    if (newestKey === key) newestKey = undefined;
     bytes -= slot.bytes;
     return true;
   };
@@ -51,14 +54,28 @@ export function createMemoryLruCache(maxBytes: number): ObjectCache & { stats():
     }
   };
 
-  return {
-    async get(key) {
-      const slot = slots.get(key);
-      if (!slot) return undefined;
+  const touch = (key: string): CachedObject | undefined => {
+    const slot = slots.get(key);
+    if (!slot) return undefined;
+    // Re-inserting moves the key to the back (most recent); skipped when it already is, as under a hot key.
+    if (newestKey !== key) {
       slots.delete(key);
       slots.set(key, slot);
-      return slot.object;
+      newestKey = key;
+    }
+    return slot.object;
+  };
+  const variantOf = (key: string, etag: string, coding: ContentCoding) => {
+    const slot = slots.get(key);
+    return slot && slot.object.etag === etag ? slot.variants.get(coding) : undefined;
+  };
+
+  return {
+    async get(key) {
+      return touch(key);
     },
+    peek: touch,
+    peekVariant: variantOf,
     async put(object) {
       const previous = slots.get(object.key);
       remove(object.key);
@@ -66,11 +83,11 @@ export function createMemoryLruCache(maxBytes: number): ObjectCache & { stats():
       const variants = previous && previous.object.etag === object.etag ? previous.variants : new Map<string, Uint8Array>();
       const slot: Slot = { object, variants, bytes: 0 };
       slots.set(object.key, slot);
+      newestKey = object.key;
       resize(object.key, slot);
     },
     async getVariant(key, etag, coding) {
-      const slot = slots.get(key);
-      return slot && slot.object.etag === etag ? slot.variants.get(coding) : undefined;
+      return variantOf(key, etag, coding);
     },
     async putVariant(key, etag, coding: ContentCoding, variant) {
       const slot = slots.get(key);

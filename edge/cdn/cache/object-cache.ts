@@ -27,6 +27,12 @@ export interface ObjectCache {
   putVariant(key: string, etag: string, coding: ContentCoding, bytes: Uint8Array): Promise<void>;
   /** Drops matching entries; answers how many, or null when the backend cannot count. */
   purge(target: PurgeTarget): Promise<number | null>;
+  /**
+   * Synchronous reads, for caches that hold objects in process (the in-memory LRU): the fast path
+   * for hits uses them and leaves everything else to the full route. Same object as `get` answers.
+   */
+  peek?(key: string): CachedObject | undefined;
+  peekVariant?(key: string, etag: string, coding: ContentCoding): Uint8Array | undefined;
 }
 
 /** Whether a purge target covers a key. */
