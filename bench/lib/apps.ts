@@ -59,7 +59,9 @@ const PORT_VARIABLE: Record<AppSpec['name'], string> = { core: 'PORT', cdn: 'CDN
 
 export async function startApp(spec: AppSpec): Promise<RunningApp> {
   const port = await freePort();
-  const env = { ...process.env, ...spec.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...spec.extraEnv, [PORT_VARIABLE[spec.name]]: String(port) };
+  // Default log level, as in production: the per-request log line is part of what is measured
+  // (nginx, the anchor, writes its buffered access log too).
+  const env = { ...process.env, ...spec.env, HOST: '127.0.0.1', ...spec.extraEnv, [PORT_VARIABLE[spec.name]]: String(port) };
   const child = spawn(RUNTIME_BIN[spec.runtime], ENTRY[spec.name][spec.runtime], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   // Keep only the tail: a server logging per request must not grow the runner's memory.
   let output = '';

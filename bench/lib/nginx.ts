@@ -39,7 +39,8 @@ pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 4096; }
 http {
-  access_log off;
+  # One line per request like the apps' request log, buffered as nginx does by default on busy sites.
+  access_log ${dir}/access.log combined buffer=64k flush=1s;
   default_type application/json;
   client_body_temp_path ${dir}/temp/body;
   proxy_temp_path ${dir}/temp/proxy;

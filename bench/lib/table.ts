@@ -50,8 +50,8 @@ export function formatCell(cell: Cell | undefined): string {
   if (finite.length === 0) return 'n/a (no figure)';
   const unit = cell.unit === 'req/s' || cell.unit === '×' ? '' : ` ${cell.unit}`;
   const mid = formatNumber(median(finite));
-  if (finite.length === 1) return `${mid}${unit}`;
   const { min, max } = range(finite);
+  if (finite.length === 1 || min === max) return `${mid}${unit}`;
   return `${mid}${unit} (${formatNumber(min)}–${formatNumber(max)})`;
 }
 

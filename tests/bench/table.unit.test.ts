@@ -20,6 +20,7 @@ describe('cells', () => {
     expect(formatCell(figure([4733, 4512, 4901], 'req/s'))).toBe('4,733 (4,512–4,901)');
     expect(formatCell(figure([1.49, 1.6, 1.41], 'ms'))).toBe('1.49 ms (1.41–1.60)');
     expect(formatCell(figure([276], 'MiB'))).toBe('276 MiB');
+    expect(formatCell(figure([12873, 12873, 12873], 'events/s'))).toBe('12,873 events/s');
   });
 
   test('a cell without a figure says why', () => {
