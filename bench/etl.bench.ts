@@ -25,8 +25,9 @@ import { planGeneration, type GenerateOptions } from '../demo/generate.ts';
 import { copyLine } from '../demo/load-telemetry.ts';
 import { daysCovering, generateChipDay, type TelemetryRow } from '../demo/telemetry-data.ts';
 import { disabledInvalidator } from '../jobs/invalidation/invalidator.ts';
-import { runEtl } from '../jobs/etl/run-etl.ts';
+import { createJobsMetrics } from '../jobs/metrics/jobs-metrics.ts';
 import { createActiveRuns } from '../jobs/runs/active-runs.ts';
+import { runEtl } from '../jobs/runs/etl-job.ts';
 import { createClickHouseRunHistory } from '../jobs/runs/run-history.ts';
 import { loadStackEnv } from '../stack/lib/env.ts';
 import { createScratchClickHouse, createScratchTelemetry } from '../tests/jobs/support/scratch-stores.ts';
@@ -59,6 +60,8 @@ async function etlPhase(schema: string, database: string, label: string): Promis
       runHistory: createClickHouseRunHistory(clickhouse),
       logger: createLogger({ service: 'bench', level: 'warn' }),
       now: Date.now,
+      newId: () => crypto.randomUUID(),
+      metrics: createJobsMetrics(),
       activeRuns,
     },
     { source: 'bench', telemetrySchema: schema },

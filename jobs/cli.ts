@@ -11,10 +11,9 @@ import { createLogger } from '../common/log.ts';
 import { parseCliArgs, USAGE, UsageError, type CliArgs } from './cli-args.ts';
 import { loadJobsConfig } from './config.ts';
 import { buildJobsDeps, type JobsDeps } from './deps.ts';
-import { runEtl, type EtlResult } from './etl/run-etl.ts';
 import { disabledInvalidator } from './invalidation/invalidator.ts';
-import { runRetention } from './retention/run-retention.ts';
-import { etlDepsOf, retentionDepsOf } from './runs/operations.ts';
+import { runEtl, type EtlResult } from './runs/etl-job.ts';
+import { runRetention } from './runs/retention-job.ts';
 import type { RunRecord } from './runs/run-history.ts';
 import { runToJson } from './runs/schemas.ts';
 
@@ -25,7 +24,7 @@ function describeRun(run: RunRecord): string {
   const ms = run.finishedAt.getTime() - run.startedAt.getTime();
   const wholeSeconds = run.startedAt.getMilliseconds() === 0 && run.finishedAt.getMilliseconds() === 0;
   const seconds = wholeSeconds ? (ms === 0 ? '<1' : `~${ms / 1000}`) : (ms / 1000).toFixed(1);
-  const note = run.error ? `\n  ${run.status === 'failed' ? 'error' : 'note'}: ${run.error}` : '';
+  const note = (run.error ? `\n  error: ${run.error}` : '') + (run.note ? `\n  note: ${run.note}` : '');
   return (
     `${run.job} ${run.runId} ${run.status} in ${seconds} s: window ${run.windowFrom.toISOString()} .. ${run.windowTo.toISOString()}, ` +
     `${run.rowsRead} raw rows → ${run.rowsWritten} mart rows, ${run.affectedUsers} users${note}`
@@ -54,7 +53,7 @@ async function execute(args: CliArgs, deps: JobsDeps): Promise<number> {
   switch (command.command) {
     case 'run-once':
     case 'backfill': {
-      const etlDeps = { ...etlDepsOf(deps), ...(command.invalidate ? {} : { invalidator: disabledInvalidator }) };
+      const etlDeps = command.invalidate ? deps : { ...deps, invalidator: disabledInvalidator };
       if (command.command === 'run-once') return printEtl(await runEtl(etlDeps, deps.etlScope, deps.etlSettings, { kind: 'incremental' }), args.json);
       const scope = command.chips.length > 0 ? { ...deps.etlScope, chipIds: command.chips } : deps.etlScope;
       return printEtl(await runEtl(etlDeps, scope, deps.etlSettings, { kind: 'backfill', from: command.from, to: command.to }), args.json);
@@ -67,7 +66,7 @@ async function execute(args: CliArgs, deps: JobsDeps): Promise<number> {
       return EXIT.ok;
     }
     case 'retention': {
-      const result = await runRetention(retentionDepsOf(deps), { ...deps.retentionSettings, dryRun: command.dryRun });
+      const result = await runRetention(deps, { ...deps.retentionSettings, dryRun: command.dryRun });
       if (args.json) {
         console.log(JSON.stringify(result.status === 'succeeded' || result.status === 'failed' ? { ...result, run: runToJson(result.run) } : result));
       } else if (result.status === 'skipped') console.log(`skipped: ${result.reason}`);

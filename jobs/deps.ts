@@ -31,6 +31,8 @@ export interface JobsDeps {
   config: JobsConfig;
   logger: Logger;
   now: () => number;
+  /** Run ids and other ids the service makes up. */
+  newId: () => string;
   metrics: JobsMetrics;
   telemetryDb: postgres.Sql;
   /** On CLICKHOUSE_DATABASE: the mart, the CRM replica and the run log. */
@@ -51,6 +53,7 @@ export interface JobsDeps {
 export interface DepsOverrides {
   logger?: Logger;
   now?: () => number;
+  newId?: () => string;
   verifier?: AccessTokenVerifier;
   invalidator?: Invalidator;
   /** `node` under Node, `fetch` under Bun (see db/clickhouse/client.ts); defaults by runtime. */
@@ -105,6 +108,7 @@ export function buildJobsDeps(config: JobsConfig, overrides: DepsOverrides = {})
     config,
     logger,
     now,
+    newId: overrides.newId ?? (() => crypto.randomUUID()),
     metrics,
     telemetryDb,
     clickhouse,

@@ -1,10 +1,9 @@
 import { startCdcConsumer, type CdcConsumer } from './cdc/consumer.ts';
 import type { JobsDeps } from './deps.ts';
-import { runEtl } from './etl/run-etl.ts';
 import { createInvalidationQueue } from './invalidation/invalidation-queue.ts';
-import { runRetention } from './retention/run-retention.ts';
 import { errorMessage, sleep } from './retry.ts';
-import { etlDepsOf, retentionDepsOf } from './runs/operations.ts';
+import { runEtl } from './runs/etl-job.ts';
+import { runRetention } from './runs/retention-job.ts';
 import { startScheduler } from './schedule/scheduler.ts';
 
 export interface JobsRuntime {
@@ -23,15 +22,15 @@ export function startJobsRuntime(deps: JobsDeps): JobsRuntime {
   if (config.SCHEDULER_ENABLED) {
     deps.runtime.scheduler = startScheduler(
       [
-        { name: 'etl', pattern: config.ETL_SCHEDULE, run: () => runEtl(etlDepsOf(deps), deps.etlScope, deps.etlSettings, { kind: 'incremental' }) },
-        { name: 'retention', pattern: config.RETENTION_SCHEDULE, run: () => runRetention(retentionDepsOf(deps), deps.retentionSettings) },
+        { name: 'etl', pattern: config.ETL_SCHEDULE, run: () => runEtl(deps, deps.etlScope, deps.etlSettings, { kind: 'incremental' }) },
+        { name: 'retention', pattern: config.RETENTION_SCHEDULE, run: () => runRetention(deps, deps.retentionSettings) },
       ],
       logger,
     );
   }
 
   // Drained even with CDC off: rows a previous process left are still owed to core.
-  const queue = createInvalidationQueue({ db: deps.telemetryDb, invalidator: deps.invalidator, logger, metrics: deps.metrics, batchUsers: config.INVALIDATION_BATCH_USERS });
+  const queue = createInvalidationQueue({ db: deps.telemetryDb, invalidator: deps.invalidator, logger, metrics: deps.metrics, now: deps.now, batchUsers: config.INVALIDATION_BATCH_USERS });
   queue.start();
   let consumer: CdcConsumer | undefined;
   let consumerLoop: Promise<void> = Promise.resolve();

@@ -37,6 +37,12 @@ export interface HourlyAggregate {
 type Db = postgres.ReservedSql;
 
 /**
+ * UTC hours by date_bin from a UTC midnight: plain integer arithmetic, twice as fast over a window's
+ * rows as date_trunc with a time zone, and the same hour for every event after the origin.
+ */
+const HOUR_ORIGIN = '2000-01-01T00:00:00Z';
+
+/**
  * Session settings of a run's connection. UTC: hours and minutes of the hour are UTC ones. No JIT:
  * compiling the aggregate took longer than running it (1.3 s of a 10 s query at 1M rows). No
  * memoize: every touched pair is probed once, so its cache never hits and only costs memory. The
@@ -69,7 +75,7 @@ export async function collectTouchedHours(db: Db, scope: EtlScope, touched: Touc
       : db`event_time >= ${touched.from.toISOString()}::timestamptz and event_time < ${touched.to.toISOString()}::timestamptz`;
   await resetTouchedHours(db);
   const inserted = await db`insert into etl_touched (chip_id, hour)
-    select distinct chip_id, date_trunc('hour', event_time, 'UTC') from ${raw} where ${window} ${chips}`;
+    select distinct chip_id, date_bin('1 hour', event_time, ${HOUR_ORIGIN}::timestamptz) from ${raw} where ${window} ${chips}`;
   // Fresh statistics, so the planner sizes the join to the window (a few hours or a whole backfill).
   await db`analyze etl_touched`;
   return inserted.count;
@@ -155,8 +161,14 @@ function toAggregate(row: AggregateRow): HourlyAggregate {
  * distinct minutes), the 95th percentile is taken here from the hour's values.
  */
 export async function* streamHourlyAggregates(db: Db, scope: EtlScope, cursorRows: number): AsyncGenerator<HourlyAggregate[]> {
+  const cursor = hourlyAggregateQuery(db, scope).cursor(cursorRows);
+  for await (const rows of cursor) yield rows.map(toAggregate);
+}
+
+/** The aggregate over the session's touched hours (the benchmark times it alone, as its anchor). */
+export function hourlyAggregateQuery(db: Db, scope: EtlScope) {
   const raw = db(`${scope.telemetrySchema}.raw_telemetry`);
-  const cursor = db<AggregateRow[]>`
+  return db<AggregateRow[]>`
     select t.chip_id,
            extract(epoch from t.hour)::bigint as hour_s,
            count(*)::int as event_count,
@@ -173,12 +185,11 @@ export async function* streamHourlyAggregates(db: Db, scope: EtlScope, cursorRow
            sum(r.actuator_temp_c)::float8 as actuator_temp_sum_c,
            count(r.error_code)::int as errors_total,
            array_agg(r.error_code) filter (where r.error_code is not null) as error_codes,
-           bit_count(coalesce(bit_or(1::bigint << extract(minute from r.event_time)::int) filter (where r.movements > 0), 0)::bit(64))::int as active_minutes,
-           bit_count(coalesce(bit_or(1::bigint << extract(minute from r.event_time)::int) filter (where r.charging), 0)::bit(64))::int as charging_minutes
+           bit_count(coalesce(bit_or(1::bigint << date_part('minute', r.event_time)::int) filter (where r.movements > 0), 0)::bit(64))::int as active_minutes,
+           bit_count(coalesce(bit_or(1::bigint << date_part('minute', r.event_time)::int) filter (where r.charging), 0)::bit(64))::int as charging_minutes
     from etl_touched t
     join ${raw} r on r.chip_id = t.chip_id and r.event_time >= t.hour and r.event_time < t.hour + interval '1 hour'
-    group by t.chip_id, t.hour`.cursor(cursorRows);
-  for await (const rows of cursor) yield rows.map(toAggregate);
+    group by t.chip_id, t.hour`;
 }
 
 export async function dropTouchedHours(db: Db): Promise<void> {

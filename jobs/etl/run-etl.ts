@@ -1,30 +1,23 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
-import type { Logger } from '../../common/log.ts';
 import type { Invalidator } from '../invalidation/invalidator.ts';
 import type { JobsMetrics } from '../metrics/jobs-metrics.ts';
-import type { ActiveRuns } from '../runs/active-runs.ts';
-import type { RunHistory, RunRecord } from '../runs/run-history.ts';
-import { errorMessage } from '../retry.ts';
-import { tryJobLock, type JobLock } from '../schedule/job-lock.ts';
+import type { RunContext } from '../run-context.ts';
 import { clearLoadedDeferredHours, describeDeferrals, recordDeferredHours, requeueDeferredHours } from './deferred-hours.ts';
 import { lookupChipDimensions, type ChipDimensions } from './dimensions.ts';
 import { collectTouchedHours, dropTouchedHours, prepareEtlSession, resetEtlSession, resetTouchedHours, streamHourlyAggregates, type HourlyAggregate, type TouchedBy } from './hourly-aggregates.ts';
 import { toMartRows } from './mart-rows.ts';
-import { checkScope, type EtlScope } from './scope.ts';
+import type { EtlScope } from './scope.ts';
 import { advanceWatermark, EPOCH, instantToDate, readIngestBound, readWatermark, type Instant } from './watermark.ts';
 
-export interface EtlDeps {
+/** What the pipeline itself uses; the run wrapper's needs (lock, history, ids) are its own. */
+export interface EtlPipelineDeps {
+  /** Pool for writes beside the run's connection (deferred hours while the cursor is open). */
   telemetryDb: postgres.Sql;
   /** Client on the database holding the mart and the CRM replica. */
   clickhouse: ClickHouseClient;
   invalidator: Invalidator;
-  runHistory: RunHistory;
-  logger: Logger;
-  now: () => number;
-  metrics?: JobsMetrics;
-  activeRuns?: ActiveRuns;
+  metrics: JobsMetrics;
 }
 
 export interface EtlSettings {
@@ -51,9 +44,8 @@ export interface EtlHooks {
   beforeWatermark?: () => void | Promise<void>;
 }
 
-export interface EtlResult {
-  status: 'succeeded' | 'failed';
-  run: RunRecord;
+/** What a run found, filled in as it goes (a failed run reports how far it got). */
+export interface EtlOutcome {
   /** (chip, hour) pairs recomputed: those the window touched plus requeued deferred ones. */
   touchedHours: number;
   /** Raw rows in hours whose chip the CRM replica did not know (deferred, not loaded). */
@@ -66,11 +58,13 @@ export interface EtlResult {
   stillDeferredHours: number;
   /** Hours deferred by earlier runs that this run loaded (their deferred rows deleted). */
   loadedFromDeferral: number;
-  /** Users whose mart rows were (re)written; they were invalidated in core. */
+  /** Users whose mart rows were (re)written; they were invalidated in core (first 1,000). */
   affectedUsers: string[];
 }
 
-export type EtlStart = { status: 'skipped'; reason: string } | { status: 'started'; runId: string; done: Promise<EtlResult> };
+export function emptyEtlOutcome(): EtlOutcome {
+  return { touchedHours: 0, unmatchedRows: 0, unmatchedChips: [], deferredHours: 0, stillDeferredHours: 0, loadedFromDeferral: 0, affectedUsers: [] };
+}
 
 /** Most users a result lists back (the count is always exact). */
 const LISTED_USERS = 1_000;
@@ -78,52 +72,39 @@ const LISTED_USERS = 1_000;
 const DIMENSION_CACHE_LIMIT = 100_000;
 
 /**
- * Takes the scope's lock and starts a run in the background; `skipped` when another process holds
- * the lock. The HTTP trigger answers 202 with the run id; the CLI and scheduler await `done`.
+ * One ETL pass on the run's locked connection: window → touched hours (+ requeued deferred hours)
+ * → stream the aggregate → insert / defer → invalidate → clear loaded deferrals → watermark. Every
+ * mart row carries the run's start in ms as `_version`. Fills `outcome` and the run's report as it
+ * goes; throws when the run fails (the watermark has not moved then).
  */
-export async function startEtl(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, request: EtlRequest, hooks: EtlHooks = {}): Promise<EtlStart> {
-  checkScope(scope);
-  if (request.kind === 'backfill' && !(request.from.getTime() < request.to.getTime())) {
-    throw new Error(`backfill needs from < to, got ${request.from.toISOString()} .. ${request.to.toISOString()}`);
-  }
-  const job = request.kind === 'incremental' ? 'etl' : 'backfill';
-  const lock = await tryJobLock(deps.telemetryDb, `etl:${scope.source}`);
-  if (!lock) {
-    deps.metrics?.runsSkipped.inc({ job });
-    deps.logger.info('etl.skipped', { job, source: scope.source, reason: 'another process holds the lock' });
-    return { status: 'skipped', reason: `another process is running the ETL for ${scope.source}` };
-  }
-  const runId = randomUUID();
-  return { status: 'started', runId, done: execute(deps, scope, settings, request, hooks, lock, runId) };
-}
-
-/** Runs one ETL pass to the end (scheduler, CLI, tests). */
-export async function runEtl(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, request: EtlRequest, hooks: EtlHooks = {}): Promise<EtlResult | { status: 'skipped'; reason: string }> {
-  const started = await startEtl(deps, scope, settings, request, hooks);
-  return started.status === 'skipped' ? started : started.done;
-}
-
-async function execute(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, request: EtlRequest, hooks: EtlHooks, lock: JobLock, runId: string): Promise<EtlResult> {
-  const db = lock.connection;
-  const job = request.kind === 'incremental' ? 'etl' : 'backfill';
-  const log = deps.logger.child({ runId, job, source: scope.source });
-  const startedAt = new Date(deps.now());
+export async function runEtlPipeline(
+  run: RunContext,
+  deps: EtlPipelineDeps,
+  scope: EtlScope,
+  settings: EtlSettings,
+  request: EtlRequest,
+  hooks: EtlHooks,
+  outcome: EtlOutcome,
+): Promise<void> {
+  const db = run.connection;
+  const { report, progress } = run;
   // Every row of this run carries the same, newer version: ReplacingMergeTree keeps the newest.
-  const version = deps.now();
-  const progress = { touchedHours: 0, requeuedHours: 0, rowsRead: 0, rowsWritten: 0, batches: 0 };
-  const endActive = deps.activeRuns?.begin({ runId, job, startedAt, progress }) ?? (() => {});
-
-  let windowFrom: Date = request.kind === 'backfill' ? request.from : instantToDate(EPOCH);
-  let windowTo: Date = request.kind === 'backfill' ? request.to : startedAt;
+  const version = run.startedAt.getTime();
+  Object.assign(progress, { touchedHours: 0, requeuedHours: 0, rowsRead: 0, rowsWritten: 0, batches: 0 });
   const affected = new Set<string>();
   const dimensionCache = new Map<string, ChipDimensions | null>();
-  let unmatchedRows = 0;
   // Every chip this run found unknown: their hours were recorded as deferred and must not be
   // cleared as loaded. Bounded by the number of chips, like `affected` by the number of users.
   const unknownChips = new Set<string>();
-  const deferral = { deferredHours: 0, stillDeferredHours: 0, loadedFromDeferral: 0 };
-  let status: 'succeeded' | 'failed' = 'succeeded';
-  let error = '';
+  const exampleChips = () => [...unknownChips].slice(0, 20);
+  const sync = () => {
+    report.rowsRead = progress.rowsRead!;
+    report.rowsWritten = progress.rowsWritten!;
+    report.affectedUsers = affected.size;
+    outcome.touchedHours = progress.touchedHours!;
+    outcome.unmatchedChips = exampleChips();
+    outcome.affectedUsers = [...affected].slice(0, LISTED_USERS);
+  };
 
   /** Looks up the chips the cache lacks (one batched lookup) and caches hits and misses. */
   const resolveChips = async (chipIds: Iterable<string>) => {
@@ -139,8 +120,6 @@ async function execute(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, re
     for (const chip of missing) dimensionCache.set(chip, found.get(chip) ?? null);
   };
 
-  const exampleChips = () => [...unknownChips].slice(0, 20);
-
   const writeBatch = async (aggregates: HourlyAggregate[]) => {
     await resolveChips(aggregates.map((a) => a.chipId));
     const { rows, deferred, deferredRawRows } = toMartRows(aggregates, (chip) => dimensionCache.get(chip), version);
@@ -153,13 +132,19 @@ async function execute(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, re
       // before the watermark can move, which happens only after the last batch.
       await recordDeferredHours(deps.telemetryDb, scope, deferred);
       for (const hour of deferred) unknownChips.add(hour.chipId);
-      unmatchedRows += deferredRawRows;
-      deferral.deferredHours += deferred.length;
+      outcome.unmatchedRows += deferredRawRows;
+      outcome.deferredHours += deferred.length;
+      deps.metrics.etlUnmatchedRows.inc({}, deferredRawRows);
+      deps.metrics.etlDeferredHours.inc({ outcome: 'deferred' }, deferred.length);
     }
-    progress.rowsRead += aggregates.reduce((sum, a) => sum + a.eventCount, 0);
-    progress.rowsWritten += rows.length;
-    progress.batches++;
-    await hooks.afterBatchWritten?.({ index: progress.batches, rows: rows.length });
+    const rawRows = aggregates.reduce((sum, a) => sum + a.eventCount, 0);
+    progress.rowsRead! += rawRows;
+    progress.rowsWritten! += rows.length;
+    progress.batches!++;
+    deps.metrics.etlRowsRead.inc({}, rawRows);
+    deps.metrics.etlRowsWritten.inc({}, rows.length);
+    sync();
+    await hooks.afterBatchWritten?.({ index: progress.batches!, rows: rows.length });
   };
 
   try {
@@ -174,10 +159,12 @@ async function execute(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, re
       // Both are PostgreSQL's fixed-width UTC text, so they compare as strings.
       if (bound < from) bound = from;
       touchedBy = { kind: 'received', from, to: bound };
-      windowFrom = instantToDate(from);
-      windowTo = instantToDate(bound);
+      report.windowFrom = instantToDate(from);
+      report.windowTo = instantToDate(bound);
     } else {
       touchedBy = { kind: 'event_time', from: request.from, to: request.to };
+      report.windowFrom = request.from;
+      report.windowTo = request.to;
     }
 
     if (touchedBy.kind === 'received' && touchedBy.from === touchedBy.to) await resetTouchedHours(db);
@@ -190,92 +177,75 @@ async function execute(deps: EtlDeps, scope: EtlScope, settings: EtlSettings, re
         return new Set(chips.filter((chip) => dimensionCache.get(chip)));
       });
       progress.requeuedHours = retry.requeuedHours;
-      progress.touchedHours += retry.requeuedHours;
-      deferral.stillDeferredHours = retry.stillDeferredHours;
+      progress.touchedHours! += retry.requeuedHours;
+      outcome.stillDeferredHours = retry.stillDeferredHours;
       if (retry.requeuedHours > 0) await db`analyze etl_touched`;
     }
-    log.info('etl.window', {
+    sync();
+    run.log.info('etl.window', {
       from: touchedBy.kind === 'received' ? touchedBy.from : touchedBy.from.toISOString(),
       to: touchedBy.kind === 'received' ? touchedBy.to : touchedBy.to.toISOString(),
       touchedHours: progress.touchedHours,
       requeuedHours: progress.requeuedHours,
-      stillDeferredHours: deferral.stillDeferredHours,
+      stillDeferredHours: outcome.stillDeferredHours,
     });
 
-    if (progress.touchedHours > 0) {
-      let pending: HourlyAggregate[] = [];
-      for await (const aggregates of streamHourlyAggregates(db, scope, settings.cursorRows)) {
-        pending.push(...aggregates);
-        while (pending.length >= settings.batchRows) {
-          await writeBatch(pending.slice(0, settings.batchRows));
-          pending = pending.slice(settings.batchRows);
-        }
-      }
-      if (pending.length > 0) await writeBatch(pending);
-    }
+    if (progress.touchedHours! > 0) await streamInBatches(streamHourlyAggregates(db, scope, settings.cursorRows), settings.batchRows, writeBatch);
 
     // Caches are dropped before the watermark moves: if core cannot be told, the run fails and the
     // next one recomputes the same hours and tries again.
     if (affected.size > 0) {
       const invalidation = await deps.invalidator.invalidate({ userIds: [...affected] });
-      log.info('etl.invalidated', { users: affected.size, requests: invalidation.requests, scope: invalidation.scope });
+      run.log.info('etl.invalidated', { users: affected.size, requests: invalidation.requests, scope: invalidation.scope });
     }
     // Deferred rows go only once their hours are loaded and invalidated; the watermark after them.
-    if (progress.touchedHours > 0) deferral.loadedFromDeferral = await clearLoadedDeferredHours(db, scope, [...unknownChips]);
+    if (progress.touchedHours! > 0) {
+      outcome.loadedFromDeferral = await clearLoadedDeferredHours(db, scope, [...unknownChips]);
+      if (outcome.loadedFromDeferral > 0) deps.metrics.etlDeferredHours.inc({ outcome: 'loaded' }, outcome.loadedFromDeferral);
+    }
     await hooks.beforeWatermark?.();
 
     if (request.kind === 'incremental' && bound !== undefined) {
       const moved = await advanceWatermark(db, scope, stored, bound);
       if (!moved) throw new Error('the watermark was moved by another run meanwhile; this run\'s load stands, the next run continues from the newer watermark');
-      deps.metrics?.etlWatermark.set({ source: scope.source }, Date.parse(bound) / 1000);
+      deps.metrics.etlWatermark.set({ source: scope.source }, Date.parse(bound) / 1000);
     }
-    error = describeDeferrals({ ...deferral, deferredRawRows: unmatchedRows, unknownChipCount: unknownChips.size, exampleChips: exampleChips() });
-    if (deferral.deferredHours > 0) log.warn('etl.deferred_hours', { deferredHours: deferral.deferredHours, unmatchedRows, chips: exampleChips() });
-  } catch (caught) {
-    status = 'failed';
-    error = errorMessage(caught);
-    log.error('etl.failed', { error: caught, progress });
+    report.note = describeDeferrals({ ...outcome, deferredRawRows: outcome.unmatchedRows, unknownChipCount: unknownChips.size, exampleChips: exampleChips() });
+    if (outcome.deferredHours > 0) run.log.warn('etl.deferred_hours', { deferredHours: outcome.deferredHours, unmatchedRows: outcome.unmatchedRows, chips: exampleChips() });
   } finally {
+    sync();
     await dropTouchedHours(db).catch(() => {});
     await resetEtlSession(db).catch(() => {});
-    await lock.release();
-    endActive();
+    run.log.info('etl.progress', { ...progress, affectedUsers: affected.size, unmatchedRows: outcome.unmatchedRows, deferredHours: outcome.deferredHours, loadedFromDeferral: outcome.loadedFromDeferral });
   }
+}
 
-  const finishedAt = new Date(deps.now());
-  const run: RunRecord = {
-    runId,
-    job,
-    startedAt,
-    finishedAt,
-    status,
-    windowFrom,
-    windowTo,
-    rowsRead: progress.rowsRead,
-    rowsWritten: progress.rowsWritten,
-    affectedUsers: affected.size,
-    error,
+/**
+ * Regroups cursor pages into batches of `batchRows` and writes them with one write in flight while
+ * the next page is fetched: PostgreSQL aggregates the next hours while ClickHouse stores the last
+ * ones. A failed write fails the loop at the next batch boundary at the latest.
+ */
+async function streamInBatches<T>(pages: AsyncIterable<T[]>, batchRows: number, write: (batch: T[]) => Promise<void>): Promise<void> {
+  let inFlight: Promise<void> | undefined;
+  const send = async (batch: T[]) => {
+    await inFlight;
+    inFlight = write(batch);
+    // Awaited at the next send or at the end; this only keeps a failure from counting as unhandled meanwhile.
+    inFlight.catch(() => {});
   };
+  let pending: T[] = [];
   try {
-    await deps.runHistory.record(run);
-  } catch (recordError) {
-    log.warn('etl.history_not_recorded', { error: errorMessage(recordError) });
+    for await (const page of pages) {
+      for (const item of page) pending.push(item);
+      while (pending.length >= batchRows) {
+        await send(pending.slice(0, batchRows));
+        pending = pending.slice(batchRows);
+      }
+    }
+    if (pending.length > 0) await send(pending);
+  } finally {
+    // Settle the last write before the caller releases the connection or reports.
+    await inFlight?.catch(() => {});
   }
-  deps.metrics?.runs.inc({ job, status });
-  deps.metrics?.runDuration.observe({ job }, (finishedAt.getTime() - startedAt.getTime()) / 1000);
-  deps.metrics?.etlRowsRead.inc({}, progress.rowsRead);
-  deps.metrics?.etlRowsWritten.inc({}, progress.rowsWritten);
-  if (unmatchedRows > 0) deps.metrics?.etlUnmatchedRows.inc({}, unmatchedRows);
-  if (deferral.deferredHours > 0) deps.metrics?.etlDeferredHours.inc({ outcome: 'deferred' }, deferral.deferredHours);
-  if (deferral.loadedFromDeferral > 0) deps.metrics?.etlDeferredHours.inc({ outcome: 'loaded' }, deferral.loadedFromDeferral);
-  log.info('etl.finished', { status, durationMs: finishedAt.getTime() - startedAt.getTime(), ...progress, affectedUsers: affected.size, unmatchedRows, ...deferral });
-  return {
-    status,
-    run,
-    touchedHours: progress.touchedHours,
-    unmatchedRows,
-    unmatchedChips: exampleChips(),
-    ...deferral,
-    affectedUsers: [...affected].slice(0, LISTED_USERS),
-  };
+  await inFlight;
 }

@@ -65,6 +65,8 @@ export interface InvalidationQueueOptions {
   invalidator: Invalidator;
   logger: Logger;
   metrics?: JobsMetrics;
+  /** The process clock for pass timing (the rows' due times are the database's now()). */
+  now?: () => number;
   /** `public` in production; tests use a scratch copy of the schema. */
   schema?: string;
   /** Users claimed and sent per invalidate call (the invalidator splits further by its own limit). */
@@ -98,6 +100,7 @@ export function createInvalidationQueue(options: InvalidationQueueOptions): Inva
   const schema = options.schema ?? 'public';
   if (!SCHEMA.test(schema)) throw new Error(`schema must be a plain lower-case identifier, got "${schema}"`);
   const { db, invalidator, metrics } = options;
+  const now = options.now ?? Date.now;
   const log = options.logger.child({ component: 'invalidation-queue' });
   const table = db(`${schema}.pending_invalidations`);
   const batchUsers = options.batchUsers ?? 1_000;
@@ -125,7 +128,7 @@ export function createInvalidationQueue(options: InvalidationQueueOptions): Inva
   /** Runs a pass in `ms` unless one is already due sooner. */
   function schedule(ms: number): void {
     if (!started || stopped) return;
-    const at = Date.now() + ms;
+    const at = now() + ms;
     if (timer && timerAt <= at) return;
     clearTimer();
     timerAt = at;

@@ -20,8 +20,10 @@ export interface RunRecord {
   /** ETL: mart rows; retention: partitions dropped. */
   rowsWritten: number;
   affectedUsers: number;
-  /** Failure message, or a note on a successful run (e.g. unmatched chips); empty otherwise. */
+  /** Why the run failed; empty when it succeeded. */
   error: string;
+  /** What an operator should know about the run (deferred hours, what retention dropped); may be empty. */
+  note: string;
 }
 
 export interface RunHistory {
@@ -44,6 +46,7 @@ interface StoredRun {
   rows_written: string | number;
   affected_users: string | number;
   error: string;
+  note: string;
 }
 
 const fromSeconds = (value: string | number) => new Date(Number(value) * 1000);
@@ -53,7 +56,7 @@ export function listRunsQuery({ limit, job }: { limit: number; job?: JobName }):
   const filter = job ? chSql`WHERE job = ${job}` : chSql``;
   return chSql`SELECT run_id, job, toUnixTimestamp(started_at) AS started_at, toUnixTimestamp(finished_at) AS finished_at, status,
                       toUnixTimestamp(window_from) AS window_from, toUnixTimestamp(window_to) AS window_to,
-                      rows_read, rows_written, affected_users, error
+                      rows_read, rows_written, affected_users, error, note
                FROM etl_runs ${filter}
                ORDER BY started_at DESC, finished_at DESC
                LIMIT ${chInt(limit)}`;
@@ -73,6 +76,7 @@ export function runRow(run: RunRecord): Record<string, string | number> {
     rows_written: run.rowsWritten,
     affected_users: run.affectedUsers,
     error: run.error.slice(0, 2000),
+    note: run.note.slice(0, 2000),
   };
 }
 
@@ -97,6 +101,7 @@ export function createClickHouseRunHistory(client: ClickHouseClient): RunHistory
         rowsWritten: Number(row.rows_written),
         affectedUsers: Number(row.affected_users),
         error: row.error,
+        note: row.note,
       }));
     },
   };

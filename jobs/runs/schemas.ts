@@ -21,7 +21,8 @@ export const RunSchema = z
     rows_read: z.number().int().openapi({ description: 'ETL: raw telemetry rows aggregated' }),
     rows_written: z.number().int().openapi({ description: 'ETL: mart rows written; retention: partitions dropped' }),
     affected_users: z.number().int(),
-    error: z.string().openapi({ description: 'Why it failed, or a note (ETL: hours deferred for chips unknown to the CRM, earlier deferred hours still waiting or loaded; retention: what it dropped)' }),
+    error: z.string().openapi({ description: 'Why it failed; empty when it succeeded' }),
+    note: z.string().openapi({ description: 'What an operator should know (ETL: hours deferred for chips unknown to the CRM, earlier deferred hours still waiting or loaded; retention: what it dropped); may be empty' }),
   })
   .openapi('Run');
 
@@ -38,5 +39,6 @@ export function runToJson(run: RunRecord): z.infer<typeof RunSchema> {
     rows_written: run.rowsWritten,
     affected_users: run.affectedUsers,
     error: run.error,
+    note: run.note,
   };
 }

@@ -4,11 +4,11 @@ import { bearerSecurity, errorResponseDoc } from '../../common/http/openapi.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
 import type { JobsEnv } from '../context.ts';
 import type { JobsDeps } from '../deps.ts';
-import { startEtl, type EtlRequest } from '../etl/run-etl.ts';
-import { errorMessage } from '../retry.ts';
+import type { EtlRequest } from '../etl/run-etl.ts';
 import { parseBackfillRange } from './backfill-range.ts';
-import { etlDepsOf } from './operations.ts';
+import { startEtl } from './etl-job.ts';
 import { authErrors } from './schemas.ts';
+import { triggerJob } from './trigger-job.ts';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 
@@ -49,17 +49,11 @@ export function registerTriggerEtl(app: OpenAPIHono<JobsEnv>, deps: JobsDeps): v
       if (!range.ok) throw new ApiError({ code: ErrorCode.unprocessable, message: range.error });
       request = { kind: 'backfill', from: range.from, to: range.to };
     }
-    let started;
-    try {
-      started = await startEtl(etlDepsOf(deps), deps.etlScope, deps.etlSettings, request);
-    } catch (error) {
-      throw new ApiError({ code: ErrorCode.service_unavailable, message: `Could not start the run: ${errorMessage(error).slice(0, 200)}`, details: { dependency: 'telemetry_db' }, retryAfterSeconds: 5 });
-    }
-    if (started.status === 'skipped') throw new ApiError({ code: ErrorCode.conflict, message: started.reason });
     const job = request.kind === 'incremental' ? ('etl' as const) : ('backfill' as const);
+    const started = await triggerJob(c, job, () => startEtl(deps, deps.etlScope, deps.etlSettings, request));
     // The run outlives the request; its outcome is logged and lands in the run history.
     started.done.catch((error: unknown) => deps.logger.error('etl.unexpected', { error }));
-    addToWideEvent(c as never, { runId: started.runId, job, actor: c.get('principal')?.username });
+    addToWideEvent(c as never, { runId: started.runId });
     return c.json({ run_id: started.runId, job, status: 'started' as const }, 202);
   });
 }

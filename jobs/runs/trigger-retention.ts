@@ -1,13 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ApiError, ErrorCode } from '../../common/http/errors.ts';
 import { bearerSecurity, errorResponseDoc } from '../../common/http/openapi.ts';
-import { addToWideEvent } from '../../common/http/wide-event.ts';
 import type { JobsEnv } from '../context.ts';
 import type { JobsDeps } from '../deps.ts';
-import { runRetention } from '../retention/run-retention.ts';
-import { errorMessage } from '../retry.ts';
-import { retentionDepsOf } from './operations.ts';
+import { runRetention } from './retention-job.ts';
 import { authErrors, RunSchema, runToJson } from './schemas.ts';
+import { triggerJob } from './trigger-job.ts';
 
 export const TriggerRetentionBodySchema = z
   .object({ dry_run: z.boolean().default(false).openapi({ description: 'Only report what would be dropped' }) })
@@ -50,14 +48,7 @@ export function registerTriggerRetention(app: OpenAPIHono<JobsEnv>, deps: JobsDe
   app.openapi(triggerRetentionRoute, async (c) => {
     const body = c.req.valid('json') as z.infer<typeof TriggerRetentionBodySchema> | undefined;
     const dryRun = body?.dry_run ?? false;
-    let result;
-    try {
-      result = await runRetention(retentionDepsOf(deps), { ...deps.retentionSettings, dryRun });
-    } catch (error) {
-      throw new ApiError({ code: ErrorCode.service_unavailable, message: `Could not run retention: ${errorMessage(error).slice(0, 200)}`, details: { dependency: 'telemetry_db' }, retryAfterSeconds: 5 });
-    }
-    addToWideEvent(c as never, { job: 'retention', dryRun, actor: c.get('principal')?.username });
-    if (result.status === 'skipped') throw new ApiError({ code: ErrorCode.conflict, message: result.reason });
+    const result = await triggerJob(c, 'retention', () => runRetention(deps, { ...deps.retentionSettings, dryRun }), { dryRun });
     const plan = {
       raw_cutoff: result.plan.rawCutoff,
       mart_cutoff: result.plan.martCutoff,

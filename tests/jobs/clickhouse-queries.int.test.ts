@@ -69,7 +69,7 @@ function jobsStatements(): ChdbStatement[] {
   );
   const run = runRow({
     runId: 'r-1', job: 'etl', startedAt: new Date('2026-11-25T08:00:00Z'), finishedAt: new Date('2026-11-25T08:01:00Z'), status: 'succeeded',
-    windowFrom: new Date(0), windowTo: new Date('2026-11-25T08:00:00Z'), rowsRead: 10, rowsWritten: 2, affectedUsers: 1, error: "it's fine",
+    windowFrom: new Date(0), windowTo: new Date('2026-11-25T08:00:00Z'), rowsRead: 10, rowsWritten: 2, affectedUsers: 1, error: "it's fine", note: 'a \\ note',
   });
   return [
     { name: 'insert CDC customer (create)', sql: insert('crm_customers', [{ ...customer.row, ...synced }]) },

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
-import { runEtl } from '../../jobs/etl/run-etl.ts';
+import { runEtl } from '../../jobs/runs/etl-job.ts';
 import type { EtlScope } from '../../jobs/etl/scope.ts';
 import { readWatermark } from '../../jobs/etl/watermark.ts';
 import { createClickHouseRunHistory } from '../../jobs/runs/run-history.ts';
@@ -83,17 +83,17 @@ describe('ETL: telemetry of chips the CRM replica does not know yet', () => {
     expect(comparable(await martHours(scratch.clickhouse.client, f.known))).toEqual(comparable(await oracleHours(scratch.telemetry.sql, scratch.telemetry.schema, f.known)));
     expect(await deferredRows(f.scope)).toEqual(lateHours.map((hour_ms) => ({ chip_id: f.late, hour_ms, attempts: 1 })));
     expect(first).toMatchObject({ deferredHours: lateHours.length, unmatchedRows: lateEvents, unmatchedChips: [f.late], stillDeferredHours: 0, loadedFromDeferral: 0 });
-    expect(first.run.error).toContain(`deferred ${lateHours.length} hours (${lateEvents} raw rows) of 1 chip unknown to the CRM replica (e.g. ${f.late})`);
+    expect(first.run.note).toContain(`deferred ${lateHours.length} hours (${lateEvents} raw rows) of 1 chip unknown to the CRM replica (e.g. ${f.late})`);
     const watermark = await readWatermark(scratch.telemetry.sql, f.scope);
     expect(Date.parse(watermark!)).toBeGreaterThan(Math.max(...events.map((e) => Date.parse(e.received_at))));
     const [stored] = await createClickHouseRunHistory(scratch.clickhouse.client).list({ limit: 1 });
-    expect(stored).toMatchObject({ runId: first.run.runId, error: first.run.error });
+    expect(stored).toMatchObject({ runId: first.run.runId, error: '', note: first.run.note });
 
     // 2. Still unknown: nothing loads, every deferred hour gets another attempt.
     const waiting = succeeded(await runEtl(deps(), f.scope, settings, { kind: 'incremental' }));
     expect(waiting).toMatchObject({ touchedHours: 0, deferredHours: 0, stillDeferredHours: lateHours.length, loadedFromDeferral: 0 });
     expect(waiting.run.rowsWritten).toBe(0);
-    expect(waiting.run.error).toBe(`${lateHours.length} earlier deferred hours still wait for the CRM`);
+    expect(waiting.run.note).toBe(`${lateHours.length} earlier deferred hours still wait for the CRM`);
     expect((await deferredRows(f.scope)).map((row) => row.attempts)).toEqual(lateHours.map(() => 2));
 
     // 3. CDC brings the prosthesis; the next run, with no new telemetry, loads exactly those hours.
@@ -102,7 +102,7 @@ describe('ETL: telemetry of chips the CRM replica does not know yet', () => {
     const d = deps();
     const loading = succeeded(await runEtl(d, f.scope, settings, { kind: 'incremental' }));
     expect(loading).toMatchObject({ touchedHours: lateHours.length, deferredHours: 0, stillDeferredHours: 0, loadedFromDeferral: lateHours.length, unmatchedRows: 0 });
-    expect(loading.run).toMatchObject({ rowsRead: lateEvents, rowsWritten: lateHours.length, affectedUsers: 1, error: `${lateHours.length} hours loaded from earlier deferral` });
+    expect(loading.run).toMatchObject({ rowsRead: lateEvents, rowsWritten: lateHours.length, affectedUsers: 1, error: '', note: `${lateHours.length} hours loaded from earlier deferral` });
     const all = [...f.known, f.late];
     expect(comparable(await martHours(scratch.clickhouse.client, all))).toEqual(comparable(await oracleHours(scratch.telemetry.sql, scratch.telemetry.schema, all)));
     const lateMart = await martHours(scratch.clickhouse.client, [f.late]);
@@ -117,7 +117,7 @@ describe('ETL: telemetry of chips the CRM replica does not know yet', () => {
     const idle = deps();
     const again = succeeded(await runEtl(idle, f.scope, settings, { kind: 'incremental' }));
     expect(again).toMatchObject({ touchedHours: 0, deferredHours: 0, stillDeferredHours: 0, loadedFromDeferral: 0 });
-    expect(again.run).toMatchObject({ rowsWritten: 0, error: '' });
+    expect(again.run).toMatchObject({ rowsWritten: 0, error: '', note: '' });
     expect(idle.invalidator.calls).toHaveLength(0);
     expect(await martHours(scratch.clickhouse.client, all)).toEqual(martBefore);
   }, 120_000);

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { tryJobLock } from '../../jobs/schedule/job-lock.ts';
-import { runEtl, type EtlResult } from '../../jobs/etl/run-etl.ts';
+import { runEtl, type EtlResult } from '../../jobs/runs/etl-job.ts';
 import type { EtlScope } from '../../jobs/etl/scope.ts';
 import { readWatermark } from '../../jobs/etl/watermark.ts';
 import { createClickHouseRunHistory } from '../../jobs/runs/run-history.ts';

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll } from 'bun:test';
 import { createMemoryLogger } from '../../../common/log.ts';
-import type { EtlDeps, EtlResult, EtlSettings, runEtl } from '../../../jobs/etl/run-etl.ts';
+import type { EtlSettings } from '../../../jobs/etl/run-etl.ts';
+import { createJobsMetrics } from '../../../jobs/metrics/jobs-metrics.ts';
+import type { EtlDeps, EtlResult, runEtl } from '../../../jobs/runs/etl-job.ts';
 import { createClickHouseRunHistory } from '../../../jobs/runs/run-history.ts';
 import { loadStackEnv } from '../../../stack/lib/env.ts';
 import { createRecordingInvalidator } from './recording-invalidator.ts';
@@ -47,6 +49,8 @@ export function useEtlScratch(prefix: string) {
         runHistory: createClickHouseRunHistory(ready(clickhouse).client),
         logger: createMemoryLogger('jobs-test'),
         now: Date.now,
+        newId: () => crypto.randomUUID(),
+        metrics: createJobsMetrics(),
       };
     },
   };
