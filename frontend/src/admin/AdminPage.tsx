@@ -1,15 +1,16 @@
+import { useNavigate } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
-import { PageHeading } from '../components/PageHeading.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
-import { isUsername, routePath } from '../router/routes.ts';
-import { navigate } from '../router/router.tsx';
+import { PageHeading } from '../ui/PageHeading.tsx';
 import { InvalidateButton } from './InvalidateButton.tsx';
+import { isUsername } from './username.ts';
 
 /** Administrators: find a person by username, open their reports; drop every cached report. */
 export function AdminPage() {
   const { t } = useI18n();
   const [username, setUsername] = useState('');
   const [invalid, setInvalid] = useState(false);
+  const navigate = useNavigate();
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
@@ -18,7 +19,7 @@ export function AdminPage() {
       setInvalid(true);
       return;
     }
-    navigate(routePath({ name: 'adminUser', user: value }));
+    void navigate({ to: '/admin/users/$user', params: { user: value } });
   };
 
   return (

@@ -1,33 +1,40 @@
-import { loadUserDailyReport, loadUserReportList } from '../api/reports.ts';
-import { useResource } from '../api/use-resource.ts';
-import { PageHeading } from '../components/PageHeading.tsx';
-import { EmptyState, ErrorState, LoadingState } from '../components/StatusViews.tsx';
+import { useQuery } from '@tanstack/react-query';
+import { Link } from '@tanstack/react-router';
 import { useI18n } from '../i18n/i18n.tsx';
-import { DailyReportView, neighbours } from '../reports/DailyReportView.tsx';
-import { routePath } from '../router/routes.ts';
+import { DailyReportView } from '../reports/DailyReportView.tsx';
+import { neighbours } from '../reports/report-day.ts';
+import { PageHeading } from '../ui/PageHeading.tsx';
+import { statusOf } from '../ui/query-status.ts';
+import { EmptyState, ErrorState, LoadingState } from '../ui/StatusViews.tsx';
+import { personQueries } from './admin-queries.ts';
 
 /** One person's daily report, for administrators. */
 export function AdminUserDayPage({ user, date }: { user: string; date: string }) {
   const { t, format } = useI18n();
-  const report = useResource((signal) => loadUserDailyReport(user, date, signal), [user, date]);
-  const list = useResource((signal) => loadUserReportList(user, signal).catch(() => null), [user]);
-  const days = list.status === 'ready' ? list.data?.days : undefined;
-  const userHref = routePath({ name: 'adminUser', user });
+  const report = useQuery(personQueries.day(user, date));
+  // Only for previous/next; the page works without it.
+  const list = useQuery(personQueries.list(user));
+  const state = statusOf([report]);
+  const back = (
+    <Link className="button button--ghost button--small" to="/admin/users/$user" params={{ user }} activeOptions={{ exact: true }}>
+      {t.userReportsTitle(user)}
+    </Link>
+  );
   return (
     <main id="main" className="page">
-      {report.status === 'loading' ? <LoadingState /> : null}
-      {report.status === 'error' ? <ErrorState error={report.error} onRetry={report.reload} /> : null}
-      {report.status === 'ready' && report.data === null ? (
+      {state.status === 'loading' ? <LoadingState /> : null}
+      {state.status === 'error' ? <ErrorState error={state.error} onRetry={state.retry} /> : null}
+      {state.status === 'ready' && report.data === null ? (
         <>
           <PageHeading>{t.dailyTitle(format.dayLong(date))}</PageHeading>
           <EmptyState title={t.noDataForDay} />
         </>
       ) : null}
-      {report.status === 'ready' && report.data !== null ? (
+      {state.status === 'ready' && report.data ? (
         <DailyReportView
           report={report.data}
           owner={user}
-          navigation={{ ...neighbours(days, date), hrefFor: (day) => routePath({ name: 'adminUserDay', user, date: day }), backHref: userHref, backLabel: t.userReportsTitle(user) }}
+          navigation={{ ...neighbours(list.data?.days, date), linkToDay: (day, props) => <Link to="/admin/users/$user/reports/$date" params={{ user, date: day }} {...props} />, back }}
         />
       ) : null}
     </main>

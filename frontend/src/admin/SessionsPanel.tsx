@@ -1,39 +1,29 @@
-import { useState } from 'react';
-import { endUserSessions, loadUserSessions } from '../api/bff.ts';
-import { useResource } from '../api/use-resource.ts';
-import { ErrorState, LoadingState } from '../components/StatusViews.tsx';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useI18n } from '../i18n/i18n.tsx';
+import { statusOf } from '../ui/query-status.ts';
+import { ErrorState, LoadingState } from '../ui/StatusViews.tsx';
+import { endUserSessions } from './admin-api.ts';
+import { personQueries } from './admin-queries.ts';
 import { describeUserAgent } from './user-agent.ts';
 
 /** A person's live BFF sessions, and a way to end them all (e.g. a lost phone). */
 export function SessionsPanel({ user }: { user: string }) {
   const { t, format } = useI18n();
-  const sessions = useResource((signal) => loadUserSessions(user, signal), [user]);
-  const [ending, setEnding] = useState(false);
-  const [ended, setEnded] = useState<number | null>(null);
-  const [failed, setFailed] = useState(false);
-
-  const onEnd = async () => {
-    setEnding(true);
-    setFailed(false);
-    try {
-      const result = await endUserSessions(user);
-      setEnded(result.ended);
-      sessions.reload();
-    } catch {
-      setFailed(true);
-    } finally {
-      setEnding(false);
-    }
-  };
+  const queryClient = useQueryClient();
+  const sessions = useQuery(personQueries.sessions(user));
+  const state = statusOf([sessions]);
+  const end = useMutation({
+    mutationFn: () => endUserSessions(user),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: personQueries.sessions(user).queryKey }),
+  });
 
   return (
     <section className="section card" aria-labelledby="sessions-title" data-testid="sessions">
       <h2 id="sessions-title">{t.sessionsTitle}</h2>
-      {sessions.status === 'loading' ? <LoadingState /> : null}
-      {sessions.status === 'error' ? <ErrorState error={sessions.error} onRetry={sessions.reload} /> : null}
-      {sessions.status === 'ready' && sessions.data.sessions.length === 0 ? <p className="muted">{t.noSessions}</p> : null}
-      {sessions.status === 'ready' && sessions.data.sessions.length > 0 ? (
+      {state.status === 'loading' ? <LoadingState /> : null}
+      {state.status === 'error' ? <ErrorState error={state.error} onRetry={state.retry} /> : null}
+      {state.status === 'ready' && sessions.data?.sessions.length === 0 ? <p className="muted">{t.noSessions}</p> : null}
+      {state.status === 'ready' && sessions.data && sessions.data.sessions.length > 0 ? (
         <>
           <div className="table-scroll" role="region" aria-labelledby="sessions-title" tabIndex={0}>
             <table className="table">
@@ -59,19 +49,19 @@ export function SessionsPanel({ user }: { user: string }) {
             </table>
           </div>
           <div className="actions">
-            <button type="button" className="button button--danger" onClick={onEnd} disabled={ending} data-testid="end-sessions">
-              {ending ? t.endingSessions : t.endSessions}
+            <button type="button" className="button button--danger" onClick={() => end.mutate()} disabled={end.isPending} data-testid="end-sessions">
+              {end.isPending ? t.endingSessions : t.endSessions}
             </button>
           </div>
         </>
       ) : null}
       <div aria-live="polite">
-        {ended !== null ? (
+        {end.isSuccess ? (
           <p className="banner banner--ok" data-testid="sessions-ended">
-            {t.sessionsEnded(ended)}
+            {t.sessionsEnded(end.data.ended)}
           </p>
         ) : null}
-        {failed ? (
+        {end.isError ? (
           <p className="banner banner--error" role="alert">
             {t.errorTitle}
           </p>

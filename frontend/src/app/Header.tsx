@@ -1,14 +1,15 @@
+import { Link, useRouterState } from '@tanstack/react-router';
 import { useState } from 'react';
 import { useI18n } from '../i18n/i18n.tsx';
-import { Link, useLocation } from '../router/router.tsx';
-import { isAdministrator, useSession } from '../session/session.tsx';
+import { isAdministrator } from '../session/session-api.ts';
+import { useSession } from '../session/session.tsx';
 import { LanguageSwitch } from './LanguageSwitch.tsx';
 
 /** Brand, navigation, language, and — when signed in — the person's name and sign-out. */
 export function Header() {
   const { t } = useI18n();
   const session = useSession();
-  const { pathname } = useLocation();
+  const pathname = useRouterState({ select: (state) => state.location.pathname });
   const [signingOut, setSigningOut] = useState(false);
   const [signOutFailed, setSignOutFailed] = useState(false);
   const me = session.state.status === 'signed-in' ? session.state.me : undefined;
@@ -28,7 +29,7 @@ export function Header() {
   return (
     <header className="header">
       <div className="header__inner">
-        <Link href="/" className="brand">
+        <Link to="/" className="brand" activeOptions={{ exact: true }}>
           <span className="brand__mark" aria-hidden="true">
             ◆
           </span>
@@ -36,11 +37,11 @@ export function Header() {
         </Link>
         {me ? (
           <nav className="nav" aria-label={t.mainNavigation}>
-            <Link href="/" aria-current={current(pathname === '/' || pathname.startsWith('/reports/'))}>
+            <Link to="/" aria-current={current(pathname === '/' || pathname.startsWith('/reports/'))}>
               {t.navReports}
             </Link>
             {isAdministrator(me) ? (
-              <Link href="/admin" aria-current={current(pathname.startsWith('/admin'))}>
+              <Link to="/admin" aria-current={current(pathname.startsWith('/admin'))}>
                 {t.navAdmin}
               </Link>
             ) : null}

@@ -1,6 +1,6 @@
-import { PageHeading } from '../components/PageHeading.tsx';
+import { Link } from '@tanstack/react-router';
 import { useI18n } from '../i18n/i18n.tsx';
-import { Link } from '../router/router.tsx';
+import { PageHeading } from '../ui/PageHeading.tsx';
 
 export function NotFoundPage() {
   const { t } = useI18n();
@@ -8,7 +8,7 @@ export function NotFoundPage() {
     <main id="main" className="page page--narrow">
       <PageHeading>{t.notFoundTitle}</PageHeading>
       <p>{t.notFoundLead}</p>
-      <Link className="button" href="/">
+      <Link className="button" to="/">
         {t.backToReports}
       </Link>
     </main>

@@ -1,20 +1,21 @@
-import type { DailyReport } from '../api/types.ts';
-import { BarChart } from '../components/charts/BarChart.tsx';
-import { LineChart } from '../components/charts/LineChart.tsx';
-import { peak } from '../components/charts/scale.ts';
-import { PageHeading } from '../components/PageHeading.tsx';
+import type { ReactNode } from 'react';
 import { useI18n } from '../i18n/i18n.tsx';
-import { Link } from '../router/router.tsx';
+import { PageHeading } from '../ui/PageHeading.tsx';
+import { BarChart } from './charts/BarChart.tsx';
+import { LineChart } from './charts/LineChart.tsx';
+import { peak } from './charts/scale.ts';
+import type { LinkToDay } from './day-link.ts';
 import { HourlyTable } from './HourlyTable.tsx';
+import type { DailyReport } from './reports-api.ts';
 
 export interface DayNavigation {
   /** Older day with data, if any. */
   previous?: string;
   /** Newer day with data, if any. */
   next?: string;
-  hrefFor: (date: string) => string;
-  backHref: string;
-  backLabel: string;
+  linkToDay: LinkToDay;
+  /** The way back to the list of days (a link rendered by the page). */
+  back: ReactNode;
 }
 
 /** One day: totals, four hourly charts, errors by code, and the hourly table. */
@@ -50,19 +51,13 @@ export function DailyReportView({ report, navigation, owner }: { report: DailyRe
         <PageHeading>{t.dailyTitle(format.dayLong(report.date))}</PageHeading>
         {owner ? <p className="muted">{t.userReportsTitle(owner)}</p> : null}
         <nav className="day-nav" aria-label={t.daysTitle}>
-          {navigation.previous ? (
-            <Link className="button button--ghost button--small" href={navigation.hrefFor(navigation.previous)} rel="prev" data-testid="previous-day">
-              ← {t.previousDay}
-            </Link>
-          ) : null}
-          <Link className="button button--ghost button--small" href={navigation.backHref}>
-            {navigation.backLabel}
-          </Link>
-          {navigation.next ? (
-            <Link className="button button--ghost button--small" href={navigation.hrefFor(navigation.next)} rel="next" data-testid="next-day">
-              {t.nextDay} →
-            </Link>
-          ) : null}
+          {navigation.previous
+            ? navigation.linkToDay(navigation.previous, { className: 'button button--ghost button--small', rel: 'prev', 'data-testid': 'previous-day', children: `← ${t.previousDay}` })
+            : null}
+          {navigation.back}
+          {navigation.next
+            ? navigation.linkToDay(navigation.next, { className: 'button button--ghost button--small', rel: 'next', 'data-testid': 'next-day', children: `${t.nextDay} →` })
+            : null}
         </nav>
       </div>
 
@@ -154,12 +149,4 @@ export function DailyReportView({ report, navigation, owner }: { report: DailyRe
       <HourlyTable hours={hours} />
     </>
   );
-}
-
-/** The days either side of `date` in a newest-first list. */
-export function neighbours(days: readonly { date: string }[] | undefined, date: string): { previous?: string; next?: string } {
-  if (!days) return {};
-  const index = days.findIndex((d) => d.date === date);
-  if (index === -1) return {};
-  return { previous: days[index + 1]?.date, next: days[index - 1]?.date };
 }

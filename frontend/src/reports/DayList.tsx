@@ -1,12 +1,12 @@
 import { useState } from 'react';
-import type { ReportDay } from '../api/types.ts';
 import { useI18n } from '../i18n/i18n.tsx';
-import { Link } from '../router/router.tsx';
+import type { LinkToDay } from './day-link.ts';
+import type { ReportDay } from './reports-api.ts';
 
 const PAGE_SIZE = 14;
 
 /** Days with data, newest first, each a link to its daily report; longer histories page by "show more". */
-export function DayList({ days, hrefFor, totalDays }: { days: readonly ReportDay[]; hrefFor: (date: string) => string; totalDays: number }) {
+export function DayList({ days, linkToDay, totalDays }: { days: readonly ReportDay[]; linkToDay: LinkToDay; totalDays: number }) {
   const { t, format, plural } = useI18n();
   const [shown, setShown] = useState(PAGE_SIZE);
   const visible = days.slice(0, shown);
@@ -42,9 +42,7 @@ export function DayList({ days, hrefFor, totalDays }: { days: readonly ReportDay
             {visible.map((day) => (
               <tr key={day.date} data-testid={`day-${day.date}`}>
                 <th scope="row">
-                  <Link href={hrefFor(day.date)} aria-label={t.openDay(format.dayLong(day.date))}>
-                    {format.dayInList(day.date)}
-                  </Link>
+                  {linkToDay(day.date, { 'aria-label': t.openDay(format.dayLong(day.date)), children: format.dayInList(day.date) })}
                 </th>
                 <td className="num">{format.integer(day.movements)}</td>
                 <td className="num">{format.percent(day.success_rate_pct)}</td>

@@ -1,5 +1,5 @@
-import type { HourPoint } from '../api/types.ts';
 import { useI18n } from '../i18n/i18n.tsx';
+import type { HourPoint } from './reports-api.ts';
 
 /** Every hourly number behind the charts, for screen readers, keyboards and anyone who wants exact values. */
 export function HourlyTable({ hours }: { hours: readonly HourPoint[] }) {

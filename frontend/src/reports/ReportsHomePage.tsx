@@ -1,47 +1,45 @@
-import { loadOwnReportList, loadOwnSummary } from '../api/reports.ts';
-import { useResource } from '../api/use-resource.ts';
-import { PageHeading } from '../components/PageHeading.tsx';
-import { EmptyState, ErrorState, LoadingState } from '../components/StatusViews.tsx';
+import { useQuery } from '@tanstack/react-query';
+import { Link } from '@tanstack/react-router';
 import { useI18n } from '../i18n/i18n.tsx';
-import { DayList } from '../reports/DayList.tsx';
-import { SummarySection } from '../reports/SummarySection.tsx';
-import { routePath } from '../router/routes.ts';
 import { useMe } from '../session/session.tsx';
+import { PageHeading } from '../ui/PageHeading.tsx';
+import { EmptyState } from '../ui/StatusViews.tsx';
+import { ownReports } from './report-queries.ts';
+import { ReportsOverview } from './ReportsOverview.tsx';
 
 /** The signed-in home: the person's summary and their report days. */
 export function ReportsHomePage() {
   const { t } = useI18n();
   const me = useMe();
-  const reports = useResource(async (signal) => {
-    const [summary, list] = await Promise.all([loadOwnSummary(signal), loadOwnReportList(signal)]);
-    return { summary, list };
-  }, [me.username]);
+  const summary = useQuery(ownReports.summary(me.username));
+  const list = useQuery(ownReports.list(me.username));
+  const refresh = () => {
+    void summary.refetch();
+    void list.refetch();
+  };
 
   return (
     <main id="main" className="page">
       <div className="page__head">
         <PageHeading>{t.navReports}</PageHeading>
       </div>
-      {reports.status === 'loading' ? <LoadingState /> : null}
-      {reports.status === 'error' ? <ErrorState error={reports.error} onRetry={reports.reload} /> : null}
-      {reports.status === 'ready' && (reports.data.summary === null || reports.data.list === null || reports.data.list.days.length === 0) ? (
-        <EmptyState
-          title={t.noReportsTitle}
-          action={
-            <button type="button" className="button" onClick={reports.reload}>
-              {t.refresh}
-            </button>
-          }
-        >
-          {t.noReportsLead}
-        </EmptyState>
-      ) : null}
-      {reports.status === 'ready' && reports.data.summary && reports.data.list && reports.data.list.days.length > 0 ? (
-        <>
-          <SummarySection summary={reports.data.summary} />
-          <DayList days={reports.data.list.days} totalDays={reports.data.list.total_days} hrefFor={(date) => routePath({ name: 'day', date })} />
-        </>
-      ) : null}
+      <ReportsOverview
+        summary={summary}
+        list={list}
+        linkToDay={(date, props) => <Link to="/reports/$date" params={{ date }} {...props} />}
+        empty={
+          <EmptyState
+            title={t.noReportsTitle}
+            action={
+              <button type="button" className="button" onClick={refresh}>
+                {t.refresh}
+              </button>
+            }
+          >
+            {t.noReportsLead}
+          </EmptyState>
+        }
+      />
     </main>
   );
 }

@@ -1,5 +1,5 @@
-import type { ReportSummary } from '../api/types.ts';
 import { useI18n } from '../i18n/i18n.tsx';
+import type { ReportSummary } from './reports-api.ts';
 
 interface Metric {
   id: string;

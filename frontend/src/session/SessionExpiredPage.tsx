@@ -1,12 +1,12 @@
 import { useEffect, useRef } from 'react';
 import { useI18n } from '../i18n/i18n.tsx';
-import { loginHref, returnToFor } from '../router/routes.ts';
-import { useLocation } from '../router/router.tsx';
+import { useCurrentPage } from './current-page.ts';
+import { loginHref, returnToFor } from './sign-in-link.ts';
 
 /** Shown instead of any page once the session has ended; signing in again returns here. */
 export function SessionExpiredPage() {
   const { t } = useI18n();
-  const location = useLocation();
+  const location = useCurrentPage();
   const action = useRef<HTMLAnchorElement>(null);
   useEffect(() => action.current?.focus(), []);
   return (

@@ -1,6 +1,6 @@
 import { useI18n } from '../i18n/i18n.tsx';
-import { loginHref, returnToFor } from '../router/routes.ts';
-import { useLocation } from '../router/router.tsx';
+import { useCurrentPage } from './current-page.ts';
+import { loginHref, returnToFor } from './sign-in-link.ts';
 
 /**
  * The landing page for anyone not signed in. "Sign in" is a plain link to the BFF, which starts
@@ -8,7 +8,7 @@ import { useLocation } from '../router/router.tsx';
  */
 export function SignedOutPage() {
   const { t } = useI18n();
-  const location = useLocation();
+  const location = useCurrentPage();
   const loginError = new URLSearchParams(location.search).get('error');
   return (
     <main id="main" className="landing">

@@ -1,5 +1,8 @@
-import { ApiFailure, requestJson } from './http.ts';
-import type { EndSessionsResponse, Me, SessionListResponse } from './types.ts';
+import { ApiFailure, requestJson } from '../http/request.ts';
+import type { MeResponse } from '../../../edge/bff/me.ts';
+
+/** Who is signed in, as the BFF describes them (the BFF's own schema, type-only). */
+export type Me = MeResponse;
 
 export interface LogoutResponse {
   ended: boolean;
@@ -23,14 +26,6 @@ export function logout(): Promise<LogoutResponse> {
   return requestJson<LogoutResponse>('/auth/logout', { method: 'POST', expectSignedOut: true });
 }
 
-const sessionsPath = (username: string) => `/auth/admin/users/${encodeURIComponent(username)}/sessions`;
-
-/** Administrators: a person's live sessions at the BFF. */
-export function loadUserSessions(username: string, signal?: AbortSignal): Promise<SessionListResponse> {
-  return requestJson<SessionListResponse>(sessionsPath(username), { signal });
-}
-
-/** Administrators: ends all of a person's sessions (and revokes their refresh tokens). */
-export function endUserSessions(username: string): Promise<EndSessionsResponse> {
-  return requestJson<EndSessionsResponse>(sessionsPath(username), { method: 'DELETE' });
+export function isAdministrator(me: Me): boolean {
+  return me.roles.includes('administrator');
 }

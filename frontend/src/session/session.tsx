@@ -1,7 +1,7 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
-import { checkSession, logout } from '../api/bff.ts';
-import { ApiFailure, onSessionEnded } from '../api/http.ts';
-import type { Me } from '../api/types.ts';
+import { ApiFailure, onSessionEnded } from '../http/request.ts';
+import { checkSession, logout, type Me } from './session-api.ts';
 
 /**
  * Who is signed in, as far as the app knows. The truth lives in the BFF (an HttpOnly cookie the
@@ -34,6 +34,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<SessionState>({ status: 'checking' });
   const [checks, setChecks] = useState(0);
   const wasSignedIn = useRef(false);
+  const queryClient = useQueryClient();
 
   useEffect(() => {
     const controller = new AbortController();
@@ -64,6 +65,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       }),
     [],
   );
+
+  // Nothing read while signed in outlives the session, not even in memory.
+  const isSignedIn = state.status === 'signed-in';
+  useEffect(() => {
+    if (!isSignedIn) queryClient.clear();
+  }, [isSignedIn, queryClient]);
 
   const retryAfter = state.status === 'unavailable' && state.error instanceof ApiFailure ? state.error.retryAfterSeconds : undefined;
   useEffect(() => {
@@ -110,8 +117,4 @@ export function useMe(): Me {
   const { state } = useSession();
   if (state.status !== 'signed-in') throw new Error('useMe outside a signed-in page');
   return state.me;
-}
-
-export function isAdministrator(me: Me): boolean {
-  return me.roles.includes('administrator');
 }

@@ -1,5 +1,5 @@
 import { useEffect, useRef, type ReactNode } from 'react';
-import { hasNavigatedInApp } from '../router/router.tsx';
+import { hasNavigatedInApp } from './in-app-navigation.ts';
 
 /**
  * The page's h1. After an in-app navigation it takes focus, so a screen reader announces the new

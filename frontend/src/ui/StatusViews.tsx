@@ -1,7 +1,7 @@
+import { Link } from '@tanstack/react-router';
 import { useState, type ReactNode } from 'react';
-import { ApiFailure } from '../api/http.ts';
+import { ApiFailure } from '../http/request.ts';
 import { useI18n } from '../i18n/i18n.tsx';
-import { Link } from '../router/router.tsx';
 import { useSession } from '../session/session.tsx';
 
 /** Loading, empty, error and no-access states: each says what happened and offers a way forward. */
@@ -76,7 +76,7 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry: () => 
         <button type="button" className="button" onClick={onRetry}>
           {t.retry}
         </button>
-        <Link className="button button--ghost" href="/">
+        <Link className="button button--ghost" to="/">
           {t.backToReports}
         </Link>
       </div>

@@ -1,0 +1,115 @@
+import {
+  createBrowserHistory,
+  createRootRoute,
+  createRoute,
+  createRouter,
+  type ErrorComponentProps,
+  notFound,
+  type RouterHistory,
+} from '@tanstack/react-router';
+import { AdminArea } from '../admin/AdminArea.tsx';
+import { AdminPage } from '../admin/AdminPage.tsx';
+import { AdminUserDayPage } from '../admin/AdminUserDayPage.tsx';
+import { AdminUserPage } from '../admin/AdminUserPage.tsx';
+import { isUsername } from '../admin/username.ts';
+import { DailyReportPage } from '../reports/DailyReportPage.tsx';
+import { isReportDay } from '../reports/report-day.ts';
+import { ReportsHomePage } from '../reports/ReportsHomePage.tsx';
+import { markInAppNavigation } from '../ui/in-app-navigation.ts';
+import { AppShell } from './AppShell.tsx';
+import { NotFoundPage } from './NotFoundPage.tsx';
+import { parseSearch, stringifySearch } from './search-params.ts';
+
+/**
+ * The app's pages. Paths are real history paths (not hashes) so that the BFF's `returnTo` — a
+ * same-origin path — brings a person back to exactly the page they were on. A path parameter
+ * that is not a real day or a valid username is "not found", never a half-parsed page. Routes
+ * fetch nothing themselves: pages read through TanStack Query once the session gate (in
+ * AppShell) lets them render, so a signed-out visitor triggers no API call.
+ */
+
+const rootRoute = createRootRoute({ component: AppShell, notFoundComponent: NotFoundPage });
+
+const requireReportDay = ({ params }: { params: { date: string } }) => {
+  if (!isReportDay(params.date)) throw notFound();
+};
+
+const homeRoute = createRoute({ getParentRoute: () => rootRoute, path: '/', component: ReportsHomePage });
+
+const dayRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/reports/$date',
+  beforeLoad: requireReportDay,
+  component: function DayRoute() {
+    const { date } = dayRoute.useParams();
+    // A new day is a new page: its heading takes focus and its state starts afresh.
+    return <DailyReportPage key={date} date={date} />;
+  },
+});
+
+/** Everything under /admin shares one layout that closes it to non-administrators. */
+const adminRoute = createRoute({ getParentRoute: () => rootRoute, path: '/admin', component: AdminArea });
+
+const adminHomeRoute = createRoute({ getParentRoute: () => adminRoute, path: '/', component: AdminPage });
+
+const adminPersonRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: '/users/$user',
+  beforeLoad: ({ params }) => {
+    if (!isUsername(params.user)) throw notFound();
+  },
+});
+
+const adminPersonHomeRoute = createRoute({
+  getParentRoute: () => adminPersonRoute,
+  path: '/',
+  component: function AdminPersonRoute() {
+    const { user } = adminPersonHomeRoute.useParams();
+    return <AdminUserPage key={user} user={user} />;
+  },
+});
+
+const adminPersonDayRoute = createRoute({
+  getParentRoute: () => adminPersonRoute,
+  path: '/reports/$date',
+  beforeLoad: requireReportDay,
+  component: function AdminPersonDayRoute() {
+    const { user, date } = adminPersonDayRoute.useParams();
+    return <AdminUserDayPage key={`${user}/${date}`} user={user} date={date} />;
+  },
+});
+
+export const routeTree = rootRoute.addChildren([
+  homeRoute,
+  dayRoute,
+  adminRoute.addChildren([adminHomeRoute, adminPersonRoute.addChildren([adminPersonHomeRoute, adminPersonDayRoute])]),
+]);
+
+/** A rendering error is the app's, not one page's: CrashScreen (outside the router) takes it. */
+function RethrowToCrashScreen({ error }: ErrorComponentProps): never {
+  throw error;
+}
+
+export function createAppRouter(history: RouterHistory = createBrowserHistory()) {
+  const router = createRouter({
+    routeTree,
+    history,
+    trailingSlash: 'never',
+    parseSearch,
+    stringifySearch,
+    defaultNotFoundComponent: NotFoundPage,
+    defaultErrorComponent: RethrowToCrashScreen,
+  });
+  router.subscribe('onBeforeNavigate', (event) => {
+    if (event.fromLocation) markInAppNavigation();
+  });
+  return router;
+}
+
+export type AppRouter = ReturnType<typeof createAppRouter>;
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: AppRouter;
+  }
+}
