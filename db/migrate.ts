@@ -7,9 +7,9 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadStackEnv, type StackEnv } from '../stack/lib/env.ts';
-import { log } from '../stack/lib/log.ts';
-import { ROOT } from '../stack/lib/paths.ts';
+import { loadStackEnv, type StackEnv } from '../tools/kit/env.ts';
+import { log } from '../tools/kit/log.ts';
+import { ROOT } from '../tools/kit/paths.ts';
 import { clickHouseConfigFromEnv } from './clickhouse/client.ts';
 import { migrateClickHouse } from './runner/clickhouse.ts';
 import { migratePostgres } from './runner/postgres.ts';

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
-import { loadStackEnv, type StackEnv } from '../stack/lib/env.ts';
+import { loadStackEnv, type StackEnv } from '../tools/kit/env.ts';
 import { buildCrmDataset, type CrmDataset } from './crm-data.ts';
 import { loadCrm, type CrmLoadResult } from './load-crm.ts';
 import { copyLine, loadTelemetry, type TelemetryLoadResult } from './load-telemetry.ts';

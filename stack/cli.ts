@@ -3,11 +3,11 @@
  *   node stack/cli.ts up [service…] | down [service…] | status | provision | env | logs [service] | dev | test [bun test args]
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { loadStackEnv, type StackEnv } from './lib/env.ts';
-import { log } from './lib/log.ts';
-import { paths, STACK_DIR } from './lib/paths.ts';
-import { ensureTraversable } from './lib/traversable.ts';
-import { runningPid } from './lib/proc.ts';
+import { loadStackEnv, type StackEnv } from '../tools/kit/env.ts';
+import { log } from '../tools/kit/log.ts';
+import { paths, STACK_DIR } from '../tools/kit/paths.ts';
+import { ensureTraversable } from '../tools/kit/traversable.ts';
+import { runningPid } from '../tools/kit/proc.ts';
 import { loadServices } from './services/index.ts';
 import type { StackService } from './services/service.ts';
 

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { StackEnv } from './lib/env.ts';
-import { ROOT } from './lib/paths.ts';
+import type { StackEnv } from '../tools/kit/env.ts';
+import { ROOT } from '../tools/kit/paths.ts';
 
 /** Tooling steps (demo data, the ETL pass) run on the pinned Node 24, as the scripts do. */
 const node = join(ROOT, 'node_modules', '.bin', 'node');

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { StackEnv } from './lib/env.ts';
-import { ensureDebPackages } from './lib/apt.ts';
-import { ROOT } from './lib/paths.ts';
+import type { StackEnv } from '../tools/kit/env.ts';
+import { ensureDebPackages } from '../tools/kit/apt.ts';
+import { ROOT } from '../tools/kit/paths.ts';
 
 export interface TestCounts {
   passed: number;

@@ -1,8 +1,8 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDebPackages } from '../../stack/lib/apt.ts';
-import { paths, ROOT } from '../../stack/lib/paths.ts';
-import { run } from '../../stack/lib/proc.ts';
+import { ensureDebPackages } from '../../tools/kit/apt.ts';
+import { paths, ROOT } from '../../tools/kit/paths.ts';
+import { run } from '../../tools/kit/proc.ts';
 
 /**
  * Checks ClickHouse SQL on a current engine through chdb (PyPI), since the stack's server is 18.16

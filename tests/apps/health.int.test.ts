@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { loadStackEnv } from '../../stack/lib/env.ts';
-import { ROOT } from '../../stack/lib/paths.ts';
+import { loadStackEnv } from '../../tools/kit/env.ts';
+import { ROOT } from '../../tools/kit/paths.ts';
 import { freePort } from '../helpers/free-port.ts';
 
 /**

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { migrateTarget } from '../../db/migrate.ts';
 import { migratePostgres } from '../../db/runner/postgres.ts';
-import { loadStackEnv } from '../../stack/lib/env.ts';
+import { loadStackEnv } from '../../tools/kit/env.ts';
 
 // The runner against the stack's CRM PostgreSQL with migrations of the test's own, in a scratch
 // schema (history table included) that is dropped at the end; then the real CRM and telemetry

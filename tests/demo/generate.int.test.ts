@@ -5,7 +5,7 @@ import { buildCrmDataset } from '../../demo/crm-data.ts';
 import { loadCrm } from '../../demo/load-crm.ts';
 import { loadTelemetry } from '../../demo/load-telemetry.ts';
 import { forEachTelemetryRow } from '../../demo/telemetry-data.ts';
-import { loadStackEnv } from '../../stack/lib/env.ts';
+import { loadStackEnv } from '../../tools/kit/env.ts';
 
 // Loads a small generated dataset twice into the stack's CRM and telemetry databases and checks
 // that the second load changes nothing. The dataset uses its own synthetic usernames (so its own

@@ -7,7 +7,7 @@ import { copyLine } from '../../demo/load-telemetry.ts';
 import { PEOPLE } from '../../demo/people.ts';
 import { Rng, uuidFromKey } from '../../demo/random.ts';
 import { forEachTelemetryRow, utcOffsetHours, type TelemetryRow } from '../../demo/telemetry-data.ts';
-import { ROOT } from '../../stack/lib/paths.ts';
+import { ROOT } from '../../tools/kit/paths.ts';
 
 const NOW = new Date('2025-02-01T12:00:00Z');
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { oneAptRunAtATime } from '../../stack/lib/apt.ts';
+import { oneAptRunAtATime } from '../../tools/kit/apt.ts';
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { randomBytes } from 'node:crypto';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { loadStackEnv } from '../../stack/lib/env.ts';
+import { loadStackEnv } from '../../tools/kit/env.ts';
 import { clickHouseSettings, renderTemplate } from '../../stack/services/clickhouse.ts';
 
 // Runs against the stack's ClickHouse (`node stack/cli.ts up clickhouse`); the test database is unique to this run.

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../../stack/lib/paths.ts';
+import { ROOT } from '../../tools/kit/paths.ts';
 import { loadServices } from '../../stack/services/index.ts';
 
 interface ComposeService {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
 import postgres from 'postgres';
-import { loadStackEnv } from '../../stack/lib/env.ts';
+import { loadStackEnv } from '../../tools/kit/env.ts';
 
 // Runs against the stack's CRM PostgreSQL, Kafka and Kafka Connect with the crm-connector
 // registered (`node stack/cli.ts up kafka-connect`). The row it writes has a unique username and is

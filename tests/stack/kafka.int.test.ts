@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, type Admin, type KafkaMessage } from 'kafkajs';
-import { loadStackEnv } from '../../stack/lib/env.ts';
+import { loadStackEnv } from '../../tools/kit/env.ts';
 
 // Runs against the stack's broker (`node stack/cli.ts up kafka`); every test uses its own topic.
 const env = loadStackEnv();

@@ -3,7 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { generateHOTP } from '@oslojs/otp';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { PEOPLE, REGIONS, type Region } from '../../demo/people.ts';
-import { loadStackEnv } from '../../stack/lib/env.ts';
+import { loadStackEnv } from '../../tools/kit/env.ts';
 import { adminDn } from '../../stack/services/ldap.ts';
 import { connectAdmin, findClient, findComponent, realmIssuer, reconcileRealm, type AdminClient } from '../../stack/services/keycloak.ts';
 import { addDirectoryPerson } from '../helpers/directory-person.ts';

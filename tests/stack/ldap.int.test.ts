@@ -17,7 +17,7 @@ import {
   seedLdifPath,
   type LdifEntry,
 } from '../../stack/config/ldap/seed.ts';
-import { loadStackEnv } from '../../stack/lib/env.ts';
+import { loadStackEnv } from '../../tools/kit/env.ts';
 import { adminDn, applySeed, hashSsha, verifySsha } from '../../stack/services/ldap.ts';
 
 // Runs against the two directories of the stack (`node stack/cli.ts up ldap-ru ldap-eu`).

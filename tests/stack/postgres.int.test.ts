@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import postgres from 'postgres';
-import { loadStackEnv } from '../../stack/lib/env.ts';
+import { loadStackEnv } from '../../tools/kit/env.ts';
 
 // Runs against the stack's two clusters (`node stack/cli.ts up postgres-crm postgres-telemetry`)
 // as the application roles; every test works in its own transaction-scoped temp table.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { loadStackEnv } from '../../stack/lib/env.ts';
+import { loadStackEnv } from '../../tools/kit/env.ts';
 import { parseRedisUrl, pingRedis } from '../../stack/services/redis.ts';
 
 // Runs against the stack's Redis (`node stack/cli.ts up redis`); every key is unique to this run.

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
-import { paths } from '../../stack/lib/paths.ts';
-import { runningPid, startDaemon, stopDaemon } from '../../stack/lib/proc.ts';
-import { logTail, waitForDaemon } from '../../stack/lib/wait.ts';
+import { paths } from '../../tools/kit/paths.ts';
+import { runningPid, startDaemon, stopDaemon } from '../../tools/kit/proc.ts';
+import { logTail, waitForDaemon } from '../../tools/kit/wait.ts';
 
 // The start-up wait every stack service uses, over real child processes under scratch names
 // (never a stack service's own pid or log file).
