@@ -1,28 +1,40 @@
 /**
- * Core reports benchmark: daily report cache hits and misses (req/s, p50/p99) and telemetry
- * ingestion (events/s), over HTTP against core started from its real entry file.
+ * Core reports benchmark, against core started from its real entry file (Node or Bun):
+ * - warm summary and warm daily report (cache hit) with wrk at c=1 (p50) and c=32 (req/s);
+ * - cache miss of the daily report: one client, every request a different uncached day (p50/p99),
+ *   beside its anchor measured in the same run: the bare ClickHouse query of the miss over HTTP;
+ * - core's RSS before, right after the load and after a few idle seconds;
+ * - optionally telemetry ingestion (events/s) with --ingest.
  *
- *   node_modules/.bin/node bench/core-reports.bench.ts [--runtime=node|bun] [--seconds=10] [--concurrency=16]
+ *   node_modules/.bin/node bench/core-reports.bench.ts [--runtime=node|bun] [--seconds=5] [--misses=150] [--profile=DIR] [--ingest]
  *
- * Needs the stack (ClickHouse, S3, Keycloak, LDAP, telemetry PostgreSQL). Seeds its own mart rows
- * and a temporary person, and removes both (and the cached objects and telemetry rows) afterwards.
+ * Needs the stack (ClickHouse, S3, Redis, Keycloak, LDAP, telemetry PostgreSQL) and `wrk` on PATH.
+ * Seeds its own mart rows and a temporary person, and removes both (and the cached objects) after.
+ * --profile=DIR runs Node with --cpu-prof into DIR (Node only) and prints the profile's top lines.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { deriveDeviceSecret, signTelemetryBody } from '../core/telemetry/device-signature.ts';
+import { dailyReportQuery } from '../core/reports/clickhouse-source.ts';
 import { loadStackEnv } from '../stack/lib/env.ts';
 import { ROOT } from '../stack/lib/paths.ts';
 import { createCoreHarness, createMartSeeder } from '../tests/core/support/harness.ts';
 import { createTestPerson } from '../tests/core/support/keycloak-people.ts';
 import { freePort } from '../tests/helpers/free-port.ts';
 
+const run = promisify(execFile);
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const runtime = args.get('runtime') === 'bun' ? 'bun' : 'node';
-const seconds = Number(args.get('seconds') ?? 10);
-const concurrency = Number(args.get('concurrency') ?? 16);
+const seconds = Number(args.get('seconds') ?? 5);
+const MISSES = Number(args.get('misses') ?? 150);
 const DAYS = Number(args.get('days') ?? 365);
+const profileDir = args.get('profile');
+const withIngest = args.has('ingest');
 const INGEST_BATCH = 500;
+const INGEST_CONCURRENCY = 16;
 
 const env = loadStackEnv();
 
@@ -30,37 +42,68 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-/** Runs `concurrency` workers that call `next()` until it returns undefined or time is up. */
-async function load(next: () => (() => Promise<Response>) | undefined, untilMs: number) {
-  const latencies: number[] = [];
-  const statuses = new Map<number, number>();
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < untilMs) {
-        const call = next();
-        if (!call) return;
-        const t0 = performance.now();
-        let status = 0; // 0 = the connection failed
-        try {
-          const response = await call();
-          await response.arrayBuffer();
-          status = response.status;
-        } catch {
-          /* counted as status 0 */
-        }
-        latencies.push(performance.now() - t0);
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-      }
-    }),
-  );
-  const elapsedS = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, elapsedS, rps: latencies.length / elapsedS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses: Object.fromEntries(statuses) };
+const toMs = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit]!;
+
+/** wrk -t1 (the load generator shares the two cores with the server): req/s and latency percentiles. */
+async function wrk(url: string, connections: number, token: string) {
+  const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', `authorization: Bearer ${token}`, url], { timeout: (seconds + 30) * 1000 });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+  const latency = (p: string) => {
+    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(stdout);
+    return m ? toMs(m[1]!, m[2]!) : NaN;
+  };
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const errors = /Socket errors: .*/.exec(stdout)?.[0] ?? '';
+  return { rps, p50: latency('50'), p99: latency('99'), non2xx, errors };
 }
 
-const fmt = (r: Awaited<ReturnType<typeof load>>) =>
-  `${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.requests} requests in ${r.elapsedS.toFixed(1)} s, statuses ${JSON.stringify(r.statuses)})`;
+const fmtWrk = (r: Awaited<ReturnType<typeof wrk>>) =>
+  `${r.rps.toFixed(0).padStart(6)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms${r.non2xx ? `, ${r.non2xx} non-2xx` : ''}${r.errors ? `, ${r.errors}` : ''}`;
+
+/** Sequential timed calls (c=1): p50/p99 of `call` over `count` runs. */
+async function timeSequential(count: number, call: (i: number) => Promise<number>) {
+  const latencies: number[] = [];
+  const statuses = new Map<number, number>();
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    const status = await call(i);
+    latencies.push(performance.now() - t0);
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+  }
+  latencies.sort((a, b) => a - b);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), count, statuses: Object.fromEntries(statuses) };
+}
+const fmtSeq = (r: Awaited<ReturnType<typeof timeSequential>>) =>
+  `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (${r.count} requests, statuses ${JSON.stringify(r.statuses)})`;
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+/** Self time per function of a .cpuprofile, top `n` lines. */
+function profileTop(file: string, n = 25): string[] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id)!.callFrame;
+    const where = frame.url ? `${frame.url.replace(`file://${ROOT}/`, '').replace(/^.*node_modules\//, 'nm/')}:${frame.lineNumber + 1}` : '';
+    const key = `${frame.functionName || '(anonymous)'} ${where}`.trim();
+    const dt = profile.timeDeltas[i] ?? 0;
+    self.set(key, (self.get(key) ?? 0) + dt);
+    total += dt;
+  });
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([key, us]) => `${((us / total) * 100).toFixed(1).padStart(5)} %  ${key}`);
+}
 
 async function main() {
   const helper = createCoreHarness();
@@ -70,12 +113,18 @@ async function main() {
   const chipPrefix = `BENCH-${crypto.randomUUID().slice(0, 8)}`;
   const port = await freePort();
   const entry = runtime === 'bun' ? 'core/serve-bun.ts' : 'core/serve-node.ts';
-  const server = spawn(join(ROOT, 'node_modules', '.bin', runtime), [entry], {
+  const runtimeArgs: string[] = [];
+  if (profileDir && runtime === 'node') {
+    mkdirSync(profileDir, { recursive: true });
+    runtimeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+  }
+  const server = spawn(join(ROOT, 'node_modules', '.bin', runtime), [...runtimeArgs, entry], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' },
     // Server log lines (warn and above: failed requests with their cause) go to stderr of the bench.
     stdio: ['ignore', 2, 'inherit'],
   });
+  const exited = new Promise((resolve) => server.once('exit', resolve));
   const base = `http://127.0.0.1:${port}`;
   try {
     // Seed DAYS days × 24 hours for the person (what the ETL would have written).
@@ -99,66 +148,116 @@ async function main() {
     }
     const token = await person.accessToken();
     const headers = { authorization: `Bearer ${token}` };
+    const rssStart = rssMiB(server.pid!);
 
-    // Cache miss: every request a different, uncached day (computed from ClickHouse, stored in S3).
-    await helper.deps.reportStore.deletePrefix(`${person.uid}/`);
-    let nextDay = 0;
-    const miss = await load(() => {
-      const date = dates[nextDay++];
-      return date ? () => fetch(`${base}/api/reports/${date}`, { headers }) : undefined;
-    }, performance.now() + seconds * 1000);
+    // Cache miss, c=1: every request a different uncached day (ClickHouse, then stored in S3),
+    // alternating with the bare ClickHouse query of another uncached day (the anchor).
+    await helper.deps.reportCache.invalidate([person.uid]);
+    const missCount = Math.min(MISSES, Math.floor(DAYS / 2));
+    const chUrl = new URL(env.CLICKHOUSE_URL!);
+    chUrl.searchParams.set('database', env.CLICKHOUSE_DATABASE ?? 'default');
+    const chAuth = `Basic ${btoa(`${env.CLICKHOUSE_USER ?? 'default'}:${env.CLICKHOUSE_PASSWORD ?? ''}`)}`;
+    const missLatencies: number[] = [];
+    const bareLatencies: number[] = [];
+    const missStatuses = new Map<number, number>();
+    for (let i = 0; i < missCount; i++) {
+      let t0 = performance.now();
+      const response = await fetch(`${base}/api/reports/${dates[2 * i]}`, { headers });
+      await response.arrayBuffer();
+      missLatencies.push(performance.now() - t0);
+      missStatuses.set(response.status, (missStatuses.get(response.status) ?? 0) + 1);
+      const day = dates[2 * i + 1]!;
+      const query = dailyReportQuery(person.uid, Date.parse(`${day}T00:00:00Z`));
+      t0 = performance.now();
+      const bare = await fetch(chUrl, { method: 'POST', headers: { authorization: chAuth }, body: `${query.text} FORMAT JSONEachRow` });
+      if (!bare.ok) throw new Error(`bare query failed: ${await bare.text()}`);
+      await bare.arrayBuffer();
+      bareLatencies.push(performance.now() - t0);
+    }
+    missLatencies.sort((a, b) => a - b);
+    bareLatencies.sort((a, b) => a - b);
+    const miss = { p50: percentile(missLatencies, 50), p99: percentile(missLatencies, 99), count: missCount, statuses: Object.fromEntries(missStatuses) };
+    const bare = { p50: percentile(bareLatencies, 50), p99: percentile(bareLatencies, 99), count: missCount, statuses: { 200: missCount } };
 
-    // Cache hit: one warm day, read over and over.
-    await fetch(`${base}/api/reports/${dates[0]}`, { headers });
-    const hit = await load(() => () => fetch(`${base}/api/reports/${dates[0]}`, { headers }), performance.now() + seconds * 1000);
-    const hitUrl = await load(() => () => fetch(`${base}/api/reports/cdn/${dates[0]}`, { headers }), performance.now() + seconds * 1000);
+    // Warm: the summary and one day read over and over.
+    for (const path of ['/api/reports/summary', `/api/reports/${dates[0]}`]) await (await fetch(`${base}${path}`, { headers })).arrayBuffer();
+    const warmSummary1 = await wrk(`${base}/api/reports/summary`, 1, token);
+    const warmSummary32 = await wrk(`${base}/api/reports/summary`, 32, token);
+    const warmDaily32 = await wrk(`${base}/api/reports/${dates[0]}`, 32, token);
+    const cdnUrl32 = await wrk(`${base}/api/reports/cdn/${dates[0]}`, 32, token);
+    const rssAfterLoad = rssMiB(server.pid!);
+    await new Promise((r) => setTimeout(r, 5000));
+    const rssIdle = rssMiB(server.pid!);
 
-    // Telemetry ingestion: signed batches of INGEST_BATCH events, one chip per worker.
-    const secrets = new Map<string, Uint8Array>();
-    let batches = 0;
-    const ingest = await load(() => {
-      const chip = `${chipPrefix}-${batches++ % concurrency}`;
-      return () =>
-        (async () => {
-          const secret = secrets.get(chip) ?? (await deriveDeviceSecret(env.DEVICE_SECRET_KEY!, chip));
-          secrets.set(chip, secret);
-          const now = Date.now();
-          const events = Array.from({ length: INGEST_BATCH }, (_, i) => ({
-            event_id: crypto.randomUUID(),
-            event_time: new Date(now - 60_000 - i * 100).toISOString(),
-            movements: 10,
-            successful_movements: 9,
-            response_time_ms: 90,
-            battery_pct: 70,
-            actuator_temp_c: 36.6,
-            error_code: null,
-            charging: false,
-          }));
-          const body = JSON.stringify({ events });
-          const ts = Math.floor(now / 1000);
-          return fetch(`${base}/api/telemetry`, {
-            method: 'POST',
-            body,
-            headers: { 'content-type': 'application/json', 'x-chip-id': chip, 'x-timestamp': String(ts), 'x-signature': await signTelemetryBody(secret, chip, ts, body) },
-          });
-        })();
-    }, performance.now() + seconds * 1000);
-    const stored = (await sql`select count(*)::int as n from public.raw_telemetry where chip_id like ${chipPrefix + '%'}`)[0]!.n as number;
+    let ingestLine = '';
+    if (withIngest) {
+      const secrets = new Map<string, Uint8Array>();
+      let batches = 0;
+      const started = performance.now();
+      const until = started + seconds * 1000;
+      await Promise.all(
+        Array.from({ length: INGEST_CONCURRENCY }, async () => {
+          while (performance.now() < until) {
+            const chip = `${chipPrefix}-${batches++ % INGEST_CONCURRENCY}`;
+            const secret = secrets.get(chip) ?? (await deriveDeviceSecret(env.DEVICE_SECRET_KEY!, chip));
+            secrets.set(chip, secret);
+            const now = Date.now();
+            const events = Array.from({ length: INGEST_BATCH }, (_, i) => ({
+              event_id: crypto.randomUUID(),
+              event_time: new Date(now - 60_000 - i * 100).toISOString(),
+              movements: 10,
+              successful_movements: 9,
+              response_time_ms: 90,
+              battery_pct: 70,
+              actuator_temp_c: 36.6,
+              error_code: null,
+              charging: false,
+            }));
+            const body = JSON.stringify({ events });
+            const ts = Math.floor(now / 1000);
+            const response = await fetch(`${base}/api/telemetry`, {
+              method: 'POST',
+              body,
+              headers: { 'content-type': 'application/json', 'x-chip-id': chip, 'x-timestamp': String(ts), 'x-signature': await signTelemetryBody(secret, chip, ts, body) },
+            });
+            await response.arrayBuffer();
+          }
+        }),
+      );
+      const elapsedS = (performance.now() - started) / 1000;
+      const stored = (await sql`select count(*)::int as n from public.raw_telemetry where chip_id like ${chipPrefix + '%'}`)[0]!.n as number;
+      ingestLine = `telemetry ingest, ${INGEST_BATCH}-event batches, c=${INGEST_CONCURRENCY}: ${(stored / elapsedS).toFixed(0)} events/s stored (${stored} events)`;
+    }
 
-    console.log(`\ncommand: node_modules/.bin/node bench/core-reports.bench.ts --runtime=${runtime} --seconds=${seconds} --concurrency=${concurrency} --days=${DAYS}`);
-    console.log(`core under ${runtime} on 127.0.0.1:${port}; ${concurrency} concurrent clients; ClickHouse 18.16, s3rver, PostgreSQL 15 on this machine (${(await import('node:os')).cpus().length} cores)`);
-    console.log(`daily report, cache miss (ClickHouse → S3 PUT):  ${fmt(miss)}`);
-    console.log(`daily report, cache hit (S3 GET):                 ${fmt(hit)}`);
-    console.log(`daily report CDN URL, cache hit (S3 HEAD + sign): ${fmt(hitUrl)}`);
-    console.log(`telemetry ingest, ${INGEST_BATCH}-event batches:             ${(stored / ingest.elapsedS).toFixed(0)} events/s stored (${stored} events, ${fmt(ingest)})`);
+    const cores = (await import('node:os')).cpus().length;
+    console.log(`\ncommand: node_modules/.bin/node bench/core-reports.bench.ts --runtime=${runtime} --seconds=${seconds} --misses=${MISSES} --days=${DAYS}${profileDir ? ` --profile=${profileDir}` : ''}${withIngest ? ' --ingest' : ''}`);
+    console.log(`core under ${runtime} on 127.0.0.1:${port}; wrk -t1 -d${seconds}s; ClickHouse 18.16, S3, Redis, PostgreSQL 15 on this machine (${cores} cores, shared)`);
+    console.log(`warm summary, c=1:                      ${fmtWrk(warmSummary1)}`);
+    console.log(`warm summary, c=32:                     ${fmtWrk(warmSummary32)}`);
+    console.log(`warm daily report, c=32:                ${fmtWrk(warmDaily32)}`);
+    console.log(`daily CDN URL (object exists), c=32:    ${fmtWrk(cdnUrl32)}`);
+    console.log(`daily report, cache miss, c=1:          ${fmtSeq(miss)}`);
+    console.log(`  anchor: bare ClickHouse miss query:   ${fmtSeq(bare)}`);
+    console.log(`core RSS: start ${rssStart.toFixed(0)} MiB, after load ${rssAfterLoad.toFixed(0)} MiB, after 5 s idle ${rssIdle.toFixed(0)} MiB`);
+    if (ingestLine) console.log(ingestLine);
   } finally {
     server.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    await helper.deps.reportCache.invalidate([person.uid]).catch(() => undefined);
     await helper.deps.reportStore.deletePrefix(`${person.uid}/`).catch(() => undefined);
     await sql`delete from public.raw_telemetry where chip_id like ${chipPrefix + '%'}`.catch(() => undefined);
     await sql.end();
     await seeder.cleanup();
     await person.remove().catch(() => undefined);
     await helper.close();
+  }
+  if (profileDir && runtime === 'node') {
+    const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort();
+    const latest = files.at(-1);
+    if (latest) {
+      console.log(`\ncpu profile ${join(profileDir, latest)} (self time, whole run):`);
+      for (const line of profileTop(join(profileDir, latest))) console.log(line);
+    }
   }
 }
 

@@ -46,6 +46,16 @@ export const CoreConfigSchema = z
     /** Realm role of service accounts (the jobs client): may invalidate cached reports and scrape metrics. */
     SERVICE_ROLE: z.string().min(1).default('reports_service'),
 
+    /**
+     * Per-user cache versions shared by the replicas (core/reports/report-versions.ts). Without it
+     * the in-process memory level is off and every read goes to S3, as no replica could learn of
+     * another's invalidation.
+     */
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+    REDIS_TIMEOUT_MS: intField(500, 1, 30_000),
+    /** Report text kept in each process's memory, in MiB (0 turns the memory level off). */
+    REPORT_MEMORY_CACHE_MB: intField(32, 0, 4_096),
+
     CDN_URL: httpUrlField,
     CDN_SIGNING_KEY: secretField,
     CDN_URL_TTL_SECONDS: intField(300, 1, 86_400),

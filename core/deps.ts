@@ -13,6 +13,7 @@ import { createCoreMetrics, type CoreMetrics } from './metrics/core-metrics.ts';
 import { createCdnPurger, type CdnPurger } from './reports/cdn-purge.ts';
 import { createClickHouseReportSource, type ReportSource } from './reports/clickhouse-source.ts';
 import { createReportCache, type ReportCache } from './reports/report-cache.ts';
+import { createRedisReportVersions, noReportVersions, type ReportVersions } from './reports/report-versions.ts';
 import { createS3Client, createS3ReportStore, type ReportObjectStore } from './reports/s3-store.ts';
 import { createPgTelemetryStore, type TelemetryStore } from './telemetry/pg-store.ts';
 
@@ -29,6 +30,7 @@ export interface CoreDeps {
   reportSource: ReportSource;
   reportStore: ReportObjectStore;
   reportCache: ReportCache;
+  reportVersions: ReportVersions;
   cdnPurger: CdnPurger;
   telemetryStore: TelemetryStore;
   readinessProbes: Record<string, Probe>;
@@ -84,10 +86,20 @@ export function buildCoreDeps(config: CoreConfig, overrides: CoreDepsOptions = {
   const chRows = createChRows(clients.clickhouse, config.CLICKHOUSE_TIMEOUT_MS);
   const reportSource = createClickHouseReportSource(chRows, now);
   const reportStore = createS3ReportStore(clients.s3, config.S3_BUCKET);
+  const reportVersions = config.REDIS_URL
+    ? createRedisReportVersions({
+        url: config.REDIS_URL,
+        commandTimeoutMs: config.REDIS_TIMEOUT_MS,
+        onStateChange: (state) => logger[state === 'subscribed' ? 'info' : 'warn']('reports.versions', { state }),
+      })
+    : noReportVersions;
   const reportCache = createReportCache({
     store: reportStore,
     source: reportSource,
+    versions: reportVersions,
+    memoryBytes: config.REDIS_URL ? config.REPORT_MEMORY_CACHE_MB * 1_048_576 : 0,
     onOutcome: (kind, outcome) => metrics.reportCache.inc({ kind, outcome }),
+    onWriteError: (key, error) => logger.warn('reports.store_failed', { key, error: error instanceof Error ? error.message : String(error) }),
   });
   return {
     config,
@@ -98,6 +110,7 @@ export function buildCoreDeps(config: CoreConfig, overrides: CoreDepsOptions = {
     reportSource,
     reportStore,
     reportCache,
+    reportVersions,
     cdnPurger: createCdnPurger({ cdnUrl: config.CDN_URL, signingKey: config.CDN_SIGNING_KEY, timeoutMs: config.CDN_PURGE_TIMEOUT_MS, now }),
     telemetryStore: createPgTelemetryStore(clients.telemetryDb),
     readinessProbes: {
@@ -107,7 +120,8 @@ export function buildCoreDeps(config: CoreConfig, overrides: CoreDepsOptions = {
     },
     cdc: createCdcInspector({ rows: chRows }),
     async close() {
-      await Promise.allSettled([clients.clickhouse.close(), clients.telemetryDb.end({ timeout: 5 })]);
+      await reportCache.flush();
+      await Promise.allSettled([clients.clickhouse.close(), clients.telemetryDb.end({ timeout: 5 }), reportVersions.close()]);
       clients.s3.destroy();
     },
   };

@@ -4,7 +4,7 @@ import { bearerSecurity } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { DailyReportSchema, type DailyReport } from '../reports/documents.ts';
-import { assertRole, dailyRequest, readReportDocument } from '../reports/respond.ts';
+import { assertRole, dailyRequest, respondWithDocument } from '../reports/respond.ts';
 import { badRequest, commonErrors, DateParamSchema, notFound, UserParamSchema } from '../reports/schemas.ts';
 import { auditAdminRead } from './audit.ts';
 
@@ -30,7 +30,6 @@ export function registerAdminUserDailyReport(app: OpenAPIHono<CoreEnv>, deps: Co
     assertRole(principal, [deps.config.ADMIN_ROLE]);
     const { user, date } = c.req.valid('param');
     auditAdminRead(c, deps, principal, user, `daily ${date}`);
-    const body = await readReportDocument(c, deps, dailyRequest(user, date));
-    return c.json(JSON.parse(body) as DailyReport, 200);
+    return respondWithDocument<DailyReport>(c, deps, dailyRequest(user, date));
   });
 }

@@ -3,8 +3,8 @@ import { getPrincipal } from '../../common/auth/bearer-auth.ts';
 import { bearerSecurity } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
-import { ReportPageSchema, type ReportList } from '../reports/documents.ts';
-import { assertRole, readReportDocument } from '../reports/respond.ts';
+import { ReportPageSchema } from '../reports/documents.ts';
+import { assertRole, respondWithListPage } from '../reports/respond.ts';
 import { badRequest, commonErrors, PagingQuerySchema, UserParamSchema } from '../reports/schemas.ts';
 import { auditAdminRead } from './audit.ts';
 
@@ -30,7 +30,6 @@ export function registerAdminUserReportList(app: OpenAPIHono<CoreEnv>, deps: Cor
     const { user } = c.req.valid('param');
     const { limit, offset } = c.req.valid('query');
     auditAdminRead(c, deps, principal, user, 'list');
-    const list = JSON.parse(await readReportDocument(c, deps, { kind: 'list', userId: user })) as ReportList;
-    return c.json({ ...list, days: list.days.slice(offset, offset + limit), limit, offset }, 200);
+    return respondWithListPage(c, deps, user, limit, offset);
   });
 }

@@ -4,7 +4,7 @@ import { bearerSecurity } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { ReportSummarySchema, type ReportSummary } from '../reports/documents.ts';
-import { assertRole, readReportDocument } from '../reports/respond.ts';
+import { assertRole, respondWithDocument } from '../reports/respond.ts';
 import { commonErrors, UserParamSchema } from '../reports/schemas.ts';
 import { auditAdminRead } from './audit.ts';
 
@@ -28,7 +28,6 @@ export function registerAdminUserReportSummary(app: OpenAPIHono<CoreEnv>, deps: 
     assertRole(principal, [deps.config.ADMIN_ROLE]);
     const { user } = c.req.valid('param');
     auditAdminRead(c, deps, principal, user, 'summary');
-    const body = await readReportDocument(c, deps, { kind: 'summary', userId: user });
-    return c.json(JSON.parse(body) as ReportSummary, 200);
+    return respondWithDocument<ReportSummary>(c, deps, { kind: 'summary', userId: user });
   });
 }

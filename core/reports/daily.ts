@@ -4,7 +4,7 @@ import { bearerSecurity } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { DailyReportSchema, type DailyReport } from './documents.ts';
-import { assertRole, dailyRequest, readReportDocument } from './respond.ts';
+import { assertRole, dailyRequest, respondWithDocument } from './respond.ts';
 import { badRequest, commonErrors, DateParamSchema, notFound } from './schemas.ts';
 
 export const dailyReportRoute = createRoute({
@@ -27,7 +27,6 @@ export function registerDailyReport(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): 
   app.openapi(dailyReportRoute, async (c) => {
     const principal = getPrincipal(c);
     assertRole(principal, deps.config.REPORT_READER_ROLES);
-    const body = await readReportDocument(c, deps, dailyRequest(principal.username, c.req.valid('param').date));
-    return c.json(JSON.parse(body) as DailyReport, 200);
+    return respondWithDocument<DailyReport>(c, deps, dailyRequest(principal.username, c.req.valid('param').date));
   });
 }

@@ -53,6 +53,7 @@ export const ReportPageSchema = ReportListSchema.extend({
   limit: z.number().int(),
   offset: z.number().int(),
 }).openapi('ReportPage');
+export type ReportPage = z.infer<typeof ReportPageSchema>;
 
 export const HourPointSchema = z
   .object({

@@ -42,8 +42,10 @@ export const invalidateReportsRoute = createRoute({
   method: 'post',
   path: '/api/reports/invalidate',
   tags: ['cache'],
-  summary: 'Drop cached report objects of some users (or all) from S3 and the CDN edge',
-  description: 'For the jobs service after an ETL load (client-credentials token) and for administrators.',
+  summary: 'Drop cached reports of some users (or all): every core replica’s memory, S3 and the CDN edge',
+  description:
+    'For the jobs service after an ETL load (client-credentials token) and for administrators. Answers 503 naming redis when the ' +
+    'per-user versions could not be bumped (S3 and the edge were cleaned anyway; retrying is safe).',
   security: bearerSecurity,
   request: { body: { required: true, content: { 'application/json': { schema: InvalidateRequestSchema } } } },
   responses: {
@@ -59,13 +61,8 @@ export function registerInvalidateReports(app: OpenAPIHono<CoreEnv>, deps: CoreD
     assertRole(principal, [deps.config.SERVICE_ROLE, deps.config.ADMIN_ROLE]);
     const body = c.req.valid('json');
     const users = 'all' in body ? ('all' as const) : [...new Set(body.user_ids)];
-    // Stop in-flight computations first, so none re-stores what is about to be deleted.
-    if (users === 'all') deps.reportCache.invalidateLocal('all');
-    else for (const user of users) deps.reportCache.invalidateLocal(user);
-
-    const deleted: string[] = [];
-    if (users === 'all') deleted.push(...(await deps.reportStore.deletePrefix('')));
-    else for (const user of users) deleted.push(...(await deps.reportStore.deletePrefix(userPrefix(user))));
+    // Versions in Redis first (every replica drops its copies), then this process, then S3.
+    const { deletedKeys: deleted, versionError } = await deps.reportCache.invalidate(users);
     deps.metrics.invalidatedObjects.inc({}, deleted.length);
 
     const purge = await deps.cdnPurger.purge(users === 'all' ? { all: true } : { prefixes: users.map(userPrefix) });
@@ -77,7 +74,10 @@ export function registerInvalidateReports(app: OpenAPIHono<CoreEnv>, deps: CoreD
       purgeOk: purge.ok,
       purgeStatus: purge.status,
       purgeError: purge.error,
+      versionsBumped: versionError === undefined,
     });
+    // S3 and the edge are clean, but replicas that reach Redis may still hold copies: retry.
+    if (versionError !== undefined) throw versionError;
     return c.json({ scope: users, deleted_objects: deleted.length, deleted_keys: deleted.slice(0, LISTED_KEYS), purge }, 200);
   });
 }

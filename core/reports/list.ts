@@ -3,8 +3,8 @@ import { getPrincipal } from '../../common/auth/bearer-auth.ts';
 import { bearerSecurity } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
-import { ReportPageSchema, type ReportList } from './documents.ts';
-import { assertRole, readReportDocument } from './respond.ts';
+import { ReportPageSchema } from './documents.ts';
+import { assertRole, respondWithListPage } from './respond.ts';
 import { badRequest, commonErrors, PagingQuerySchema } from './schemas.ts';
 
 export const listReportsRoute = createRoute({
@@ -27,7 +27,6 @@ export function registerListReports(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): 
     const principal = getPrincipal(c);
     assertRole(principal, deps.config.REPORT_READER_ROLES);
     const { limit, offset } = c.req.valid('query');
-    const list = JSON.parse(await readReportDocument(c, deps, { kind: 'list', userId: principal.username })) as ReportList;
-    return c.json({ ...list, days: list.days.slice(offset, offset + limit), limit, offset }, 200);
+    return respondWithListPage(c, deps, principal.username, limit, offset);
   });
 }

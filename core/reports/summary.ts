@@ -4,7 +4,7 @@ import { bearerSecurity } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { ReportSummarySchema, type ReportSummary } from './documents.ts';
-import { assertRole, readReportDocument } from './respond.ts';
+import { assertRole, respondWithDocument } from './respond.ts';
 import { commonErrors } from './schemas.ts';
 
 export const reportSummaryRoute = createRoute({
@@ -24,7 +24,6 @@ export function registerReportSummary(app: OpenAPIHono<CoreEnv>, deps: CoreDeps)
   app.openapi(reportSummaryRoute, async (c) => {
     const principal = getPrincipal(c);
     assertRole(principal, deps.config.REPORT_READER_ROLES);
-    const body = await readReportDocument(c, deps, { kind: 'summary', userId: principal.username });
-    return c.json(JSON.parse(body) as ReportSummary, 200);
+    return respondWithDocument<ReportSummary>(c, deps, { kind: 'summary', userId: principal.username });
   });
 }

@@ -86,7 +86,7 @@ describe('report cache', () => {
     const cache = createReportCache({ store, source });
     const pending = cache.read({ kind: 'list', userId: 'a' });
     await Bun.sleep(5);
-    cache.invalidateLocal('a');
+    await cache.invalidate(['a']);
     source.release();
     expect(await pending).toMatchObject({ found: true, outcome: 'miss' });
     expect(store.objects.size).toBe(0);
