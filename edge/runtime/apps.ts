@@ -2,8 +2,6 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { parseConfig } from '../../common/config.ts';
 import { createBatchedWriter, createLogger } from '../../common/log.ts';
-import { createBffApp } from '../bff/app.ts';
-import { buildBffDeps } from '../bff/deps.ts';
 import { createCacheApiCache } from '../cdn/cache/cache-api.ts';
 import { createMemoryLruCache } from '../cdn/cache/memory-lru.ts';
 import { createPurgeLedger } from '../cdn/cache/purge-ledger.ts';
@@ -13,8 +11,6 @@ import type { CdnPeers } from '../cdn/context.ts';
 import { applyPeerPurge, buildCdnDeps, retainSecondsOf } from '../cdn/deps.ts';
 import { createFastHits, type FastHits } from '../cdn/fast-hit.ts';
 import { loadBffConfig, loadCdnConfig, loadEdgeConfig } from '../config.ts';
-import { openFrontendDist } from './frontend-dist.ts';
-import { createRedisStore } from './redis-store.ts';
 import { createZlibCompressor } from './zlib-compressor.ts';
 
 /**
@@ -79,12 +75,14 @@ export async function buildEdgeListeners(
   const shared = loadEdgeConfig(env);
   // Redis only where something uses it: the BFF, and purge marks of the Cache API (Deno's CDN).
   const needsStore = names.includes('bff') || runtime.openCache !== undefined;
-  const store = needsStore ? createRedisStore({ url: parseConfig('edge (server)', ServerConfigSchema, env).REDIS_URL }) : undefined;
+  // Loaded only when used: a CDN-only process then carries neither the BFF nor ioredis (~25 MiB of RSS on Node).
+  const store = needsStore ? (await import('./redis-store.ts')).createRedisStore({ url: parseConfig('edge (server)', ServerConfigSchema, env).REDIS_URL }) : undefined;
   const compressor = createZlibCompressor();
   const listeners: EdgeListener[] = [];
   for (const name of names) {
     const logger = createLogger({ service: name, level: shared.LOG_LEVEL, write: stdout.write }).child({ runtime: runtime.name });
     if (name === 'bff') {
+      const [{ createBffApp }, { buildBffDeps }, { openFrontendDist }] = await Promise.all([import('../bff/app.ts'), import('../bff/deps.ts'), import('./frontend-dist.ts')]);
       const config = loadBffConfig(env);
       const frontendAssets = config.FRONTEND_DIST_DIR ? await openFrontendDist(config.FRONTEND_DIST_DIR) : undefined;
       const deps = await buildBffDeps(config, { store: store!, logger, peerAddress: runtime.peerAddress, frontendAssets, compressor });

@@ -1,18 +1,12 @@
 import { getConnInfo } from 'hono/bun';
 import { buildEdgeListeners, flushLogs, selectEdgeApps, type EdgeListener } from './apps.ts';
-import { clusterPeers, isClusterPrimary, isClusterWorker, runPrimary, workerCountOf } from './workers.ts';
+import { joinCluster, workerCountOf, type ClusterPeers } from './workers.ts';
 
 // Bun adapter: reads process.env, listens with Bun.serve (which hands the server to fetch as c.env);
 // one process, or a worker per core with EDGE_WORKERS (node:cluster + reusePort).
-const workers = workerCountOf(process.env.EDGE_WORKERS);
-if (isClusterPrimary(workers)) {
-  runPrimary(workers, 'bun');
-} else {
-  await serveHere();
-}
+await serve(joinCluster(workerCountOf(process.env.EDGE_WORKERS), 'bun'));
 
-async function serveHere(): Promise<void> {
-  const peers = isClusterWorker() ? clusterPeers() : undefined;
+async function serve(peers: ClusterPeers | undefined): Promise<void> {
   const { listeners, close } = await buildEdgeListeners(process.env, selectEdgeApps(process.argv.slice(2)), {
     name: 'bun',
     peerAddress: (c) => getConnInfo(c).remote.address,

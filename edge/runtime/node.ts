@@ -2,19 +2,13 @@ import { getRequestListener } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { buildEdgeListeners, flushLogs, selectEdgeApps, type EdgeListener } from './apps.ts';
-import { clusterPeers, isClusterPrimary, isClusterWorker, runPrimary, workerCountOf } from './workers.ts';
+import { joinCluster, workerCountOf, type ClusterPeers } from './workers.ts';
 
 // Node adapter: reads process.env, listens (one process, or a worker per core with EDGE_WORKERS),
 // and knows how Node exposes the peer address.
-const workers = workerCountOf(process.env.EDGE_WORKERS);
-if (isClusterPrimary(workers)) {
-  runPrimary(workers, 'node');
-} else {
-  await serveHere();
-}
+await serve(joinCluster(workerCountOf(process.env.EDGE_WORKERS), 'node'));
 
-async function serveHere(): Promise<void> {
-  const peers = isClusterWorker() ? clusterPeers() : undefined;
+async function serve(peers: ClusterPeers | undefined): Promise<void> {
   const { listeners, close } = await buildEdgeListeners(process.env, selectEdgeApps(process.argv.slice(2)), {
     name: 'node',
     peerAddress: (c) => getConnInfo(c).remote.address,

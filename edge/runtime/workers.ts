@@ -5,15 +5,16 @@ import type { CdnPeers } from '../cdn/context.ts';
 
 /**
  * A worker per core for the Node and Bun entries (EDGE_WORKERS=auto, as nginx's worker_processes
- * auto), with node:cluster: the primary only forks, relays and restarts; each worker binds the
- * port itself with SO_REUSEPORT (Node: `listen({ reusePort, exclusive })`; Bun: `Bun.serve({
- * reusePort })`), so the kernel spreads connections and no process hands sockets around.
+ * auto), with node:cluster: the first process serves too and forks the others; every process binds
+ * the port itself with SO_REUSEPORT (Node: `listen({ reusePort, exclusive })`; Bun: `Bun.serve({
+ * reusePort })`), so the kernel spreads connections and no process hands sockets around. No idle
+ * primary: each process costs ~90 MiB of RSS on Node (V8, the type stripper and the modules).
  *
- * Each worker keeps its own report cache (measured: a shared cache would need IPC or a store
- * round trip per hit, which costs more than the hit itself). A purge reaches one worker over HTTP;
- * it drops its entries, asks the primary to relay the purge to every other worker, and answers
- * only when each has dropped them too (or has exited: a dead worker holds no cache). So core's
- * purge-then-read sees no stale copy whichever worker the read lands on.
+ * Each process keeps its own report cache (a shared one would cost an IPC or store round trip per
+ * hit, more than the hit itself). A purge reaches one process over HTTP; it drops its entries, has
+ * the purge relayed to every other process (the first one relays), and answers only when each has
+ * dropped them too, or has exited (a dead worker holds no cache). So core's purge-then-read sees
+ * no stale copy whichever process the read lands on.
  */
 const PURGE_RELAY_TIMEOUT_MS = 5_000;
 const RESTART_DELAY_MS = 1_000;
@@ -33,44 +34,65 @@ export function workerCountOf(value: string | undefined): number {
   return count;
 }
 
-export function isClusterPrimary(count: number): boolean {
-  return count > 1 && cluster.isPrimary;
+export interface ClusterPeers extends CdnPeers {
+  /** Applies purges that reached another process. */
+  onPurge(apply: (target: PurgeTarget) => Promise<unknown>): void;
 }
 
-export function isClusterWorker(): boolean {
-  return cluster.isWorker;
+/**
+ * Joins (or, in the first process, starts) a cluster of `count` processes; undefined for one. The
+ * caller then serves with reusePort whenever peers are returned.
+ */
+export function joinCluster(count: number, runtime: string): ClusterPeers | undefined {
+  if (count <= 1) return undefined;
+  return cluster.isPrimary ? startPrimary(count, runtime) : workerPeers();
 }
 
-/** The primary: forks `count` workers, relays purges between them, replaces a worker that dies. */
-export function runPrimary(count: number, runtime: string): void {
+type Pending = { settle: (error?: string) => void; waiting: Set<number>; timer: ReturnType<typeof setTimeout> };
+
+/** The first process: serves, forks `count - 1` workers, relays purges, replaces a worker that dies. */
+function startPrimary(count: number, runtime: string): ClusterPeers {
   let stopping = false;
-  /** Keyed by `<worker id>:<the worker's purge id>`, unique across workers. */
-  const pending = new Map<string, { origin: Worker; id: number; waiting: Set<number>; timer: ReturnType<typeof setTimeout> }>();
+  let nextRelay = 0;
+  let apply: ((target: PurgeTarget) => Promise<unknown>) | undefined;
+  const pending = new Map<string, Pending>();
   const say = (event: string, fields: Record<string, unknown> = {}) =>
-    console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', service: 'edge', event, runtime, ...fields }));
+    console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', service: 'edge', event, runtime, pid: process.pid, ...fields }));
+  const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
 
-  const settle = (relay: string, error?: string) => {
-    const entry = pending.get(relay);
-    if (!entry) return;
-    pending.delete(relay);
-    clearTimeout(entry.timer);
-    if (entry.origin.isConnected()) entry.origin.send({ edge: 'purge-done', id: entry.id, error } satisfies Message);
+  /** Sends a purge to every worker except `from`; `settle` runs once all confirmed, or on timeout. */
+  const relay = (target: PurgeTarget, from: Worker | undefined, settle: (error?: string) => void) => {
+    const relayId = `r${++nextRelay}`;
+    const targets = workers().filter((w) => w !== from);
+    const finish = (error?: string) => {
+      const entry = pending.get(relayId);
+      if (!entry) return;
+      pending.delete(relayId);
+      clearTimeout(entry.timer);
+      settle(error);
+    };
+    const timer = setTimeout(() => finish(`purge not confirmed by ${pending.get(relayId)?.waiting.size ?? 0} worker(s) within ${PURGE_RELAY_TIMEOUT_MS} ms`), PURGE_RELAY_TIMEOUT_MS);
+    pending.set(relayId, { settle: finish, waiting: new Set(targets.map((w) => w.id)), timer });
+    for (const worker of targets) worker.send({ edge: 'purge-apply', relay: relayId, target } satisfies Message);
+    if (targets.length === 0) finish();
   };
 
   const onMessage = (worker: Worker, message: Message) => {
     if (!message || typeof message !== 'object') return;
     if (message.edge === 'purge') {
-      const others = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w !== worker && w.isConnected());
-      const relay = `${worker.id}:${message.id}`;
-      const timer = setTimeout(() => settle(relay, `purge not confirmed by ${pending.get(relay)?.waiting.size ?? 0} worker(s) within ${PURGE_RELAY_TIMEOUT_MS} ms`), PURGE_RELAY_TIMEOUT_MS);
-      pending.set(relay, { origin: worker, id: message.id, waiting: new Set(others.map((w) => w.id)), timer });
-      for (const other of others) other.send({ edge: 'purge-apply', relay, target: message.target } satisfies Message);
-      if (others.length === 0) settle(relay);
+      // Apply here first, then relay to the other workers; answer the worker when all are done.
+      void (apply ? apply(message.target) : Promise.resolve())
+        .catch(() => {})
+        .finally(() =>
+          relay(message.target, worker, (error) => {
+            if (worker.isConnected()) worker.send({ edge: 'purge-done', id: message.id, error } satisfies Message);
+          }),
+        );
     } else if (message.edge === 'purge-applied') {
       const entry = pending.get(message.relay);
       if (!entry) return;
       entry.waiting.delete(worker.id);
-      if (entry.waiting.size === 0) settle(message.relay);
+      if (entry.waiting.size === 0) entry.settle();
     }
   };
 
@@ -79,9 +101,9 @@ export function runPrimary(count: number, runtime: string): void {
     worker.on('message', (message: Message) => onMessage(worker, message));
     worker.on('exit', (code, signal) => {
       // A dead worker holds no cache: stop waiting for it.
-      for (const [relay, entry] of pending) {
+      for (const entry of pending.values()) {
         entry.waiting.delete(worker.id);
-        if (entry.waiting.size === 0) settle(relay);
+        if (entry.waiting.size === 0) entry.settle();
       }
       if (stopping) return;
       say('edge.worker_exited', { worker: worker.id, code, signal });
@@ -89,30 +111,32 @@ export function runPrimary(count: number, runtime: string): void {
     });
   };
 
-  for (let i = 0; i < count; i++) fork();
-  say('edge.primary_started', { workers: count });
+  for (let i = 1; i < count; i++) fork();
+  say('edge.cluster_started', { processes: count });
+  const stopWorkers = () => {
+    stopping = true;
+    for (const worker of workers()) worker.process.kill('SIGTERM');
+  };
+  process.once('SIGTERM', stopWorkers);
+  process.once('SIGINT', stopWorkers);
+  process.once('exit', stopWorkers);
 
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      stopping = true;
-      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-      let open = workers.length;
-      if (open === 0) process.exit(0);
-      for (const worker of workers) {
-        worker.once('exit', () => --open === 0 && process.exit(0));
-        worker.process.kill(signal);
-      }
-      setTimeout(() => process.exit(0), 10_000).unref();
-    });
-  }
+  return {
+    purge(target) {
+      return new Promise<void>((resolve, reject) => relay(target, undefined, (error) => (error ? reject(new Error(error)) : resolve())));
+    },
+    onPurge(handler) {
+      apply = handler;
+    },
+  };
 }
 
 /**
- * In a worker: `peers.purge` asks the primary to relay a purge to every other worker and resolves
- * when they confirmed; `onPurge` applies purges relayed from the others. A worker whose primary
- * is gone exits (its port is then free for a new edge).
+ * In a worker: `purge` asks the first process to apply and relay a purge and resolves when every
+ * process confirmed; `onPurge` applies purges relayed from the others. A worker whose first
+ * process is gone exits (the port then belongs to whatever starts next).
  */
-export function clusterPeers(): CdnPeers & { onPurge(apply: (target: PurgeTarget) => Promise<unknown>): void } {
+function workerPeers(): ClusterPeers {
   let nextId = 0;
   const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   let apply: ((target: PurgeTarget) => Promise<unknown>) | undefined;

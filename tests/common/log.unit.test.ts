@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { z } from 'zod';
 import { ConfigError, parseConfig } from '../../common/config.ts';
-import { createLogger, REDACTED } from '../../common/log.ts';
+import { createBatchedWriter, createLogger, redact, REDACTED } from '../../common/log.ts';
 
 describe('logger', () => {
   test('one JSON line per event, secrets redacted at any depth', () => {
@@ -22,6 +22,55 @@ describe('logger', () => {
       nested: { Authorization: REDACTED, clientSecret: REDACTED, keep: 1 },
     });
     expect(lines[0]).not.toContain('hunter2');
+  });
+});
+
+describe('redaction and batching', () => {
+  test('redact copies only what it changes; errors, bigints, arrays and depth are handled', () => {
+    const clean = { requestId: 'r', status: 200, nested: { a: [1, 2] } };
+    expect(redact(clean)).toBe(clean);
+    const dirty = { keep: { a: 1 }, list: [{ token: 't' }, { b: 2 }], big: 10n, error: new Error('boom') };
+    const out = redact(dirty) as Record<string, unknown>;
+    expect(out).not.toBe(dirty);
+    expect(out.keep).toBe(dirty.keep);
+    expect(out.list).toEqual([{ token: REDACTED }, { b: 2 }]);
+    expect(out.big).toBe('10');
+    expect(out.error).toMatchObject({ name: 'Error', message: 'boom' });
+    expect((dirty.list[0] as { token: string }).token).toBe('t');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(JSON.stringify(redact(cyclic))).toContain('[depth]');
+  });
+
+  test('a field may override a bound one; the line stays valid JSON', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ service: 's"q', write: (line) => lines.push(line) }).child({ runtime: 'node', who: 'bound' });
+    logger.warn('e"v', { who: 'field' });
+    logger.error('plain');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', service: 's"q', event: 'e"v', runtime: 'node', who: 'field' });
+    expect(JSON.parse(lines[1]!)).toMatchObject({ level: 'error', event: 'plain', who: 'bound' });
+  });
+
+  test('batched writes: one write per turn, an error line at once, flush on demand', async () => {
+    const writes: string[] = [];
+    const turns: Array<() => void> = [];
+    const batched = createBatchedWriter((text) => writes.push(text), { schedule: (run) => turns.push(run), maxLines: 3 });
+    const logger = createLogger({ service: 'svc', write: batched.write });
+    logger.info('a');
+    logger.info('b');
+    expect(writes).toHaveLength(0);
+    turns.shift()!();
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.split('\n').map((line) => JSON.parse(line).event)).toEqual(['a', 'b']);
+    logger.info('c');
+    logger.error('d');
+    expect(writes).toHaveLength(2);
+    expect(writes[1]!.split('\n').map((line) => JSON.parse(line).event)).toEqual(['c', 'd']);
+    for (const event of ['e', 'f', 'g']) logger.info(event);
+    expect(writes).toHaveLength(3); // maxLines reached
+    logger.info('h');
+    batched.flush();
+    expect(writes[3]).toContain('"event":"h"');
   });
 });
 
