@@ -2,7 +2,8 @@
  * ETL throughput and memory on generated telemetry (default 10 million rows).
  *
  *   node_modules/.bin/node bench/etl.bench.ts [--rows 10000000] [--customers 1000] [--events-per-hour 12]
- *                                             [--child-heap-mb N] [--keep]
+ *                                             [--child-heap-mb 48] [--child-semi-space-mb 2] [--keep]
+ *                                             [--reuse SCHEMA,DATABASE]
  *
  * 1. Builds a scratch copy of the telemetry schema (the real migration) and a scratch ClickHouse
  *    database (the real migrations): the shared tables are never touched.
@@ -13,6 +14,14 @@
  *    incremental pass over late events.
  * 4. Checks the mart against the raw table (hours, event counts), prints the figures, drops the
  *    scratch stores (unless --keep).
+ *
+ * Anchor, measured in the same run just before the ETL: the bare aggregation, i.e. the ETL's own
+ * touched-hours collection and hourly aggregate run inside PostgreSQL with nothing fetched (count
+ * over it). The ETL cannot beat it; the ratio says how much the rest (transfer, mart rows,
+ * ClickHouse inserts) costs. The ETL child runs with V8's heap capped (`--child-heap-mb`, old
+ * space; `--child-semi-space-mb`, young generation): otherwise V8 grows lazily into free memory and
+ * RSS says little about what the run needs. `--reuse S,D` skips generation and reruns the passes
+ * on kept stores (watermark and mart reset first). The last stdout line is one JSON object.
  */
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
@@ -28,6 +37,8 @@ import { disabledInvalidator } from '../jobs/invalidation/invalidator.ts';
 import { createJobsMetrics } from '../jobs/metrics/jobs-metrics.ts';
 import { createActiveRuns } from '../jobs/runs/active-runs.ts';
 import { runEtl } from '../jobs/runs/etl-job.ts';
+import { collectTouchedHours, dropTouchedHours, hourlyAggregateQuery, prepareEtlSession, resetEtlSession } from '../jobs/etl/hourly-aggregates.ts';
+import { EPOCH } from '../jobs/etl/watermark.ts';
 import { createClickHouseRunHistory } from '../jobs/runs/run-history.ts';
 import { loadStackEnv } from '../stack/lib/env.ts';
 import { createScratchClickHouse, createScratchTelemetry } from '../tests/jobs/support/scratch-stores.ts';
@@ -41,7 +52,20 @@ const flag = (name: string, fallback: string) => {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
-async function etlPhase(schema: string, database: string, label: string): Promise<void> {
+interface PhaseResult {
+  label: string;
+  rawRows: number;
+  martRows: number;
+  seconds: number;
+  rawRowsPerS: number;
+  rssBeforeMiB: number;
+  peakRssMiB: number;
+  maxRssMiB: number;
+}
+
+const toMiB = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+async function etlPhase(schema: string, database: string, label: string): Promise<PhaseResult> {
   const sql = postgres(env.TELEMETRY_DATABASE_URL!, { max: 2, onnotice: () => {}, connection: { TimeZone: 'UTC' } });
   const clickhouse = createClickHouseClient({ ...clickHouseConfigFromEnv(env, { database }), requestTimeoutMs: 600_000 }, defaultTransport());
   const activeRuns = createActiveRuns();
@@ -92,22 +116,64 @@ async function etlPhase(schema: string, database: string, label: string): Promis
   );
   await clickhouse.close();
   await sql.end();
+  return {
+    label,
+    rawRows: run.rowsRead,
+    martRows: run.rowsWritten,
+    seconds: Number(seconds.toFixed(2)),
+    rawRowsPerS: Math.round(run.rowsRead / seconds),
+    rssBeforeMiB: toMiB(rssAtStart),
+    peakRssMiB: toMiB(peakRss),
+    maxRssMiB: toMiB(process.resourceUsage().maxRSS * 1024),
+  };
+}
+
+/**
+ * The anchor: the ETL's touched-hours collection and hourly aggregate inside PostgreSQL, nothing
+ * fetched, on a session set up as the ETL's. Seconds.
+ */
+async function bareAggregation(sql: postgres.Sql, schema: string): Promise<{ collectSeconds: number; aggregateSeconds: number; hours: number }> {
+  const db = await sql.reserve();
+  try {
+    await prepareEtlSession(db);
+    const started = performance.now();
+    const [bound] = await db<{ now: string }[]>`select to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as now`;
+    await collectTouchedHours(db, { source: 'bench-anchor', telemetrySchema: schema }, { kind: 'received', from: EPOCH, to: bound!.now });
+    const collected = performance.now();
+    const [row] = await db<{ hours: number }[]>`select count(*)::int as hours from (${hourlyAggregateQuery(db, { source: 'bench-anchor', telemetrySchema: schema })}) aggregate`;
+    const done = performance.now();
+    await dropTouchedHours(db);
+    await resetEtlSession(db);
+    return { collectSeconds: (collected - started) / 1000, aggregateSeconds: (done - collected) / 1000, hours: row!.hours };
+  } finally {
+    db.release();
+  }
 }
 
 /** Child mode: only the ETL passes, so the process's peak RSS is theirs. */
 async function childMain(): Promise<void> {
   const schema = flag('--schema', '');
   const database = flag('--database', '');
-  await etlPhase(schema, database, flag('--label', 'etl'));
+  const result = await etlPhase(schema, database, flag('--label', 'etl'));
+  console.log(`PHASE ${JSON.stringify(result)}`);
 }
 
 /** `--child-heap-mb N` caps the ETL process's V8 heap: a run that completes under a small cap cannot be growing with volume. */
-function runChild(schema: string, database: string, label: string): Promise<void> {
-  const heapMb = flag('--child-heap-mb', '');
-  const nodeArgs = heapMb ? [`--max-old-space-size=${Number(heapMb)}`] : [];
+function runChild(schema: string, database: string, label: string): Promise<PhaseResult> {
+  const nodeArgs = [`--max-old-space-size=${Number(flag('--child-heap-mb', '48'))}`, `--max-semi-space-size=${Number(flag('--child-semi-space-mb', '2'))}`];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), '--etl-only', '--schema', schema, '--database', database, '--label', label], { stdio: 'inherit', env: process.env });
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ETL child exited with ${code}`))));
+    const child = spawn(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), '--etl-only', '--schema', schema, '--database', database, '--label', label], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      process.stdout.write(chunk.split('\n').filter((line) => !line.startsWith('PHASE ')).join('\n'));
+    });
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('PHASE '));
+      if (code === 0 && line) resolve(JSON.parse(line.slice('PHASE '.length)) as PhaseResult);
+      else reject(new Error(`ETL child exited with ${code}`));
+    });
   });
 }
 
@@ -117,6 +183,23 @@ async function main(): Promise<void> {
   const eventsPerHour = Number(flag('--events-per-hour', '12'));
   const keep = argv.includes('--keep');
   console.log(`command: node_modules/.bin/node bench/etl.bench.ts ${argv.join(' ')}`.trim());
+
+  const reuse = flag('--reuse', '');
+  if (reuse) {
+    const [schema, database] = reuse.split(',');
+    if (!schema || !database || !/^[a-z_][a-z0-9_]*$/.test(schema) || !/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error('--reuse takes SCHEMA,DATABASE of kept scratch stores');
+    const sql = postgres(env.TELEMETRY_DATABASE_URL!, { max: 2, onnotice: () => {}, connection: { TimeZone: 'UTC' } });
+    const client = createClickHouseClient({ ...clickHouseConfigFromEnv(env, { database }), requestTimeoutMs: 600_000 }, defaultTransport());
+    try {
+      await sql.unsafe(`delete from ${schema}.etl_watermarks; delete from ${schema}.etl_deferred_hours`);
+      await client.command({ query: 'TRUNCATE TABLE report_hourly' });
+      await measure(sql, schema, client, database);
+    } finally {
+      await client.close();
+      await sql.end();
+    }
+    return;
+  }
 
   const telemetry = await createScratchTelemetry(env, 'bench_etl', 2);
   const clickhouse = await createScratchClickHouse(env, 'bench_etl');
@@ -180,8 +263,24 @@ async function main(): Promise<void> {
     const loadSeconds = (performance.now() - loadStarted) / 1000;
     console.log(`load: ${fmt(generated)} rows in ${loadSeconds.toFixed(1)} s (${fmt(generated / loadSeconds)} rows/s)`);
     await sql.unsafe(`analyze ${telemetry.schema}.raw_telemetry`);
+    await measure(sql, telemetry.schema, clickhouse.client, clickhouse.database);
+  } finally {
+    if (keep) console.log(`kept: schema ${telemetry.schema}, database ${clickhouse.database}`);
+    else await Promise.allSettled([telemetry.drop(), clickhouse.drop()]);
+    if (keep) await telemetry.sql.end();
+  }
+}
 
-    await runChild(telemetry.schema, clickhouse.database, 'full load');
+/** Anchor, full pass, check, late-events pass; prints the figures and the JSON line. */
+async function measure(sql: postgres.Sql, schema: string, client: ReturnType<typeof createClickHouseClient>, database: string): Promise<void> {
+  const columns = 'event_id, chip_id, event_time, movements, successful_movements, response_time_ms, battery_pct, actuator_temp_c, error_code, charging';
+  const telemetry = { schema };
+  const clickhouse = { client, database };
+  {
+    const anchor = await bareAggregation(sql, schema);
+    const anchorSeconds = anchor.collectSeconds + anchor.aggregateSeconds;
+    console.log(`[anchor] bare aggregation in PostgreSQL: touched hours ${anchor.collectSeconds.toFixed(2)} s + hourly aggregate ${anchor.aggregateSeconds.toFixed(2)} s (${fmt(anchor.hours)} hours, nothing fetched)`);
+    const full = await runChild(telemetry.schema, clickhouse.database, 'full load');
 
     // Correctness at volume: every (chip, hour) of the raw table is one mart row with its event count.
     const [raw] = await sql<{ hours: string; events: string }[]>`select count(distinct (chip_id, date_trunc('hour', event_time, 'UTC'))) as hours, count(*) as events from ${sql(`${telemetry.schema}.raw_telemetry`)}`;
@@ -194,11 +293,27 @@ async function main(): Promise<void> {
     await sql.unsafe(`insert into ${telemetry.schema}.raw_telemetry (${columns})
       select gen_random_uuid(), chip_id, event_time + interval '1 millisecond', movements, successful_movements, response_time_ms, battery_pct, actuator_temp_c, error_code, charging
       from ${telemetry.schema}.raw_telemetry where event_time > now() - interval '2 days' limit 20000`);
-    await runChild(telemetry.schema, clickhouse.database, 'incremental, 20,000 late events');
-  } finally {
-    if (keep) console.log(`kept: schema ${telemetry.schema}, database ${clickhouse.database}`);
-    else await Promise.allSettled([telemetry.drop(), clickhouse.drop()]);
-    if (keep) await telemetry.sql.end();
+    const late = await runChild(telemetry.schema, clickhouse.database, 'incremental, 20,000 late events');
+    console.log(
+      JSON.stringify({
+        bench: 'etl',
+        command: `node_modules/.bin/node bench/etl.bench.ts ${argv.join(' ')}`.trim(),
+        raw_rows: full.rawRows,
+        mart_rows: full.martRows,
+        seconds: full.seconds,
+        raw_rows_per_s: full.rawRowsPerS,
+        anchor: 'bare aggregation in PostgreSQL (touched hours + hourly aggregate, nothing fetched)',
+        anchor_seconds: Number(anchorSeconds.toFixed(2)),
+        anchor_raw_rows_per_s: Math.round(full.rawRows / anchorSeconds),
+        ratio: Number((anchorSeconds / full.seconds).toFixed(2)),
+        goal_raw_rows_per_s: 1_000_000,
+        rss_mib: { before: full.rssBeforeMiB, peak: full.peakRssMiB, max: full.maxRssMiB },
+        goal_rss_mib: 128,
+        child_v8: { old_space_mb: Number(flag('--child-heap-mb', '48')), semi_space_mb: Number(flag('--child-semi-space-mb', '2')) },
+        check: { raw_hours: Number(raw!.hours), mart_rows: Number(mart!.hours), raw_events: Number(raw!.events), mart_events: Number(mart!.events) },
+        late_events: { raw_rows: late.rawRows, mart_rows: late.martRows, seconds: late.seconds },
+      }),
+    );
   }
 }
 
