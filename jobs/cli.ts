@@ -34,7 +34,7 @@ function describeRun(run: RunRecord): string {
 async function environment(args: CliArgs): Promise<Record<string, string | undefined>> {
   if (!args.stackEnv) return process.env;
   // Development only: the local stack's settings and generated secrets, under the process env.
-  const { loadStackEnv } = await import('../stack/lib/env.ts');
+  const { loadStackEnv } = await import('../tools/kit/env.ts');
   return { ...loadStackEnv(), ...process.env };
 }
 
