@@ -15,6 +15,7 @@ import { createClickHouseReportSource, type ReportSource } from './reports/click
 import { createReportCache, type ReportCache } from './reports/report-cache.ts';
 import { createRedisReportVersions, noReportVersions, type ReportVersions } from './reports/report-versions.ts';
 import { createS3Client, createS3ReportStore, type ReportObjectStore } from './reports/s3-store.ts';
+import { rememberVerifiedTokens } from './verified-tokens.ts';
 import { createPgTelemetryStore, type TelemetryStore } from './telemetry/pg-store.ts';
 
 /**
@@ -82,7 +83,7 @@ export function buildCoreDeps(config: CoreConfig, overrides: CoreDepsOptions = {
     }),
   };
   const metrics = createCoreMetrics();
-  const verifier = createAccessTokenVerifierFromConfig(config, { timeoutMs: config.HEALTH_TIMEOUT_MS, now });
+  const verifier = rememberVerifiedTokens(createAccessTokenVerifierFromConfig(config, { timeoutMs: config.HEALTH_TIMEOUT_MS, now }), { now });
   const chRows = createChRows(clients.clickhouse, config.CLICKHOUSE_TIMEOUT_MS);
   const reportSource = createClickHouseReportSource(chRows, now);
   const reportStore = createS3ReportStore(clients.s3, config.S3_BUCKET);
