@@ -5,10 +5,8 @@ import { getRequestId } from '../../common/http/request-id.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
 import { countApiRequest } from './api-rate-limit.ts';
 import type { BffDeps, BffEnv } from './context.ts';
-import { sessionExpired } from './errors.ts';
 import { headersForBrowser, headersForCore } from './proxy-headers.ts';
-import { SessionExpired } from './session/refresh.ts';
-import { clearSessionCookie, currentSession, requireSession } from './session/middleware.ts';
+import { currentSession, freshSession, requireSession } from './session/middleware.ts';
 
 const BODYLESS = new Set(['GET', 'HEAD']);
 /** Core's answers up to this size are read whole and sent with a length; larger ones stream through. */
@@ -34,16 +32,8 @@ function upstreamFailure(error: unknown): ApiError {
 export function registerApiProxy(app: OpenAPIHono<BffEnv>, deps: BffDeps): void {
   app.use('/api/*', requireSession(deps, { alongside: countApiRequest(deps) }));
   app.all('/api/*', async (c) => {
-    let fresh;
-    try {
-      fresh = await deps.refresher.ensureFresh(currentSession(c));
-    } catch (error) {
-      if (error instanceof SessionExpired) {
-        clearSessionCookie(c, deps);
-        throw sessionExpired();
-      }
-      throw error;
-    }
+    const before = currentSession(c);
+    const fresh = await freshSession(c, deps);
     const incoming = new URL(c.req.url);
     const target = `${deps.config.CORE_URL}${incoming.pathname}${incoming.search}`;
     let body: Uint8Array | undefined;
@@ -79,7 +69,7 @@ export function registerApiProxy(app: OpenAPIHono<BffEnv>, deps: BffDeps): void 
     }
     // A streamed answer keeps its timer: a stalled stream is cut at the same deadline.
     if (buffered !== undefined || !upstream.body || c.req.method === 'HEAD') clearTimeout(timer);
-    addToWideEvent(c as never, { upstreamStatus: upstream.status, refreshed: fresh.session !== currentSession(c) });
+    addToWideEvent(c as never, { upstreamStatus: upstream.status, refreshed: fresh.session !== before });
     const responseBody = c.req.method === 'HEAD' ? null : (buffered ?? upstream.body);
     return new Response(responseBody, { status: upstream.status, statusText: upstream.statusText, headers: headersForBrowser(upstream.headers) });
   });

@@ -51,6 +51,12 @@ export interface IdentityProvider {
   identify(tokens: SessionTokens, expectedNonce: string | null): Promise<SessionUser>;
   /** Where the browser ends its Keycloak SSO session; carries no token. */
   endSessionUrl(postLogoutRedirectUri: string): string;
+  /**
+   * Ends the Keycloak SSO session the ID token belongs to (RP-initiated logout with
+   * `id_token_hint`, from the back channel: the token never reaches the browser). Every client
+   * session in it ends too, not only this client's.
+   */
+  endSsoSession(idToken: string): Promise<void>;
 }
 
 export interface KeycloakOptions {
@@ -179,6 +185,25 @@ export function createKeycloakProvider(options: KeycloakOptions): IdentityProvid
         email: stringClaim(id, 'email'),
         roles: realmRoles(access),
       };
+    },
+
+    async endSsoSession(idToken) {
+      let response: Response;
+      try {
+        response = await fetch(`${issuer}/protocol/openid-connect/logout`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ id_token_hint: idToken, client_id: config.BFF_CLIENT_ID }),
+          redirect: 'manual',
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        await response.body?.cancel();
+      } catch (error) {
+        throw new IdpUnavailable('end session', error);
+      }
+      // Keycloak answers its "logged out" page (200) or a redirect; 400 is a hint it refuses.
+      if (response.status >= 500) throw new IdpUnavailable('end session', new Error(`HTTP ${response.status}`));
+      if (response.status >= 400) throw new GrantRejected('invalid_id_token_hint', `end session answered HTTP ${response.status}`);
     },
 
     endSessionUrl(postLogoutRedirectUri) {

@@ -17,7 +17,7 @@ export const logoutRoute = createRoute({
   method: 'post',
   path: '/auth/logout',
   tags: ['auth'],
-  summary: 'Signs out: revokes the refresh token at Keycloak, deletes the session, clears the cookie',
+  summary: 'Signs out: ends the Keycloak SSO session (id_token_hint, back channel), revokes the refresh token, deletes the session, clears the cookie',
   responses: {
     200: { description: 'Signed out (idempotent)', content: { 'application/json': { schema: LogoutSchema } } },
     ...originErrors,
@@ -45,12 +45,31 @@ export function registerLogout(app: OpenAPIHono<BffEnv>, deps: BffDeps): void {
     if (!result.ok) return c.json({ ended: false, endSessionUrl }, 200);
     const { record } = result.session;
     await deps.sessions.end(record);
+    await endSsoQuietly(deps, record);
     await revokeQuietly(deps, record);
     addToWideEvent(c as never, { user: record.user.username, logout: true });
     return c.json({ ended: true, endSessionUrl }, 200);
   });
 
   app.openapi(loggedOutRoute, (c) => c.redirect(appUrl(deps.config.FRONTEND_URL, '/'), 302));
+}
+
+/**
+ * Ends the Keycloak SSO session behind this BFF session (id_token_hint on the back channel), so
+ * the next /auth/login asks for the password again even when the person also signed in to other
+ * clients of the realm. A failure is logged; the BFF session is gone either way and the refresh
+ * token is still revoked after it.
+ */
+export async function endSsoQuietly(deps: BffDeps, record: Parameters<BffDeps['sessions']['readTokens']>[0]): Promise<boolean> {
+  try {
+    const tokens = await deps.sessions.readTokens(record);
+    if (!tokens.idToken) return false;
+    await deps.idp.endSsoSession(tokens.idToken);
+    return true;
+  } catch (error) {
+    deps.logger.warn('session.sso_end_failed', { sessionId: record.id, error: error instanceof Error ? error.message : String(error) });
+    return false;
+  }
 }
 
 /** Revokes the session's refresh token; a failure is logged, the session is gone either way. */

@@ -16,10 +16,15 @@ export function safeReturnTo(value: string | undefined | null): string {
     return '/';
   }
   if (url.origin !== base) return '/';
-  return `${url.pathname}${url.search}${url.hash}`;
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  // Dot segments collapse while parsing (`/.//evil.com`, `/..//evil.com`, `/%2e//x` all become
+  // `//…`): the normalised path, not only the input, must not be a network path.
+  if (path.startsWith('//') || path.startsWith('/\\')) return '/';
+  return path;
 }
 
-/** The app URL for a path returned by safeReturnTo. */
+/** The app URL for a path returned by safeReturnTo; anything but a plain absolute path is the app's root. */
 export function appUrl(frontendUrl: string, path: string): string {
-  return `${frontendUrl}${path}`;
+  const plainPath = path.startsWith('/') && !path.startsWith('//') && !path.startsWith('/\\');
+  return `${frontendUrl}${plainPath ? path : '/'}`;
 }

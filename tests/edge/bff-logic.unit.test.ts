@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { createMemoryLogger } from '../../common/log.ts';
 import { GrantRejected, IdpUnavailable, type IdentityProvider, type TokenGrant } from '../../edge/bff/keycloak.ts';
 import { headersForBrowser, headersForCore } from '../../edge/bff/proxy-headers.ts';
-import { safeReturnTo } from '../../edge/bff/return-to.ts';
+import { appUrl, safeReturnTo } from '../../edge/bff/return-to.ts';
 import { createTokenRefresher, SessionExpired } from '../../edge/bff/session/refresh.ts';
 import { webRandomBytes } from '../../edge/bff/session/session-token.ts';
 import { createSessionService, sessionExpiresAtMs } from '../../edge/bff/session/sessions.ts';
@@ -16,6 +16,18 @@ describe('returnTo', () => {
     for (const bad of [undefined, '', 'reports', '//evil.example', '/\\evil.example', 'https://evil.example/x', 'javascript:alert(1)', '/\u0000x', '/x\ny', `/${'a'.repeat(600)}`]) {
       expect(safeReturnTo(bad)).toBe('/');
     }
+  });
+
+  test('paths whose dot segments normalise to a network path (//host) are refused', () => {
+    for (const bad of ['/.//evil.com', '/..//evil.com', '/%2e//x', '/%2E%2E//evil.com', '/a/..//evil.com', '/././/evil.com/x?y#z']) {
+      expect(safeReturnTo(bad)).toBe('/');
+    }
+    expect(safeReturnTo('/a/.//b')).toBe('/a//b');
+  });
+
+  test('appUrl never builds a URL to another host, whatever path it is handed', () => {
+    expect(appUrl('http://localhost:3000', '/reports')).toBe('http://localhost:3000/reports');
+    for (const bad of ['//evil.com', '/\\evil.com', 'evil.com', '@evil.com']) expect(appUrl('http://localhost:3000', bad)).toBe('http://localhost:3000/');
   });
 });
 
@@ -76,6 +88,7 @@ function idpWith(refresh: (token: string) => Promise<TokenGrant>): IdentityProvi
     revoke: () => Promise.resolve(),
     identify: async () => ({ username: 'ivan.petrov', subject: 'sub-1', name: 'Иван Петров', email: null, roles: ['prothetic_user', 'administrator'] }),
     endSessionUrl: () => 'http://kc.invalid/logout',
+    endSsoSession: () => Promise.resolve(),
   };
   return idp;
 }

@@ -113,6 +113,10 @@ describe('login and callback', () => {
       ['https://evil.example/', '/'],
       ['/\\evil.example', '/'],
       ['javascript:alert(1)', '/'],
+      // Dot segments that collapse into a network path once the URL is parsed.
+      ['/.//evil.com', '/'],
+      ['/..//evil.com', '/'],
+      ['/%2e//x', '/'],
     ] as const) {
       const start = await bff.app.request(`${BFF_ORIGIN}/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
       const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
@@ -120,6 +124,16 @@ describe('login and callback', () => {
       expect(attempt.returnTo).toBe(expected);
     }
   });
+
+  test('after a login with a dot-segment returnTo the browser lands on the app, not on another host', async () => {
+    const browser = bff.browser();
+    const start = await browser.fetch(`${BFF_ORIGIN}/auth/login?returnTo=${encodeURIComponent('/.//evil.com/steal')}`);
+    const callback = await completeKeycloakLogin(new URL(start.headers.get('location')!), { env: stackEnv, username: OWNER, browser });
+    const done = await browser.fetch(`${BFF_ORIGIN}/auth/callback${callback.search}`);
+    expect(done.status).toBe(302);
+    expect(new URL(done.headers.get('location')!).origin).toBe(APP_ORIGIN);
+    expect(done.headers.get('location')).toBe(`${APP_ORIGIN}/`);
+  }, LOGIN_TIMEOUT_MS);
 });
 
 describe('sessions', () => {

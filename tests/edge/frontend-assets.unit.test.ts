@@ -57,6 +57,7 @@ const idp: IdentityProvider = {
   revoke: () => Promise.resolve(),
   identify: () => Promise.reject(new Error('unused')),
   endSessionUrl: () => 'http://kc.invalid/logout',
+  endSsoSession: () => Promise.resolve(),
 };
 
 async function bffWith(frontendAssets: FrontendAssetReader | undefined, compressor?: Compressor) {

@@ -3,6 +3,7 @@ import { addToWideEvent } from '../../../common/http/wide-event.ts';
 import type { BffDeps, BffEnv } from '../context.ts';
 import { sessionExpired, unauthenticated } from '../errors.ts';
 import { clearCookie, cookieNames, readCookie } from './cookies.ts';
+import { SessionExpired, type FreshSession } from './refresh.ts';
 import { parseSessionToken } from './session-token.ts';
 import type { SessionRejection } from './sessions.ts';
 
@@ -55,4 +56,23 @@ export function currentSession(c: Context<BffEnv>) {
 /** Ends the cookie side of a session (the record is deleted by the caller). */
 export function clearSessionCookie(c: Context, deps: BffDeps): void {
   clearCookie(c, cookieNames(deps.config.BFF_PUBLIC_URL).session);
+}
+
+/**
+ * The current session with an access token that has not expired (refreshed first if it is about
+ * to), which also makes it the session on the context. A session Keycloak no longer honours ends
+ * here: 401 session_expired and the cookie cleared.
+ */
+export async function freshSession(c: Context<BffEnv>, deps: BffDeps): Promise<FreshSession> {
+  try {
+    const fresh = await deps.refresher.ensureFresh(currentSession(c));
+    c.set('session', fresh.session);
+    return fresh;
+  } catch (error) {
+    if (error instanceof SessionExpired) {
+      clearSessionCookie(c, deps);
+      throw sessionExpired();
+    }
+    throw error;
+  }
 }
