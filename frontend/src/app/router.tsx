@@ -3,14 +3,12 @@ import {
   createRootRoute,
   createRoute,
   createRouter,
+  lazyRouteComponent,
   type ErrorComponentProps,
   notFound,
   type RouterHistory,
 } from '@tanstack/react-router';
 import { AdminArea } from '../admin/AdminArea.tsx';
-import { AdminPage } from '../admin/AdminPage.tsx';
-import { AdminUserDayPage } from '../admin/AdminUserDayPage.tsx';
-import { AdminUserPage } from '../admin/AdminUserPage.tsx';
 import { isUsername } from '../admin/username.ts';
 import { DailyReportPage } from '../reports/DailyReportPage.tsx';
 import { isReportDay } from '../reports/report-day.ts';
@@ -50,7 +48,13 @@ const dayRoute = createRoute({
 /** Everything under /admin shares one layout that closes it to non-administrators. */
 const adminRoute = createRoute({ getParentRoute: () => rootRoute, path: '/admin', component: AdminArea });
 
-const adminHomeRoute = createRoute({ getParentRoute: () => adminRoute, path: '/', component: AdminPage });
+// The pages themselves are a chunk of their own (admin/admin-pages.tsx), fetched the first time
+// an /admin page is opened: a prosthesis owner's phone, which never opens one, never downloads it.
+const adminPage = (name: 'AdminHomeRoute' | 'AdminPersonRoute' | 'AdminPersonDayRoute') => lazyRouteComponent(() => import('../admin/admin-pages.tsx'), name);
+/** A new person or day is a new page: its heading takes focus and its state starts afresh. */
+const remountOnParams = ({ params }: { params: unknown }) => params;
+
+const adminHomeRoute = createRoute({ getParentRoute: () => adminRoute, path: '/', component: adminPage('AdminHomeRoute') });
 
 const adminPersonRoute = createRoute({
   getParentRoute: () => adminRoute,
@@ -63,20 +67,16 @@ const adminPersonRoute = createRoute({
 const adminPersonHomeRoute = createRoute({
   getParentRoute: () => adminPersonRoute,
   path: '/',
-  component: function AdminPersonRoute() {
-    const { user } = adminPersonHomeRoute.useParams();
-    return <AdminUserPage key={user} user={user} />;
-  },
+  remountDeps: remountOnParams,
+  component: adminPage('AdminPersonRoute'),
 });
 
 const adminPersonDayRoute = createRoute({
   getParentRoute: () => adminPersonRoute,
   path: '/reports/$date',
   beforeLoad: requireReportDay,
-  component: function AdminPersonDayRoute() {
-    const { user, date } = adminPersonDayRoute.useParams();
-    return <AdminUserDayPage key={`${user}/${date}`} user={user} date={date} />;
-  },
+  remountDeps: remountOnParams,
+  component: adminPage('AdminPersonDayRoute'),
 });
 
 export const routeTree = rootRoute.addChildren([
