@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'bun:test';
-import { buildImportGraph, describeGraph, findCycles, reachableFrom, unitEdges, unitOf } from '../tools/architecture/import-graph.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildImportGraph, describeGraph, findCycles, reachableFrom, REPO_ROOT, unitEdges, unitOf } from '../tools/architecture/import-graph.ts';
 
 /**
  * The layers of docs/architecture.md, checked on the real import graph of every TS file in the
@@ -108,6 +110,18 @@ describe('import graph', () => {
     const edges = new Map([...graph.edges].map(([file, targets]) => [file, new Set([...targets].filter((t) => !KNOWN_RUNTIME_TO_TOOLING.some((k) => k.from === file && k.to === t)))]));
     const reached = [...reachableFrom(edges, entries)].filter((file) => TOOLING.test(file));
     expect(reached).toEqual([]);
+  });
+
+  test('the browser app (frontend/src) takes only types from the services: no server code in its bundle', () => {
+    const valueImports = graph.files
+      .filter((file) => file.startsWith('frontend/src/'))
+      .flatMap((file) =>
+        readFileSync(join(REPO_ROOT, file), 'utf8')
+          .split('\n')
+          .filter((line) => /from\s+['"](\.\.\/)+(core|jobs|edge|db|common)\//.test(line) && !/^\s*(import|export)\s+type\b/.test(line))
+          .map((line) => `${file}: ${line.trim()}`),
+      );
+    expect(valueImports).toEqual([]);
   });
 
   test('the rules bite: a made-up cycle and a made-up core → jobs import are found', () => {
