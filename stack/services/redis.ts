@@ -1,4 +1,4 @@
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import type { StackEnv } from '../lib/env.ts';
@@ -50,24 +50,16 @@ export function pingRedis(host: string, port: number, timeoutMs = 2_000): Promis
   });
 }
 
-function renderConfig(dataDir: string, port: number): string {
+/** The committed settings both stacks share; compose.yaml mounts the same file. */
+export const REDIS_CONFIG_FILE = join(paths.config, 'redis', 'redis.conf');
+
+/** The shared settings plus what only this machine knows: the port and the data folder. */
+export function renderRedisConfig(dataDir: string, port: number): string {
   return [
-    '# Written by stack/services/redis.ts on every start; edit that file, not this one.',
-    'bind 127.0.0.1',
+    '# Written by stack/services/redis.ts on every start from stack/config/redis/redis.conf; edit that file.',
+    readFileSync(REDIS_CONFIG_FILE, 'utf8').trimEnd(),
     `port ${port}`,
-    'protected-mode yes',
-    // Runs in the foreground under startDaemon, which records the pid and owns the log file.
-    'daemonize no',
-    'supervised no',
-    'logfile ""',
-    'loglevel notice',
     `dir ${dataDir}`,
-    'dbfilename dump.rdb',
-    'save 300 10',
-    'appendonly no',
-    // Sessions and PKCE verifiers live here: a full Redis must refuse writes, never evict a session.
-    'maxmemory 512mb',
-    'maxmemory-policy noeviction',
     '',
   ].join('\n');
 }
@@ -100,7 +92,7 @@ function createRedis(): StackService {
         chownSync(dataDir, uid, gid);
       }
       const configFile = join(dataDir, 'redis.conf');
-      writeFileSync(configFile, renderConfig(dataDir, port), { mode: 0o644 });
+      writeFileSync(configFile, renderRedisConfig(dataDir, port), { mode: 0o644 });
       // A server we started that is still loading its snapshot only needs waiting for.
       if (runningPid(NAME) === undefined) {
         const { command, args } = serverCommand(configFile);
@@ -113,7 +105,7 @@ function createRedis(): StackService {
       });
     },
     async stop() {
-      // SIGTERM makes redis-server write its RDB snapshot before exiting.
+      // SIGTERM makes redis-server fsync the AOF and write its RDB snapshot before exiting.
       await stopDaemon(NAME);
     },
   };

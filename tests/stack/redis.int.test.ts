@@ -55,6 +55,11 @@ describe('redis (stack)', () => {
     expect(policy[1]).toBe('noeviction');
   });
 
+  test('runs with the committed persistence settings: AOF fsynced every second', async () => {
+    expect(await redis.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+    expect(await redis.config('GET', 'appendfsync')).toEqual(['appendfsync', 'everysec']);
+  });
+
   test('REDIS_URL parsing rejects what the stack cannot serve', () => {
     expect(() => parseRedisUrl(undefined)).toThrow('REDIS_URL is not set');
     expect(() => parseRedisUrl('http://127.0.0.1:6379')).toThrow('redis://');

@@ -1,0 +1,98 @@
+import { afterAll, describe, expect, test } from 'bun:test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { pingRedis, renderRedisConfig } from '../../stack/services/redis.ts';
+
+// A private redis-server with the stack's own configuration (the file stack/services/redis.ts writes
+// for the shared Redis) on a spare port and a scratch folder: the shared Redis is never killed.
+const SERVER = '/usr/bin/redis-server';
+const dataDir = mkdtempSync(join(tmpdir(), 'redis-persistence-'));
+let server: ChildProcess | undefined;
+
+function sparePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer(port: number): Promise<ChildProcess> {
+  const configFile = join(dataDir, 'redis.conf');
+  writeFileSync(configFile, renderRedisConfig(dataDir, port));
+  const child = spawn(SERVER, [configFile], { stdio: 'ignore' });
+  const deadline = Date.now() + 15_000;
+  while (!(await pingRedis('127.0.0.1', port, 500))) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error('redis-server did not answer PING within 15 s');
+    await Bun.sleep(50);
+  }
+  return child;
+}
+
+function killHard(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+afterAll(async () => {
+  if (server && server.exitCode === null) await killHard(server);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('redis persistence (stack config, private server)', () => {
+  test('the config asks for an append-only file fsynced every second', async () => {
+    const port = await sparePort();
+    server = await startServer(port);
+    const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+    try {
+      expect(await redis.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+      expect(await redis.config('GET', 'appendfsync')).toEqual(['appendfsync', 'everysec']);
+      expect(await redis.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
+    } finally {
+      redis.disconnect();
+    }
+    await killHard(server);
+  });
+
+  test('keys written more than a second before a SIGKILL are there after the restart', async () => {
+    const port = await sparePort();
+    server = await startServer(port);
+    const before = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+    await before.connect();
+    // Shaped like the BFF's data: a session hash with a TTL and a plain key, 200 of each.
+    for (let i = 0; i < 200; i++) {
+      await before.hset(`session:${i}`, { user: `person-${i}`, tokens: 'x'.repeat(512) });
+      await before.expire(`session:${i}`, 36_000);
+      await before.set(`pkce:${i}`, `verifier-${i}`, 'EX', 600);
+    }
+    before.disconnect();
+    // appendfsync everysec: the background fsync runs once a second; wait two to be clear of it.
+    await Bun.sleep(2_100);
+    await killHard(server);
+
+    server = await startServer(port);
+    const after = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+    await after.connect();
+    try {
+      expect(await after.dbsize()).toBe(400);
+      expect(await after.hget('session:199', 'user')).toBe('person-199');
+      expect(await after.get('pkce:0')).toBe('verifier-0');
+      const ttl = await after.ttl('session:0');
+      expect(ttl).toBeGreaterThan(35_000);
+      expect(ttl).toBeLessThanOrEqual(36_000);
+    } finally {
+      after.disconnect();
+    }
+  }, 30_000);
+});
