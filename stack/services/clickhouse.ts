@@ -121,6 +121,7 @@ function createClickHouse(): StackService {
         DEFAULT_PASSWORD_SHA256: sha256Hex(settings.password),
         ML_USER: settings.mlUser,
         ML_PASSWORD_SHA256: sha256Hex(settings.mlPassword),
+        DATABASE: settings.database,
       }),
       0o600,
       owner,
@@ -164,6 +165,9 @@ function createClickHouse(): StackService {
       await ensureDatabase(env);
     },
     async provision(env) {
+      // `up` skips start() for a server that already answers; rendering here lets a changed users.xml
+      // (a new password, a narrowed allow_databases) reach it too: 18.16 reloads the file by itself.
+      renderConfigs(clickHouseSettings(env));
       await ensureDatabase(env);
     },
     async stop() {

@@ -63,20 +63,40 @@ describe('clickhouse (stack)', () => {
     expect(left).toEqual([]);
   });
 
-  test('ml_readonly can SELECT but every write, DDL and setting change is refused', async () => {
-    const table = `${testDb}.readable`;
+  test('ml_readonly can SELECT in the report database but every write, DDL and setting change is refused', async () => {
+    // ml_readonly may only see the report database, so this table lives there (unique name, dropped after).
+    const table = `${settings.database}.${testDb}_readable`;
     await admin.command({ query: `CREATE TABLE ${table} (id UInt32) ENGINE = MergeTree ORDER BY id` });
-    await admin.insert({ table, values: [{ id: 7 }], format: 'JSONEachRow' });
+    try {
+      await admin.insert({ table, values: [{ id: 7 }], format: 'JSONEachRow' });
 
-    expect(await selectRows<{ id: number }>(ml, `SELECT id FROM ${table}`)).toEqual([{ id: 7 }]);
-    await expect(ml.insert({ table, values: [{ id: 8 }], format: 'JSONEachRow' })).rejects.toThrow(/readonly mode/);
-    await expect(ml.command({ query: `CREATE TABLE ${testDb}.sneaky (id UInt32) ENGINE = Memory` })).rejects.toThrow(/readonly mode/);
-    await expect(ml.command({ query: `DROP TABLE ${table}` })).rejects.toThrow(/readonly mode/);
-    await expect(ml.command({ query: `ALTER TABLE ${table} DELETE WHERE 1` })).rejects.toThrow(/readonly mode/);
-    await expect(ml.command({ query: `CREATE DATABASE ${testDb}_sneaky` })).rejects.toThrow(/readonly mode/);
-    await expect(ml.query({ query: 'SELECT 1', clickhouse_settings: { readonly: '0' } })).rejects.toThrow(/readonly mode/);
-    // Nothing changed behind the refusals.
-    expect(await selectRows<{ id: number }>(admin, `SELECT id FROM ${table}`)).toEqual([{ id: 7 }]);
+      expect(await selectRows<{ id: number }>(ml, `SELECT id FROM ${table}`)).toEqual([{ id: 7 }]);
+      await expect(ml.insert({ table, values: [{ id: 8 }], format: 'JSONEachRow' })).rejects.toThrow(/readonly mode/);
+      await expect(ml.command({ query: `CREATE TABLE ${settings.database}.${testDb}_sneaky (id UInt32) ENGINE = Memory` })).rejects.toThrow(/readonly mode/);
+      await expect(ml.command({ query: `DROP TABLE ${table}` })).rejects.toThrow(/readonly mode/);
+      await expect(ml.command({ query: `ALTER TABLE ${table} DELETE WHERE 1` })).rejects.toThrow(/readonly mode/);
+      await expect(ml.command({ query: `CREATE DATABASE ${testDb}_sneaky` })).rejects.toThrow(/readonly mode/);
+      await expect(ml.query({ query: 'SELECT 1', clickhouse_settings: { readonly: '0' } })).rejects.toThrow(/readonly mode/);
+      // Nothing changed behind the refusals.
+      expect(await selectRows<{ id: number }>(admin, `SELECT id FROM ${table}`)).toEqual([{ id: 7 }]);
+    } finally {
+      await admin.command({ query: `DROP TABLE IF EXISTS ${table}` });
+    }
+  });
+
+  test('ml_readonly cannot read any database but the report database', async () => {
+    const table = `${testDb}.elsewhere`;
+    await admin.command({ query: `CREATE TABLE ${table} (id UInt32) ENGINE = MergeTree ORDER BY id` });
+    await admin.insert({ table, values: [{ id: 1 }], format: 'JSONEachRow' });
+    await expect(selectRows(ml, `SELECT id FROM ${table}`)).rejects.toThrow(/access|not allowed/i);
+    await expect(selectRows(ml, `SELECT * FROM default.${testDb}_absent`)).rejects.toThrow(/access|not allowed/i);
+    // A client that names another database as its session default is refused too.
+    const elsewhere = createClient({ url: env.CLICKHOUSE_URL, username: settings.mlUser, password: settings.mlPassword, database: testDb });
+    try {
+      await expect(elsewhere.query({ query: 'SELECT 1' })).rejects.toThrow(/access|not allowed/i);
+    } finally {
+      await elsewhere.close();
+    }
   });
 
   test('wrong or missing credentials are refused', async () => {
