@@ -4,6 +4,7 @@ import postgres from 'postgres';
 import { createMemoryLogger } from '../../common/log.ts';
 import { createApp } from '../../jobs/app.ts';
 import { loadJobsConfig } from '../../jobs/config.ts';
+import { cdcTopics } from '../../jobs/cdc/tables.ts';
 import { buildJobsDeps, type JobsDeps } from '../../jobs/deps.ts';
 import { tryJobLock } from '../../jobs/schedule/job-lock.ts';
 import { loadStackEnv, type StackEnv } from '../../stack/lib/env.ts';
@@ -79,9 +80,19 @@ describe('jobs.health', () => {
     expect(await off.json()).toMatchObject({ status: 'disabled' });
     const enabled = await harness({ CDC_ENABLED: 'true' }).request('/health/cdc');
     expect(enabled.status).toBe(503);
-    const body = (await enabled.json()) as { problems: string[]; lag: { topics: unknown[] } | null };
+    const body = (await enabled.json()) as {
+      problems: string[];
+      group: string;
+      lag: { total: number | null; topics: Array<{ topic: string; lag: number | null; partitions: Array<{ partition: number; committed: number | null; end: number; lag: number }> }> } | null;
+    };
     expect(body.problems).toContain('consumer has not started');
-    expect(body.lag?.topics).toHaveLength(4);
+    // The group's lag as the broker reports it (core no longer reads Kafka: this is the one place).
+    expect(body.group).toBe('reports-cdc');
+    expect(body.lag?.topics.map((t) => t.topic)).toEqual(cdcTopics('crm'));
+    for (const topic of body.lag!.topics) {
+      for (const p of topic.partitions) if (p.committed !== null) expect(p.lag).toBe(Math.max(0, p.end - p.committed));
+      if (topic.lag !== null) expect(topic.lag).toBe(topic.partitions.reduce((sum, p) => sum + p.lag, 0));
+    }
   });
 });
 
