@@ -19,6 +19,8 @@
  *   --cpu-prof=<dir>        run Node with --cpu-prof (profiles written to <dir> when it stops) and Bun
  *                           with --cpu-prof as well; one process (--workers=1) is profiled
  *   --log-level=info        LOG_LEVEL of the edge (info = hits logged as in production, sampled)
+ *   --root=<dir>            run the edge entries from another checkout (a `git worktree` of an older
+ *                           commit sharing this node_modules), to compare before/after in one run
  *
  * Loopback only, bounded by time. Servers run as child processes from their entry files against the
  * stack's S3 (and Redis for Deno's purge marks); the object is seeded in S3 and removed afterwards.
@@ -60,6 +62,8 @@ export interface EdgeCdnBenchOptions {
   rssIdleSeconds: number;
   cpuProfDir?: string;
   logLevel: string;
+  /** Checkout whose edge entries run (default: this one). */
+  root?: string;
   log?: (line: string) => void;
 }
 
@@ -140,6 +144,7 @@ function parseCli(argv: string[]): EdgeCdnBenchOptions {
       case 'rss-idle': options.rssIdleSeconds = number(value, flag, 0); break;
       case 'cpu-prof': options.cpuProfDir = value; break;
       case 'log-level': options.logLevel = value; break;
+      case 'root': options.root = value; break;
       default: throw new Error(`edge-cdn.bench: unknown flag ${arg} (see the comment at the top of the file)`);
     }
   }
@@ -187,8 +192,8 @@ function treeRssMiB(rootPid: number): { mib: number; processes: number } | null 
   return { mib: Math.round((kb / 1024) * 10) / 10, processes };
 }
 
-function startChild(command: string, argv: string[], env: Record<string, string | undefined>, log: (line: string) => void): ChildProcess {
-  const child = spawn(command, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+function startChild(command: string, argv: string[], env: Record<string, string | undefined>, log: (line: string) => void, cwd = ROOT): ChildProcess {
+  const child = spawn(command, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
   let tail = '';
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-4000);
@@ -299,7 +304,8 @@ async function startEdge(runtime: EdgeBenchRuntime, key: string, env: Record<str
   if (runtime === 'workerd') {
     const names = ['S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET', 'CDN_SIGNING_KEY', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'];
     const bindings = { ...Object.fromEntries(names.map((name) => [name, env[name]!])), LOG_LEVEL: options.logLevel, CDN_FRESH_SECONDS: '3600' };
-    child = startChild(NODE, [WORKERD_HOST, '--env', 'cdn', '--port', String(port)], { PATH: process.env.PATH, HOME: process.env.HOME, EDGE_WORKER_BINDINGS: JSON.stringify(bindings) }, log);
+    const host = options.root ? join(options.root, 'tests', 'edge', 'contract', 'workerd-host.ts') : WORKERD_HOST;
+    child = startChild(NODE, [host, '--env', 'cdn', '--port', String(port)], { PATH: process.env.PATH, HOME: process.env.HOME, EDGE_WORKER_BINDINGS: JSON.stringify(bindings) }, log, options.root);
   } else {
     const prof = options.cpuProfDir ? [`--cpu-prof`, `--cpu-prof-dir=${options.cpuProfDir}`] : [];
     const [command, argv] = {
@@ -307,12 +313,12 @@ async function startEdge(runtime: EdgeBenchRuntime, key: string, env: Record<str
       bun: [BUN, [...prof, 'edge/runtime/bun.ts', '--app=cdn']],
       deno: [DENO, ['run', '-A', 'edge/runtime/deno.ts', '--app=cdn']],
     }[runtime] as [string, string[]];
-    child = startChild(command, argv, { ...process.env, ...env, ...settings }, log);
+    child = startChild(command, argv, { ...process.env, ...env, ...settings }, log, options.root);
   }
   const exp = Math.floor(Date.now() / 1000) + 3600;
   const url = await signReportUrl({ cdnUrl: `http://127.0.0.1:${port}`, key, expiresAtSeconds: exp, signingKey: env.CDN_SIGNING_KEY! });
   await waitFor(url);
-  return { name: `CDN edge (${runtime})`, url, pid: child.pid!, stop: () => stopChild(child) };
+  return { name: `CDN edge (${runtime})${options.root ? ` @${options.root}` : ''}`, url, pid: child.pid!, stop: () => stopChild(child) };
 }
 
 /** One request with the row's headers: the answer must be the object, in the asked encoding, from the cache. */
@@ -363,23 +369,35 @@ done = function(summary, latency, requests)
 end
 `;
 
-function runWrk(url: string, encoding: EdgeBenchEncoding, seconds: number, options: EdgeCdnBenchOptions, script: string): WrkFigures {
+/**
+ * wrk as an asynchronous child: the bench keeps draining the servers' stdout meanwhile (a blocked
+ * spawnSync would let their log pipe fill up, and a server writing to a full pipe stalls).
+ */
+function runWrk(url: string, encoding: EdgeBenchEncoding, seconds: number, options: EdgeCdnBenchOptions, script: string): Promise<WrkFigures> {
   const header = encoding === 'gzip' ? 'Accept-Encoding: gzip' : 'Accept-Encoding: identity';
-  const out = spawnSync('wrk', [`-t${options.threads}`, `-c${options.connections}`, `-d${seconds}s`, '--latency', '-s', script, '-H', header, url], {
-    encoding: 'utf8',
-    timeout: (seconds + 30) * 1000,
+  const child = spawn('wrk', [`-t${options.threads}`, `-c${options.connections}`, `-d${seconds}s`, '--latency', '-s', script, '-H', header, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 30) * 1000);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', () => {
+      clearTimeout(killer);
+      const line = /WRK_JSON (\{.*\})/.exec(stdout)?.[1];
+      if (!line) return reject(new Error(`wrk gave no figures: ${stderr || stdout}`));
+      const raw = JSON.parse(line) as { requests: number; durationUs: number; bytes: number; p50Us: number; p99Us: number; errors: number; non2xx: number };
+      resolve({
+        requestsPerSecond: Math.round(raw.requests / (raw.durationUs / 1e6)),
+        p50Ms: Math.round(raw.p50Us / 10) / 100,
+        p99Ms: Math.round(raw.p99Us / 10) / 100,
+        errors: raw.errors,
+        non2xx: raw.non2xx,
+        bytesPerResponse: Math.round(raw.bytes / Math.max(1, raw.requests)),
+      });
+    });
   });
-  const line = /WRK_JSON (\{.*\})/.exec(out.stdout ?? '')?.[1];
-  if (!line) throw new Error(`wrk gave no figures: ${out.stderr || out.stdout}`);
-  const raw = JSON.parse(line) as { requests: number; durationUs: number; bytes: number; p50Us: number; p99Us: number; errors: number; non2xx: number };
-  return {
-    requestsPerSecond: Math.round(raw.requests / (raw.durationUs / 1e6)),
-    p50Ms: Math.round(raw.p50Us / 10) / 100,
-    p99Ms: Math.round(raw.p99Us / 10) / 100,
-    errors: raw.errors,
-    non2xx: raw.non2xx,
-    bytesPerResponse: Math.round(raw.bytes / Math.max(1, raw.requests)),
-  };
 }
 
 function median(values: number[]): number {
@@ -423,8 +441,8 @@ export async function runEdgeCdnBench(partial: Partial<EdgeCdnBenchOptions> = {}
           let rssLoad: { mib: number; processes: number } | null = null;
           for (const encoding of options.encodings) {
             await checkAnswer(server, encoding, body);
-            if (options.warmupSeconds > 0) runWrk(server.url, encoding, options.warmupSeconds, options, script);
-            const run = runWrk(server.url, encoding, options.seconds, options, script);
+            if (options.warmupSeconds > 0) await runWrk(server.url, encoding, options.warmupSeconds, options, script);
+            const run = await runWrk(server.url, encoding, options.seconds, options, script);
             rssLoad = treeRssMiB(server.pid) ?? rssLoad;
             const id = `${server.name}|${encoding}`;
             const slot = figures.get(id) ?? { server: server.name, encoding, runs: [], rssLoad: [], rssIdle: [], processes: 0 };
@@ -482,6 +500,7 @@ export async function runEdgeCdnBench(partial: Partial<EdgeCdnBenchOptions> = {}
     `--encodings=${options.encodings.join(',')}`,
     `--workers=${options.workers}`,
     ...(options.nginx ? [] : ['--no-nginx']),
+    ...(options.root ? [`--root=${options.root}`] : []),
   ];
   return {
     objectBytes: body.length,
