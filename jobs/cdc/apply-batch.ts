@@ -7,6 +7,8 @@ import { newestPerRow, type Change, type Poison } from './decode-change.ts';
 export interface ApplyResult {
   /** Changes now stored (after keeping the newest per row). */
   applied: Change[];
+  /** Older changes of a row whose newer change in the same batch was stored: their state is superseded, not lost. */
+  superseded: Change[];
   /** Changes ClickHouse refused as data: dead-letter them, retrying cannot help. */
   rejected: Poison[];
   /** Usernames whose cached reports may now be wrong (customer or prosthesis changed). */
@@ -73,6 +75,8 @@ async function usersTouchedBy(client: ClickHouseClient, changes: readonly Change
   return users;
 }
 
+const rowKey = (change: Change) => `${change.table.name}:${change.id}`;
+
 /**
  * Stores a batch of change events in the CDC tables, one insert per table. The version is the
  * change's LSN, so ReplacingMergeTree keeps the newest whatever order copies arrive in, and a
@@ -111,5 +115,8 @@ export async function applyCdcBatch(client: ClickHouseClient, changes: readonly 
       }
     }
   }
-  return { applied, rejected, affectedUsers };
+  const newestSet = new Set(newest);
+  const appliedRows = new Set(applied.map(rowKey));
+  const superseded = changes.filter((change) => !newestSet.has(change) && appliedRows.has(rowKey(change)));
+  return { applied, superseded, rejected, affectedUsers };
 }

@@ -28,7 +28,7 @@ export interface CdcConsumerOptions {
    */
   onUsersAffected?: (users: ReadonlySet<string>) => Promise<void>;
   /** Runs after the insert and the recording of affected users, before the commit; tests throw here to die mid-batch. */
-  afterApply?: (batch: { topic: string; partition: number; changes: readonly Change[] }) => void | Promise<void>;
+  afterApply?: (batch: { topic: string; partition: number; changes: readonly Change[]; superseded: readonly Change[] }) => void | Promise<void>;
   /** Batch retries before the consumer restarts (kafkajs `retry`). */
   retry?: { retries: number; initialRetryTime: number; maxRetryTime: number };
   /** Decides whether a crashed consumer restarts; by default it always does. */
@@ -145,7 +145,7 @@ export async function startCdcConsumer(options: CdcConsumerOptions): Promise<Cdc
       }
       status.deadLettered += dead.length;
       if (result.affectedUsers.size > 0) await options.onUsersAffected?.(result.affectedUsers);
-      await options.afterApply?.({ topic, partition, changes: result.applied });
+      await options.afterApply?.({ topic, partition, changes: result.applied, superseded: result.superseded });
     } catch (error) {
       options.metrics?.cdcBatchFailures.inc({ topic });
       status.lastError = errorMessage(error);
