@@ -45,6 +45,8 @@ const ALLOWED_UNITS: Record<string, string[]> = {
   core: ['common', 'db'],
   jobs: ['common', 'db', 'tools/kit'],
   edge: ['common'],
+  // Demo data is tooling the stack and tests use; it takes settings from the kit, never from stack/.
+  demo: ['common', 'db', 'tools/kit'],
   'tools/kit': [],
 };
 
