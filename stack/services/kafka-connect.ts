@@ -17,7 +17,7 @@ const POSTGRES_CONNECTOR_CLASS = 'io.debezium.connector.postgresql.PostgresConne
 const CONNECTOR_NAME = 'crm-connector';
 const CONNECTOR_CONFIG_FILE = join(paths.config, 'debezium', `${CONNECTOR_NAME}.json`);
 /** The only way a secret may appear in the committed connector config: a config-provider reference. */
-const PASSWORD_REFERENCE = '${env:CRM_DB_PASSWORD}';
+const PASSWORD_REFERENCE = '${env:CRM_CDC_DB_PASSWORD}';
 
 const libsDir = join(paths.vendor, `kafka-connect-${KAFKA_VERSION}`, 'libs');
 const pluginPath = join(paths.vendor, `debezium-${DEBEZIUM_VERSION}`, 'plugins');
@@ -208,7 +208,7 @@ export const kafkaConnect: StackService = {
   },
   isReady: isConnectReady,
   async start(env) {
-    if (!env.CRM_DB_PASSWORD) throw new Error('CRM_DB_PASSWORD is not set; the Debezium connector reads it from the worker environment');
+    if (!env.CRM_CDC_DB_PASSWORD) throw new Error('CRM_CDC_DB_PASSWORD is not set; the Debezium connector reads it from the worker environment');
     if (!runningPid('kafka-connect')) {
       mkdirSync(dataDir, { recursive: true });
       const configFile = join(dataDir, 'connect-distributed.properties');
@@ -223,7 +223,7 @@ export const kafkaConnect: StackService = {
       startDaemon('kafka-connect', 'java', [...jvmArgs('512m'), '-cp', `${libsDir}/*`, 'org.apache.kafka.connect.cli.ConnectDistributed', configFile], {
         cwd: dataDir,
         // Only the secret the env config provider may resolve (see connect-distributed.properties).
-        env: { CRM_DB_PASSWORD: env.CRM_DB_PASSWORD },
+        env: { CRM_CDC_DB_PASSWORD: env.CRM_CDC_DB_PASSWORD },
       });
     } else {
       log.step('kafka-connect', `pid ${runningPid('kafka-connect')} is running but not answering yet; waiting for it`);

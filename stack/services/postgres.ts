@@ -22,7 +22,18 @@ interface ClusterSpec {
   passwordVar: string;
   /** Extra server settings; the CRM cluster feeds Debezium through logical decoding. */
   settings: Record<string, string>;
+  /** Role-level setup that must also reach a cluster that is already running (so not in start()). */
+  provision?: (env: StackEnv) => Promise<void>;
 }
+
+/**
+ * The role Debezium connects as (stack/config/debezium/crm-connector.json): REPLICATION, CONNECT on
+ * the CRM database, USAGE on schema crm and SELECT on exactly the published tables. It owns nothing,
+ * so it can neither write CRM rows nor change the publication (created by the owner's migration).
+ */
+export const CDC_ROLE = 'crm_cdc';
+const CDC_PASSWORD_VAR = 'CRM_CDC_DB_PASSWORD';
+const CRM_PUBLICATION = 'crm_publication';
 
 function ownedDir(dir: string): void {
   mkdirSync(dir, { recursive: true });
@@ -76,6 +87,9 @@ function createCluster(spec: ClusterSpec): StackService {
       await waitUntilReady(spec.name, isReady, { timeoutMs: 60_000 });
       await ensureRoleAndDatabase(spec, env);
     },
+    async provision(env) {
+      await spec.provision?.(env);
+    },
     async stop() {
       if (!runningPid(spec.name)) return;
       await runAs(OS_USER, `${BIN}/pg_ctl`, ['-D', dataDir, '-m', 'fast', '-w', 'stop'], { allowFailure: true });
@@ -91,7 +105,8 @@ async function ensureRoleAndDatabase(spec: ClusterSpec, env: StackEnv): Promise<
   const admin = postgres({ host: paths.data(spec.name), port: spec.port, user: 'postgres', database: 'postgres', onnotice: () => {} });
   try {
     const [role] = await admin`select 1 from pg_roles where rolname = ${spec.role}`;
-    const attributes = spec.name === 'postgres-crm' ? 'LOGIN REPLICATION' : 'LOGIN';
+    // The owner writes CRM data; replication is only for the CDC role (see CDC_ROLE).
+    const attributes = 'LOGIN NOREPLICATION';
     // Identifiers come from this file, never from input; the password travels as a quoted literal.
     await admin.unsafe(`${role ? 'ALTER' : 'CREATE'} ROLE ${spec.role} ${attributes} PASSWORD ${quoteLiteral(password)}`);
     const [db] = await admin`select 1 from pg_database where datname = ${spec.database}`;
@@ -101,15 +116,61 @@ async function ensureRoleAndDatabase(spec: ClusterSpec, env: StackEnv): Promise<
   }
 }
 
+/**
+ * A superuser connection to a cluster: the native one over its socket as `postgres`; otherwise
+ * (compose.yaml's containers, where the image makes the application role the superuser) the URL.
+ */
+function superuserConnection(spec: ClusterSpec, url: string | undefined, database: string): postgres.Sql {
+  if (runningPid(spec.name) !== undefined) {
+    return postgres({ host: paths.data(spec.name), port: spec.port, user: 'postgres', database, onnotice: () => {} });
+  }
+  if (!url) throw new Error(`${spec.name}: not running natively and no database URL to provision through`);
+  return postgres(url, { max: 1, database, onnotice: () => {} });
+}
+
+/**
+ * Creates or updates the CDC role and grants it SELECT on the tables of the publication: whatever
+ * the CRM migrations publish is readable by Debezium, nothing else. Runs after the migrations (they
+ * create the publication), on every `up` and `provision`; an unchanged state is left as it is.
+ */
+async function provisionCdcRole(spec: ClusterSpec, env: StackEnv): Promise<void> {
+  const password = env[CDC_PASSWORD_VAR];
+  if (!password) throw new Error(`${CDC_PASSWORD_VAR} is not set`);
+  const sql = superuserConnection(spec, env.CRM_DATABASE_URL, spec.database);
+  try {
+    const [role] = await sql`select 1 from pg_roles where rolname = ${CDC_ROLE}`;
+    await sql.unsafe(
+      `${role ? 'ALTER' : 'CREATE'} ROLE ${CDC_ROLE} LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD ${quoteLiteral(password)}`,
+    );
+    // A native cluster made before the CDC role existed gave the owner REPLICATION; take it back.
+    if (runningPid(spec.name) !== undefined) await sql.unsafe(`ALTER ROLE ${spec.role} NOREPLICATION`);
+    const tables = await sql<{ name: string }[]>`
+      select quote_ident(schemaname) || '.' || quote_ident(tablename) as name
+      from pg_publication_tables where pubname = ${CRM_PUBLICATION} order by 1`;
+    if (tables.length === 0) throw new Error(`publication ${CRM_PUBLICATION} is missing or empty; the CRM migrations create it`);
+    const schemas = [...new Set(tables.map((t) => t.name.split('.')[0]!))];
+    await sql.begin(async (tx) => {
+      await tx.unsafe(`GRANT CONNECT ON DATABASE ${spec.database} TO ${CDC_ROLE}`);
+      for (const schema of schemas) await tx.unsafe(`GRANT USAGE ON SCHEMA ${schema} TO ${CDC_ROLE}`);
+      await tx.unsafe(`GRANT SELECT ON TABLE ${tables.map((t) => t.name).join(', ')} TO ${CDC_ROLE}`);
+    });
+  } finally {
+    await sql.end();
+  }
+}
+
+const crmCluster: ClusterSpec = {
+  name: 'postgres-crm',
+  port: 5435,
+  database: 'crm',
+  role: 'crm',
+  passwordVar: 'CRM_DB_PASSWORD',
+  settings: { wal_level: 'logical', max_replication_slots: '10', max_wal_senders: '10' },
+  provision: (env) => provisionCdcRole(crmCluster, env),
+};
+
 export const services: StackService[] = [
-  createCluster({
-    name: 'postgres-crm',
-    port: 5435,
-    database: 'crm',
-    role: 'crm',
-    passwordVar: 'CRM_DB_PASSWORD',
-    settings: { wal_level: 'logical', max_replication_slots: '10', max_wal_senders: '10' },
-  }),
+  createCluster(crmCluster),
   createCluster({
     name: 'postgres-telemetry',
     port: 5436,

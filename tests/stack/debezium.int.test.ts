@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
 import postgres from 'postgres';
 import { loadStackEnv } from '../../tools/kit/env.ts';
+import { CDC_ROLE } from '../../stack/services/postgres.ts';
 
 // Runs against the stack's CRM PostgreSQL, Kafka and Kafka Connect with the crm-connector
 // registered (`node stack/cli.ts up kafka-connect`). The row it writes has a unique username and is
@@ -10,6 +11,10 @@ import { loadStackEnv } from '../../tools/kit/env.ts';
 const env = loadStackEnv();
 const TOPIC = 'crm.crm.customers';
 const sql = postgres(env.CRM_DATABASE_URL!, { max: 2, onnotice: () => {} });
+function connectionOf(url: string): { host: string; port: number; database: string } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname, port: Number(parsed.port), database: parsed.pathname.slice(1) };
+}
 const kafka = new Kafka({ clientId: 'debezium-int-test', brokers: env.KAFKA_BROKERS!.split(','), logLevel: logLevel.ERROR });
 
 interface ChangeEvent {
@@ -127,8 +132,41 @@ describe('debezium crm-connector', () => {
     expect(status.connector.state).toBe('RUNNING');
     expect(status.tasks.map((t) => t.state)).toEqual(['RUNNING']);
     const config = (await (await fetch(`${env.KAFKA_CONNECT_URL}/connectors/crm-connector/config`)).json()) as Record<string, string>;
-    expect(config['database.password']).toBe('${env:CRM_DB_PASSWORD}');
+    expect(config['database.user']).toBe(CDC_ROLE);
+    expect(config['database.password']).toBe('${env:CRM_CDC_DB_PASSWORD}');
+    expect(JSON.stringify(config)).not.toContain(env.CRM_CDC_DB_PASSWORD!);
     expect(JSON.stringify(config)).not.toContain(env.CRM_DB_PASSWORD!);
+  });
+
+  test('streams through the CDC role: the walsender of its slot runs as that role, not as the owner', async () => {
+    const [sender] = await sql`
+      select a.usename from pg_replication_slots s join pg_stat_activity a on a.pid = s.active_pid
+      where s.slot_name = 'crm_debezium'`;
+    expect(sender?.usename).toBe(CDC_ROLE);
+  });
+
+  test('the CDC role reads the CRM tables and can change nothing', async () => {
+    const cdc = postgres({ ...connectionOf(env.CRM_DATABASE_URL!), username: CDC_ROLE, password: env.CRM_CDC_DB_PASSWORD!, max: 1, onnotice: () => {} });
+    // postgres.js queries are lazy thenables; wrapping them in an async function makes them run.
+    const attempt = (run: () => Promise<unknown>) => (async () => run())();
+    try {
+      for (const table of ['customers', 'prosthesis_models', 'prostheses', 'orders']) {
+        const [row] = await cdc`select count(*)::int as n from ${cdc('crm.' + table)}`;
+        expect(row?.n).toBeGreaterThanOrEqual(0);
+        await expect(attempt(() => cdc`delete from ${cdc('crm.' + table)} where false`)).rejects.toThrow(/permission denied/);
+        await expect(attempt(() => cdc`update ${cdc('crm.' + table)} set updated_at = now() where false`)).rejects.toThrow(/permission denied/);
+        await expect(attempt(() => cdc`truncate ${cdc('crm.' + table)}`)).rejects.toThrow(/permission denied|must be owner/);
+      }
+      await expect(
+        attempt(() => cdc`insert into crm.customers (username, region, full_name, email) values ('cdc-forged', 'eu', 'X', 'x@y.z')`),
+      ).rejects.toThrow(/permission denied/);
+      await expect(attempt(() => cdc`create table crm.cdc_sneaky (id int)`)).rejects.toThrow(/permission denied/);
+      await expect(attempt(() => cdc`create table public.cdc_sneaky (id int)`)).rejects.toThrow(/permission denied/);
+      await expect(attempt(() => cdc`alter publication crm_publication drop table crm.orders`)).rejects.toThrow(/must be owner/);
+      await expect(attempt(() => cdc`select * from public.schema_migrations limit 1`)).rejects.toThrow(/permission denied|does not exist/);
+    } finally {
+      await cdc.end();
+    }
   });
 
   test('streams insert, update and delete of a customer as c, u, d events and a tombstone', async () => {

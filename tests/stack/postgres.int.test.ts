@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import postgres from 'postgres';
 import { loadStackEnv } from '../../tools/kit/env.ts';
+import { CDC_ROLE } from '../../stack/services/postgres.ts';
 
 // Runs against the stack's two clusters (`node stack/cli.ts up postgres-crm postgres-telemetry`)
 // as the application roles; every test works in its own transaction-scoped temp table.
@@ -63,12 +64,15 @@ describe.each(clusters)('postgres $name cluster (stack)', (cluster) => {
 });
 
 describe('postgres crm cluster feeds Debezium', () => {
-  test('has wal_level=logical and the crm role may replicate', async () => {
+  test('has wal_level=logical; only the CDC role may replicate, not the owner crm', async () => {
     const sql = sqlFor('crm');
     const [wal] = await sql`show wal_level`;
     expect(wal?.wal_level).toBe('logical');
-    const [role] = await sql`select rolreplication from pg_roles where rolname = current_user`;
-    expect(role?.rolreplication).toBe(true);
+    const roles = await sql`select rolname, rolreplication, rolsuper from pg_roles where rolname in ('crm', ${CDC_ROLE}) order by rolname`;
+    expect(roles.map((r) => ({ ...r }))).toEqual([
+      { rolname: 'crm', rolreplication: false, rolsuper: false },
+      { rolname: CDC_ROLE, rolreplication: true, rolsuper: false },
+    ]);
     const [slots] = await sql`show max_replication_slots`;
     expect(Number(slots?.max_replication_slots)).toBeGreaterThanOrEqual(1);
   });

@@ -40,6 +40,7 @@ const DEFAULTS: StackEnv = {
 /** Secrets generated per machine; their names are the contract with the apps' config schemas. */
 const GENERATED_SECRETS = [
   'CRM_DB_PASSWORD',
+  'CRM_CDC_DB_PASSWORD',
   'TELEMETRY_DB_PASSWORD',
   'CLICKHOUSE_PASSWORD',
   'CLICKHOUSE_ML_PASSWORD',
