@@ -29,16 +29,22 @@ interface DirectorySpec {
   urlVar: string;
   baseDnVar: string;
   passwordVar: string;
+  readerPasswordVar: string;
 }
 
 const SPECS: DirectorySpec[] = [
-  { region: 'ru', name: 'ldap-ru', urlVar: 'LDAP_RU_URL', baseDnVar: 'LDAP_RU_BASE_DN', passwordVar: 'LDAP_RU_ADMIN_PASSWORD' },
-  { region: 'eu', name: 'ldap-eu', urlVar: 'LDAP_EU_URL', baseDnVar: 'LDAP_EU_BASE_DN', passwordVar: 'LDAP_EU_ADMIN_PASSWORD' },
+  { region: 'ru', name: 'ldap-ru', urlVar: 'LDAP_RU_URL', baseDnVar: 'LDAP_RU_BASE_DN', passwordVar: 'LDAP_RU_ADMIN_PASSWORD', readerPasswordVar: 'LDAP_RU_READER_PASSWORD' },
+  { region: 'eu', name: 'ldap-eu', urlVar: 'LDAP_EU_URL', baseDnVar: 'LDAP_EU_BASE_DN', passwordVar: 'LDAP_EU_ADMIN_PASSWORD', readerPasswordVar: 'LDAP_EU_READER_PASSWORD' },
 ];
 
-/** The admin (root) DN of a directory; Keycloak's federation binds with it too. */
+/** The admin (root) DN of a directory: the stack's provisioning only, never a running service. */
 export function adminDn(baseDn: string): string {
   return `cn=admin,${baseDn}`;
+}
+
+/** The read-only account Keycloak's federation binds as (slapd.conf.template grants it read on people and groups). */
+export function readerDn(baseDn: string): string {
+  return `cn=keycloak-reader,${baseDn}`;
 }
 
 /** Salted SHA-1 in the `{SSHA}` form slapd and slappasswd use. */
@@ -116,6 +122,7 @@ function writeSlapdConf(dataDir: string, dir: Directory): string {
     SUFFIX: dir.baseDn,
     ROOT_DN: adminDn(dir.baseDn),
     ROOT_PW_HASH: rootPasswordHash(confPath, dir.adminPassword),
+    READER_DN: readerDn(dir.baseDn),
   };
   const template = readFileSync(join(paths.config, 'ldap', 'slapd.conf.template'), 'utf8');
   const conf = template.replace(/\{\{([A-Z_]+)\}\}/g, (_, key: string) => {
@@ -218,6 +225,35 @@ export async function applySeed(service: string, url: string, baseDn: string, ad
   return { added, updated };
 }
 
+function required(env: StackEnv, name: string, service: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${service}: ${name} is not set`);
+  return value;
+}
+
+/** The read-only bind account: added if missing, its password re-hashed only when the env's no longer binds. */
+export async function ensureReader(service: string, dir: Directory, password: string): Promise<void> {
+  const dn = readerDn(dir.baseDn);
+  if (await acceptsPassword(dir.url, dn, password)) return;
+  await withClient(dir.url, async (client) => {
+    await client.bind(adminDn(dir.baseDn), dir.adminPassword);
+    const userPassword = new Attribute({ type: 'userPassword', values: [hashSsha(password)] });
+    try {
+      await client.modify(dn, new Change({ operation: 'replace', modification: userPassword }));
+      log.step(service, `${dn}: password updated`);
+    } catch (error) {
+      if (!(error instanceof NoSuchObjectError)) throw error;
+      await client.add(dn, {
+        objectClass: ['top', 'organizationalRole', 'simpleSecurityObject'],
+        cn: 'keycloak-reader',
+        description: 'Keycloak user federation: read-only bind (people and groups)',
+        userPassword: hashSsha(password),
+      });
+      log.step(service, `${dn}: added`);
+    }
+  });
+}
+
 function createDirectory(spec: DirectorySpec): StackService {
   const dataDir = paths.data(spec.name);
   return {
@@ -252,6 +288,7 @@ function createDirectory(spec: DirectorySpec): StackService {
       const demoPassword = env.DEMO_USER_PASSWORD;
       if (!demoPassword) throw new Error(`${spec.name}: DEMO_USER_PASSWORD is not set`);
       await applySeed(spec.name, dir.url, dir.baseDn, dir.adminPassword, readSeedLdif(spec.region), demoPassword);
+      await ensureReader(spec.name, dir, required(env, spec.readerPasswordVar, spec.name));
     },
     async stop() {
       await stopDaemon(spec.name);

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Attribute, Change, Client, InvalidCredentialsError, NoSuchObjectError } from 'ldapts';
+import { Attribute, Change, Client, InsufficientAccessError, InvalidCredentialsError, NoSuchObjectError } from 'ldapts';
 import { PEOPLE, REGIONS, ROLES, peopleOf, regionOf, type Region } from '../../demo/people.ts';
 import {
   BASE_DN,
@@ -18,13 +18,13 @@ import {
   type LdifEntry,
 } from '../../stack/config/ldap/seed.ts';
 import { loadStackEnv } from '../../tools/kit/env.ts';
-import { adminDn, applySeed, hashSsha, verifySsha } from '../../stack/services/ldap.ts';
+import { adminDn, applySeed, hashSsha, readerDn, verifySsha } from '../../stack/services/ldap.ts';
 
 // Runs against the two directories of the stack (`node stack/cli.ts up ldap-ru ldap-eu`).
 const env = loadStackEnv();
-const DIRECTORIES: Record<Region, { url: string; baseDn: string; adminPassword: string }> = {
-  ru: { url: env.LDAP_RU_URL!, baseDn: env.LDAP_RU_BASE_DN!, adminPassword: env.LDAP_RU_ADMIN_PASSWORD! },
-  eu: { url: env.LDAP_EU_URL!, baseDn: env.LDAP_EU_BASE_DN!, adminPassword: env.LDAP_EU_ADMIN_PASSWORD! },
+const DIRECTORIES: Record<Region, { url: string; baseDn: string; adminPassword: string; readerPassword: string }> = {
+  ru: { url: env.LDAP_RU_URL!, baseDn: env.LDAP_RU_BASE_DN!, adminPassword: env.LDAP_RU_ADMIN_PASSWORD!, readerPassword: env.LDAP_RU_READER_PASSWORD! },
+  eu: { url: env.LDAP_EU_URL!, baseDn: env.LDAP_EU_BASE_DN!, adminPassword: env.LDAP_EU_ADMIN_PASSWORD!, readerPassword: env.LDAP_EU_READER_PASSWORD! },
 };
 const demoPassword = env.DEMO_USER_PASSWORD!;
 const cleanups: Array<() => Promise<void>> = [];
@@ -153,6 +153,76 @@ describe.each([...REGIONS])('directory %s', (region) => {
       await expect(client.search(peopleDn(region), { scope: 'one', filter: '(uid=*)' })).rejects.toBeInstanceOf(NoSuchObjectError);
       await client.bind(personDn(region, first!.uid), demoPassword);
       await expect(client.search(personDn(region, second!.uid), { scope: 'base' })).rejects.toBeInstanceOf(NoSuchObjectError);
+    });
+  });
+
+  /** A temporary person with a known password, removed after the file (so a failing test never touches demo people). */
+  async function addTemporaryPerson(password: string): Promise<string> {
+    const uid = `test.self.${randomUUID().slice(0, 8)}`;
+    const dn = personDn(region, uid);
+    await withClient(region, async (client) => {
+      await bindAsAdmin(client, region);
+      await client.add(dn, {
+        objectClass: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'],
+        uid,
+        cn: 'Self Writer',
+        sn: 'Writer',
+        mail: `${uid}@${region}.bionicpro.example`,
+        userPassword: hashSsha(password),
+      });
+    });
+    cleanups.push(() => withClient(region, async (client) => {
+      await bindAsAdmin(client, region);
+      await client.del(dn);
+    }));
+    return dn;
+  }
+
+  test('the read-only bind account searches people and groups, but sees no password and writes nothing', async () => {
+    const victim = personDn(region, people[0]!.uid);
+    await withClient(region, async (client) => {
+      await client.bind(readerDn(dir.baseDn), dir.readerPassword);
+      const { searchEntries } = await client.search(peopleDn(region), {
+        scope: 'one',
+        filter: '(objectClass=inetOrgPerson)',
+        attributes: ['uid', 'mail', 'entryUUID', 'modifyTimestamp', 'userPassword'],
+      });
+      const uids = searchEntries.map((e) => String(e.uid));
+      for (const person of people) expect(uids).toContain(person.uid);
+      for (const entry of searchEntries) {
+        // Keycloak's stable id for an imported person.
+        expect(String(entry.entryUUID)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+        expect([entry.userPassword ?? []].flat()).toEqual([]);
+      }
+      const { searchEntries: groups } = await client.search(groupsDn(region), { scope: 'one', filter: '(objectClass=groupOfNames)', attributes: ['cn', 'member'] });
+      expect(groups.length).toBeGreaterThan(0);
+
+      await expect(client.modify(victim, new Change({ operation: 'replace', modification: new Attribute({ type: 'mail', values: ['evil@example.test'] }) }))).rejects.toBeInstanceOf(InsufficientAccessError);
+      await expect(client.modify(victim, new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: [hashSsha('taken-over')] }) }))).rejects.toBeInstanceOf(InsufficientAccessError);
+      await expect(client.modify(groupDn(region, 'administrator'), memberChange('add', readerDn(dir.baseDn)))).rejects.toBeInstanceOf(InsufficientAccessError);
+      await expect(client.add(personDn(region, `test.forged.${randomUUID().slice(0, 8)}`), {
+        objectClass: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'], uid: 'forged', cn: 'Forged', sn: 'Forged',
+      })).rejects.toBeInstanceOf(InsufficientAccessError);
+      await expect(client.del(victim)).rejects.toBeInstanceOf(InsufficientAccessError);
+      await expect(client.modify(readerDn(dir.baseDn), new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: [hashSsha('mine')] }) }))).rejects.toBeInstanceOf(InsufficientAccessError);
+    });
+    await withClient(region, async (client) => {
+      await expect(client.bind(readerDn(dir.baseDn), `${dir.readerPassword}-wrong`)).rejects.toBeInstanceOf(InvalidCredentialsError);
+    });
+  });
+
+  test('a person bound as themselves cannot change their userPassword or any other attribute', async () => {
+    const password = `self-${randomUUID()}`;
+    const dn = await addTemporaryPerson(password);
+    await withClient(region, async (client) => {
+      await client.bind(dn, password);
+      await expect(client.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: [hashSsha('chosen-by-me')] }) }))).rejects.toBeInstanceOf(InsufficientAccessError);
+      await expect(client.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'mail', values: ['me@elsewhere.test'] }) }))).rejects.toBeInstanceOf(InsufficientAccessError);
+      await expect(client.modify(groupDn(region, 'administrator'), memberChange('add', dn))).rejects.toBeInstanceOf(InsufficientAccessError);
+    });
+    // Still the old password, and the directory's admin can change it.
+    await withClient(region, async (client) => {
+      await client.bind(dn, password);
     });
   });
 
