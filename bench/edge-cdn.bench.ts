@@ -218,6 +218,10 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', time
       resolve();
     });
     child.kill(signal);
+  }).then(() => {
+    // A grandchild (workerd under Miniflare) may hold the pipes open; they must not keep the bench alive.
+    child.stdout?.destroy();
+    child.stderr?.destroy();
   });
 }
 
@@ -529,9 +533,10 @@ if (import.meta.main ?? process.argv[1]?.endsWith('edge-cdn.bench.ts')) {
       console.log(`\n## CDN cache hit (${result.objectBytes} B JSON)\n\n${formatEdgeCdnTable(result)}`);
       console.log(`\nmachine: ${result.machine}; load average ${result.load}\ncommand: ${result.command}`);
       console.log(JSON.stringify(result));
+      process.exit(0);
     })
     .catch((error: unknown) => {
       console.error(error);
-      process.exitCode = 1;
+      process.exit(1);
     });
 }
