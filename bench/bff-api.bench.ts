@@ -168,8 +168,8 @@ async function main(): Promise<void> {
   let corePid: number | undefined;
   if (!coreUrl) {
     const corePort = await freePort();
-    if (UPSTREAM === 'static') start(BIN('node'), ['-e', STATIC_UPSTREAM], { PORT: String(corePort) });
-    else start(BIN('node'), ['core/serve-node.ts'], { PORT: String(corePort) });
+    const upstream = UPSTREAM === 'static' ? start(BIN('node'), ['-e', STATIC_UPSTREAM], { PORT: String(corePort) }) : start(BIN('node'), ['core/serve-node.ts'], { PORT: String(corePort) });
+    corePid = upstream.pid;
     coreUrl = `http://127.0.0.1:${corePort}`;
   }
   await waitFor(`${coreUrl}/health/live`);

@@ -45,7 +45,7 @@ const CODINGS = [
 /** Server role: the BFF app over a built dist, nothing else. */
 async function serveBff(dir: string, port: number): Promise<void> {
   const unused = () => Promise.reject(new Error('not used by the bench'));
-  const idp: IdentityProvider = { authorizationUrl: () => new URL('http://kc.invalid/'), exchangeCode: unused, refresh: unused, revoke: () => Promise.resolve(), identify: unused, endSessionUrl: () => 'http://kc.invalid/', endSsoSession: () => Promise.resolve() };
+  const idp: IdentityProvider = { authorizationUrl: () => new URL('http://kc.invalid/'), exchangeCode: unused, refresh: unused, revoke: () => Promise.resolve(), identify: unused, endSessionUrl: () => 'http://kc.invalid/', endSsoSession: () => Promise.resolve(), verifyLogoutToken: unused };
   const config = loadBffConfig({
     KEYCLOAK_URL: 'http://kc.invalid',
     KEYCLOAK_REALM: 'bench',

@@ -7,6 +7,7 @@ import { securityHeaders } from '../security/security-headers.ts';
 import { registerAdminEndSessions } from './admin-end-sessions.ts';
 import { guardAdminRoutes, registerAdminListSessions } from './admin-list-sessions.ts';
 import { registerApiProxy } from './api-proxy.ts';
+import { BACKCHANNEL_LOGOUT_PATH, registerBackchannelLogout } from './backchannel-logout.ts';
 import { registerCallback } from './callback.ts';
 import type { BffDeps, BffEnv } from './context.ts';
 import { mapBffError } from './errors.ts';
@@ -42,7 +43,7 @@ export function createBffApp(deps: BffDeps) {
       maxAge: 600,
     }),
   );
-  app.use('*', requireAllowedOrigin(config.ALLOWED_ORIGINS));
+  app.use('*', requireAllowedOrigin(config.ALLOWED_ORIGINS, { serverToServerPaths: [BACKCHANNEL_LOGOUT_PATH] }));
   app.use('/auth/*', rateLimit({ store: deps.store, scope: 'auth', limit: config.AUTH_RATE_LIMIT, windowSeconds: config.AUTH_RATE_WINDOW_SECONDS, now: deps.now, clientOf: deps.clientAddress }));
 
   registerLiveHealth(app, 'bff', deps.now);
@@ -51,6 +52,7 @@ export function createBffApp(deps: BffDeps) {
   registerCallback(app, deps);
   registerMe(app, deps);
   registerLogout(app, deps);
+  registerBackchannelLogout(app, deps);
   guardAdminRoutes(app, deps);
   registerAdminListSessions(app, deps);
   registerAdminEndSessions(app, deps);

@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
@@ -87,10 +88,21 @@ export function registerCallback(app: OpenAPIHono<BffEnv>, deps: BffDeps): void 
     const previous = await deps.sessions.validate(readCookie(c, names.session));
     if (previous.ok) await deps.sessions.end(previous.session.record);
 
-    const { cookieValue, session } = await deps.sessions.create(user, grant, c.req.header('user-agent') ?? null);
+    const { cookieValue, session } = await deps.sessions.create(user, grant, c.req.header('user-agent') ?? null, ssoSessionIdOf(grant.tokens.idToken));
     setSessionCookie(c, names.session, cookieValue, maxAgeSeconds);
     addToWideEvent(c as never, { login: 'succeeded', user: user.username, sessionId: session.record.id });
     c.header('Cache-Control', 'no-store');
     return c.redirect(appUrl(deps.config.FRONTEND_URL, attempt.returnTo), 302);
   });
+}
+
+/** The ID token's `sid` (Keycloak's SSO session), already verified by identify(); back-channel logout ends by it. */
+function ssoSessionIdOf(idToken: string | null): string | null {
+  if (!idToken) return null;
+  try {
+    const sid = decodeJwt(idToken).sid;
+    return typeof sid === 'string' && sid !== '' ? sid : null;
+  } catch {
+    return null;
+  }
 }

@@ -57,7 +57,25 @@ export interface IdentityProvider {
    * session in it ends too, not only this client's.
    */
   endSsoSession(idToken: string): Promise<void>;
+  /**
+   * Verifies an OIDC back-channel logout token (signature with the realm keys, iss, aud = this
+   * client, iat/exp, the back-channel logout event, sid or sub, no nonce) and says whose sessions
+   * it ends. Throws TokenInvalid when any check fails.
+   */
+  verifyLogoutToken(logoutToken: string): Promise<LogoutClaims>;
 }
+
+export interface LogoutClaims {
+  jti: string;
+  sid: string | null;
+  sub: string | null;
+  /** When the token stops being acceptable anyway (its jti need not be remembered past it). */
+  expiresAtMs: number;
+}
+
+export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+/** Keycloak's logout tokens live as long as an access token at most; without exp, refuse after this. */
+const LOGOUT_TOKEN_MAX_AGE_SECONDS = 300;
 
 export interface KeycloakOptions {
   config: BffConfig;
@@ -127,7 +145,7 @@ export function createKeycloakProvider(options: KeycloakOptions): IdentityProvid
     }
   };
 
-  const verify = async (token: string, audience: string, what: string): Promise<JWTPayload> => {
+  const verify = async (token: string, audience: string, what: string, extra: { requiredClaims?: string[]; maxTokenAge?: number } = {}): Promise<JWTPayload> => {
     try {
       const { payload } = await jwtVerify(token, keys, {
         algorithms: ['RS256'],
@@ -135,7 +153,8 @@ export function createKeycloakProvider(options: KeycloakOptions): IdentityProvid
         audience,
         clockTolerance: config.JWT_CLOCK_TOLERANCE_SECONDS,
         currentDate: new Date(now()),
-        requiredClaims: ['exp', 'iat', 'sub'],
+        requiredClaims: extra.requiredClaims ?? ['exp', 'iat', 'sub'],
+        maxTokenAge: extra.maxTokenAge,
       });
       return payload;
     } catch (error) {
@@ -204,6 +223,21 @@ export function createKeycloakProvider(options: KeycloakOptions): IdentityProvid
       // Keycloak answers its "logged out" page (200) or a redirect; 400 is a hint it refuses.
       if (response.status >= 500) throw new IdpUnavailable('end session', new Error(`HTTP ${response.status}`));
       if (response.status >= 400) throw new GrantRejected('invalid_id_token_hint', `end session answered HTTP ${response.status}`);
+    },
+
+    async verifyLogoutToken(logoutToken) {
+      const claims = await verify(logoutToken, config.BFF_CLIENT_ID, 'logout token', { requiredClaims: ['iat', 'jti'], maxTokenAge: LOGOUT_TOKEN_MAX_AGE_SECONDS });
+      const events = claims.events as Record<string, unknown> | undefined;
+      const event = events && typeof events === 'object' ? events[BACKCHANNEL_LOGOUT_EVENT] : undefined;
+      if (!event || typeof event !== 'object') throw new TokenInvalid('logout token: no back-channel logout event');
+      // A nonce would make it look like an ID token (OIDC Back-Channel Logout 1.0 §2.4 forbids it).
+      if ('nonce' in claims) throw new TokenInvalid('logout token: carries a nonce');
+      const sid = stringClaim(claims, 'sid');
+      const sub = stringClaim(claims, 'sub');
+      if (!sid && !sub) throw new TokenInvalid('logout token: names neither sid nor sub');
+      const jti = stringClaim(claims, 'jti')!;
+      const expiresAtMs = typeof claims.exp === 'number' ? claims.exp * 1000 : (claims.iat! + LOGOUT_TOKEN_MAX_AGE_SECONDS) * 1000;
+      return { jti, sid, sub, expiresAtMs };
     },
 
     endSessionUrl(postLogoutRedirectUri) {

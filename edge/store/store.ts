@@ -32,6 +32,12 @@ export const storeKeys = {
   loginAttempt: (state: string) => `edge:login:${state}`,
   session: (sessionId: string) => `edge:session:${sessionId}`,
   userSessions: (username: string) => `edge:user-sessions:${username}`,
+  /** BFF sessions created from one Keycloak SSO session (its `sid`), for back-channel logout. */
+  ssoSessions: (sid: string) => `edge:sso-sessions:${sid}`,
+  /** BFF sessions of one Keycloak subject, for a back-channel logout token that names only `sub`. */
+  subjectSessions: (subject: string) => `edge:subject-sessions:${subject}`,
+  /** A back-channel logout token's jti, remembered so the token cannot be replayed. */
+  logoutTokenId: (jti: string) => `edge:logout-jti:${jti}`,
   refreshLock: (sessionId: string) => `edge:refresh-lock:${sessionId}`,
   rateLimit: (scope: string, client: string, window: number) => `edge:rate:${scope}:${client}:${window}`,
   cdnPurges: () => 'edge:cdn-purges',

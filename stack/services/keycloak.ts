@@ -8,6 +8,7 @@ import { copyMavenArtifact } from '../lib/maven.ts';
 import { paths } from '../lib/paths.ts';
 import { run, runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
 import { waitForDaemon } from '../lib/wait.ts';
+import { readerDn } from './ldap.ts';
 import type { StackService } from './service.ts';
 
 /**
@@ -35,8 +36,32 @@ const BUILD_OPTIONS = ['--db=dev-file', '--health-enabled=true', '--http-managem
 const JAVA_HOMES = ['/usr/lib/jvm/temurin-25-jdk-amd64', '/usr/lib/jvm/temurin-21-jdk-amd64', '/usr/lib/jvm/java-21-openjdk-amd64'];
 
 const LDAP_COMPONENTS = [
-  { name: 'ldap-russia', urlVar: 'LDAP_RU_URL', baseDnVar: 'LDAP_RU_BASE_DN', passwordVar: 'LDAP_RU_ADMIN_PASSWORD' },
-  { name: 'ldap-europe', urlVar: 'LDAP_EU_URL', baseDnVar: 'LDAP_EU_BASE_DN', passwordVar: 'LDAP_EU_ADMIN_PASSWORD' },
+  { name: 'ldap-russia', urlVar: 'LDAP_RU_URL', baseDnVar: 'LDAP_RU_BASE_DN', passwordVar: 'LDAP_RU_READER_PASSWORD' },
+  { name: 'ldap-europe', urlVar: 'LDAP_EU_URL', baseDnVar: 'LDAP_EU_BASE_DN', passwordVar: 'LDAP_EU_READER_PASSWORD' },
+] as const;
+
+/**
+ * The federation links people by the directory's immutable entryUUID. Keycloak stores it as each
+ * imported user's LDAP_ID; see reconcileLdap for switching an existing realm over.
+ */
+const LDAP_UUID_ATTRIBUTE = 'entryUUID';
+
+/**
+ * Realm-level security settings that a realm imported before they changed must still get: taken from
+ * the realm file (the one source) and applied by provision() when the running realm differs.
+ */
+const RECONCILED_REALM_SETTINGS = [
+  'bruteForceProtected',
+  'permanentLockout',
+  'maxTemporaryLockouts',
+  'failureFactor',
+  'waitIncrementSeconds',
+  'maxFailureWaitSeconds',
+  'maxDeltaTimeSeconds',
+  'quickLoginCheckMilliSeconds',
+  'minimumQuickLoginWaitSeconds',
+  'revokeRefreshToken',
+  'refreshTokenMaxReuse',
 ] as const;
 
 /** Variables the realm file refers to as ${NAME}; Keycloak substitutes them at import. */
@@ -293,9 +318,11 @@ async function reconcileClients(admin: AdminClient, env: StackEnv): Promise<stri
     if (clientId === 'reports-bff') {
       const redirectUris = [`${publicUrl}/auth/callback`];
       const webOrigins = [publicUrl];
-      const postLogout = `${publicUrl}/*`;
-      if (client.rootUrl !== publicUrl || !sameList(client.redirectUris, redirectUris) || !sameList(client.webOrigins, webOrigins) || client.attributes?.['post.logout.redirect.uris'] !== postLogout) {
-        Object.assign(update, { rootUrl: publicUrl, redirectUris, webOrigins, attributes: { ...client.attributes, 'post.logout.redirect.uris': postLogout } });
+      // Exactly the BFF's landing route after Keycloak's logout (edge/bff/logout.ts), no wildcard.
+      const postLogout = `${publicUrl}/auth/logged-out`;
+      const backchannelLogout = `${publicUrl}/auth/backchannel-logout`;
+      if (client.rootUrl !== publicUrl || !sameList(client.redirectUris, redirectUris) || !sameList(client.webOrigins, webOrigins) || client.attributes?.['post.logout.redirect.uris'] !== postLogout || client.attributes?.['backchannel.logout.url'] !== backchannelLogout) {
+        Object.assign(update, { rootUrl: publicUrl, redirectUris, webOrigins, attributes: { ...client.attributes, 'post.logout.redirect.uris': postLogout, 'backchannel.logout.url': backchannelLogout } });
         dirty = true;
         changed.push(`${clientId} URLs`);
       }
@@ -314,7 +341,13 @@ async function reconcileLdap(admin: AdminClient, env: StackEnv): Promise<string[
   for (const spec of LDAP_COMPONENTS) {
     const component = await findComponent(admin, spec.name);
     const baseDn = required(env, spec.baseDnVar);
-    const wanted = { connectionUrl: required(env, spec.urlVar), bindDn: `cn=admin,${baseDn}`, usersDn: `ou=people,${baseDn}` };
+    const wanted = {
+      connectionUrl: required(env, spec.urlVar),
+      bindDn: readerDn(baseDn),
+      usersDn: `ou=people,${baseDn}`,
+      uuidLDAPAttribute: LDAP_UUID_ATTRIBUTE,
+    };
+    const uuidChanged = component.config.uuidLDAPAttribute?.[0] !== LDAP_UUID_ATTRIBUTE;
     const stale = Object.entries(wanted).some(([key, value]) => component.config[key]?.[0] !== value);
     let credentialWorks = false;
     if (!stale) {
@@ -336,6 +369,13 @@ async function reconcileLdap(admin: AdminClient, env: StackEnv): Promise<string[
       for (const [key, value] of Object.entries(wanted)) config[key] = [value];
       await mustSend(admin, 'PUT', `/components/${component.id}`, { ...component, config });
       changed.push(`${spec.name} ${stale ? 'connection' : 'bind credential'}`);
+    }
+    if (uuidChanged) {
+      // Local copies carry the old LDAP_ID and would no longer match their directory entry. Dropping
+      // them (only Keycloak's copies: the directory is untouched) lets the next lookup or login import
+      // each person again under entryUUID; their Keycloak-side TOTP enrolment goes with the copy.
+      await mustSend(admin, 'POST', `/user-storage/${component.id}/remove-imported-users`);
+      changed.push(`${spec.name} re-linked by ${LDAP_UUID_ATTRIBUTE} (imported users dropped)`);
     }
   }
   return changed;
@@ -369,9 +409,28 @@ async function reconcileYandex(admin: AdminClient, env: StackEnv): Promise<strin
   return ['yandex disabled (YANDEX_CLIENT_ID / YANDEX_CLIENT_SECRET not set)'];
 }
 
+/** The realm file's brute-force and refresh-token settings, applied to a realm imported before they changed. */
+async function reconcileRealmSettings(admin: AdminClient): Promise<string[]> {
+  const file = JSON.parse(readFileSync(REALM_FILE, 'utf8')) as Record<string, unknown>;
+  const current = await admin.get<Record<string, unknown>>('');
+  const update: Record<string, unknown> = {};
+  for (const key of RECONCILED_REALM_SETTINGS) {
+    if (file[key] === undefined) throw new Error(`${REALM_FILE}: "${key}" is missing`);
+    if (current[key] !== file[key]) update[key] = file[key];
+  }
+  if (Object.keys(update).length === 0) return [];
+  await mustSend(admin, 'PUT', '', update);
+  return [`realm ${Object.keys(update).join(', ')}`];
+}
+
 export async function reconcileRealm(env: StackEnv): Promise<string[]> {
   const admin = await connectAdmin(env);
-  return [...(await reconcileClients(admin, env)), ...(await reconcileLdap(admin, env)), ...(await reconcileYandex(admin, env))];
+  return [
+    ...(await reconcileRealmSettings(admin)),
+    ...(await reconcileClients(admin, env)),
+    ...(await reconcileLdap(admin, env)),
+    ...(await reconcileYandex(admin, env)),
+  ];
 }
 
 export const services: StackService[] = [

@@ -89,6 +89,7 @@ function idpWith(refresh: (token: string) => Promise<TokenGrant>): IdentityProvi
     identify: async () => ({ username: 'ivan.petrov', subject: 'sub-1', name: 'Иван Петров', email: null, roles: ['prothetic_user', 'administrator'] }),
     endSessionUrl: () => 'http://kc.invalid/logout',
     endSsoSession: () => Promise.resolve(),
+    verifyLogoutToken: () => Promise.reject(new Error('not in these tests')),
   };
   return idp;
 }

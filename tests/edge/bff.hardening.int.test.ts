@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { generateKeyPair, SignJWT } from 'jose';
 import { Attribute, Change, Client } from 'ldapts';
+import { BACKCHANNEL_LOGOUT_PATH } from '../../edge/bff/backchannel-logout.ts';
+import { BACKCHANNEL_LOGOUT_EVENT } from '../../edge/bff/keycloak.ts';
 import { parseSessionToken } from '../../edge/bff/session/session-token.ts';
 import type { SessionRecord } from '../../edge/bff/session/sessions.ts';
 import { storeKeys } from '../../edge/store/store.ts';
@@ -226,5 +229,82 @@ describe('/api/* request bodies are bounded while they are read', () => {
     expect(performance.now() - started).toBeLessThan(1000);
     // The rest of the upload is not worth reading: the server drops the connection after the answer.
     expect(response.headers.get('connection')).toBe('close');
+  }, LOGIN_TIMEOUT_MS);
+});
+
+describe('OIDC back-channel logout', () => {
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+  test('Keycloak ending the SSO session ends every BFF session created from it; its logout token cannot be replayed', async () => {
+    // Keycloak must reach this BFF over HTTP: the in-process app, also listening on a free port.
+    const received: string[] = [];
+    const server = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: async (request) => {
+        if (new URL(request.url).pathname === BACKCHANNEL_LOGOUT_PATH) received.push(await request.clone().text());
+        return bff.app.fetch(request);
+      },
+    });
+    const admin = await connectAdmin(stackEnv);
+    const [client] = await admin.get<Array<{ id: string; attributes: Record<string, string> }>>('/clients?clientId=reports-bff');
+    const configured = client!.attributes['backchannel.logout.url'];
+    const point = (url: string | undefined) => admin.send('PUT', `/clients/${client!.id}`, { ...client, attributes: { ...client!.attributes, 'backchannel.logout.url': url ?? '' } });
+    expect((await point(`http://127.0.0.1:${server.port}${BACKCHANNEL_LOGOUT_PATH}`)).status).toBe(204);
+    try {
+      const person = await temporaryPerson(['prothetic_user']);
+      const first = await signIn(person);
+      // A second BFF session from the same Keycloak SSO session (another tab after the SSO cookie).
+      const second = bff.browser();
+      second.copyCookiesFrom(first, stackEnv.KEYCLOAK_URL!);
+      await loginThroughBff({ bffUrl: BFF_ORIGIN, username: person.uid, password: person.password, env: stackEnv, browser: second });
+      const record = JSON.parse((await bff.deps.store.get(storeKeys.session(sessionIdOf(first))))!) as SessionRecord;
+      expect(record.ssoSessionId).toBeTruthy();
+      expect((await first.fetch(`${BFF_ORIGIN}/auth/me`)).status).toBe(200);
+      expect((await second.fetch(`${BFF_ORIGIN}/auth/me`)).status).toBe(200);
+
+      // An administrator signs the person out in Keycloak: Keycloak calls the BFF's back channel.
+      const { status } = await admin.send('POST', `/users/${await keycloakUserId(person.uid)}/logout`);
+      expect(status).toBe(204);
+      for (let i = 0; i < 50 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(received.length).toBeGreaterThan(0);
+      expect((await first.fetch(`${BFF_ORIGIN}/auth/me`)).status).toBe(401);
+      expect((await second.fetch(`${BFF_ORIGIN}/auth/me`)).status).toBe(401);
+
+      // The same token again: its jti is remembered.
+      const replay = await bff.app.request(`${BFF_ORIGIN}${BACKCHANNEL_LOGOUT_PATH}`, { method: 'POST', headers: form, body: received[0]! });
+      expect(replay.status).toBe(400);
+      expect(((await replay.json()) as { error_description: string }).error_description).toBe('logout token already used');
+    } finally {
+      await point(configured);
+      await server.stop(true);
+    }
+  }, LOGIN_TIMEOUT_MS * 2);
+
+  test('tokens that are not Keycloak’s, or not logout tokens, are refused with 400 and end nothing', async () => {
+    const person = await temporaryPerson(['prothetic_user']);
+    const browser = await signIn(person);
+    const record = JSON.parse((await bff.deps.store.get(storeKeys.session(sessionIdOf(browser))))!) as SessionRecord;
+    const { privateKey } = await generateKeyPair('RS256');
+    // Claims the realm's own key id: only the signature can tell it apart.
+    const jwks = (await (await fetch(`${bff.deps.config.KEYCLOAK_ISSUER}/protocol/openid-connect/certs`)).json()) as { keys: Array<{ kid: string; alg?: string; use?: string }> };
+    const kid = jwks.keys.find((key) => key.alg === 'RS256' && key.use !== 'enc')!.kid;
+    const forged = await new SignJWT({ sid: record.ssoSessionId, events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } })
+      .setProtectedHeader({ alg: 'RS256', kid, typ: 'logout+jwt' })
+      .setIssuer(bff.deps.config.KEYCLOAK_ISSUER)
+      .setAudience(bff.deps.config.BFF_CLIENT_ID)
+      .setSubject(record.user.subject)
+      .setIssuedAt()
+      .setExpirationTime('2m')
+      .setJti(crypto.randomUUID())
+      .sign(privateKey);
+    const post = (body: string, headers: Record<string, string> = form) => bff.app.request(`${BFF_ORIGIN}${BACKCHANNEL_LOGOUT_PATH}`, { method: 'POST', headers, body });
+    for (const body of [`logout_token=${forged}`, 'logout_token=', 'logout_token=not.a.jwt', '']) expect((await post(body)).status).toBe(400);
+    expect((await post(`logout_token=${forged}`, { 'content-type': 'application/json' })).status).toBe(400);
+    // A real ID token is signed by the realm but is not a logout token (no event, a nonce, another purpose).
+    const tokens = await bff.deps.sessions.readTokens(record);
+    const idToken = await post(`logout_token=${tokens.idToken}`);
+    expect(idToken.status).toBe(400);
+    expect((await browser.fetch(`${BFF_ORIGIN}/auth/me`)).status).toBe(200);
   }, LOGIN_TIMEOUT_MS);
 });

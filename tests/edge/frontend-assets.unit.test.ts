@@ -58,6 +58,7 @@ const idp: IdentityProvider = {
   identify: () => Promise.reject(new Error('unused')),
   endSessionUrl: () => 'http://kc.invalid/logout',
   endSsoSession: () => Promise.resolve(),
+  verifyLogoutToken: () => Promise.reject(new Error('not in these tests')),
 };
 
 async function bffWith(frontendAssets: FrontendAssetReader | undefined, compressor?: Compressor) {

@@ -33,6 +33,8 @@ export interface SessionRecord {
   generation: number;
   sealedTokens: string;
   userAgent: string | null;
+  /** Keycloak's SSO session (`sid` of the ID token), when it named one: back-channel logout ends by it. */
+  ssoSessionId?: string | null;
 }
 
 /** A validated session plus the exact stored text, which compare-and-set writes are based on. */
@@ -112,7 +114,7 @@ export function createSessionService(options: SessionServiceOptions) {
     end,
 
     /** Mints a fresh session (never one the browser proposed) and indexes it under its user. */
-    async create(user: SessionUser, update: TokenUpdate, userAgent: string | null): Promise<{ cookieValue: string; session: LoadedSession }> {
+    async create(user: SessionUser, update: TokenUpdate, userAgent: string | null, ssoSessionId: string | null = null): Promise<{ cookieValue: string; session: LoadedSession }> {
       const token = generateSessionToken(options.random);
       const at = now();
       const record: SessionRecord = {
@@ -128,11 +130,14 @@ export function createSessionService(options: SessionServiceOptions) {
         generation: 1,
         sealedTokens: await vault.seal(JSON.stringify(update.tokens), token.id),
         userAgent: userAgent ? userAgent.slice(0, 200) : null,
+        ssoSessionId,
       };
       const raw = JSON.stringify(record);
       // setIfAbsent: a colliding id (2^-120) must never overwrite someone else's session.
       if (!(await store.setIfAbsent(storeKeys.session(record.id), raw, ttlSecondsOf(record)))) throw new Error('session id collision');
       await store.addMember(storeKeys.userSessions(user.username), record.id, options.absoluteLifetimeSeconds);
+      await store.addMember(storeKeys.subjectSessions(user.subject), record.id, options.absoluteLifetimeSeconds);
+      if (ssoSessionId) await store.addMember(storeKeys.ssoSessions(ssoSessionId), record.id, options.absoluteLifetimeSeconds);
       return { cookieValue: token.value, session: { record, raw } };
     },
 
@@ -192,6 +197,23 @@ export function createSessionService(options: SessionServiceOptions) {
         current = await load(session.record.id);
       }
       return undefined;
+    },
+
+    /**
+     * Ends every BFF session listed under a Keycloak SSO session (`sid`) or subject (`sub`), as a
+     * back-channel logout asks; returns the records ended (their refresh tokens are Keycloak's to kill).
+     */
+    async endByIndex(indexKey: string, matches: (record: SessionRecord) => boolean): Promise<SessionRecord[]> {
+      const ended: SessionRecord[] = [];
+      for (const id of await store.members(indexKey)) {
+        const session = await load(id);
+        if (session && matches(session.record)) {
+          await end(session.record);
+          ended.push(session.record);
+        }
+        await store.removeMember(indexKey, id);
+      }
+      return ended;
     },
 
     /** The user's live sessions; ids whose record lapsed are pruned from the index on the way. */
