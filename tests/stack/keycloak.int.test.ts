@@ -4,7 +4,8 @@ import { generateHOTP } from '@oslojs/otp';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { PEOPLE, REGIONS, type Region } from '../../demo/people.ts';
 import { loadStackEnv } from '../../tools/kit/env.ts';
-import { adminDn } from '../../stack/services/ldap.ts';
+import { Client } from 'ldapts';
+import { readerDn } from '../../stack/services/ldap.ts';
 import { connectAdmin, findClient, findComponent, realmIssuer, reconcileRealm, type AdminClient } from '../../stack/services/keycloak.ts';
 import { addDirectoryPerson } from '../helpers/directory-person.ts';
 
@@ -80,9 +81,11 @@ describe('realm configuration (admin API)', () => {
       expect(component.config.connectionUrl).toEqual([url]);
       expect(component.config.importEnabled).toEqual(['true']);
       expect(component.config.usernameLDAPAttribute).toEqual(['uid']);
-      // uid, not entryUUID: a rebuilt directory keeps its people's identity in Keycloak.
-      expect(component.config.uuidLDAPAttribute).toEqual(['uid']);
-      expect(component.config.bindDn).toEqual([adminDn(region === 'ru' ? env.LDAP_RU_BASE_DN! : env.LDAP_EU_BASE_DN!)]);
+      // entryUUID: the directory's own immutable id, so a person renamed or re-added under an old uid is not
+      // taken for someone else.
+      expect(component.config.uuidLDAPAttribute).toEqual(['entryUUID']);
+      // The read-only account, never the directory's root DN.
+      expect(component.config.bindDn).toEqual([readerDn(region === 'ru' ? env.LDAP_RU_BASE_DN! : env.LDAP_EU_BASE_DN!)]);
       expect(component.config.bindCredential).toEqual(['**********']);
       const mappers = await admin.get<Array<{ name: string; providerId: string; config: Record<string, string[]> }>>(`/components?parent=${component.id}`);
       const attribute = (model: string) => mappers.find((m) => m.providerId === 'user-attribute-ldap-mapper' && m.config['user.model.attribute']?.[0] === model)?.config['ldap.attribute'];
@@ -110,6 +113,28 @@ describe('realm configuration (admin API)', () => {
     });
     const action = await admin.get<{ enabled: boolean; defaultAction: boolean }>('/authentication/required-actions/CONFIGURE_TOTP');
     expect(action).toMatchObject({ enabled: true, defaultAction: true });
+  });
+
+  test('brute-force detection locks out for a while, never for good; refresh tokens rotate and are single-use', async () => {
+    const realm = await admin.get<Record<string, unknown>>('');
+    expect(realm).toMatchObject({
+      bruteForceProtected: true,
+      permanentLockout: false,
+      maxTemporaryLockouts: 0,
+      revokeRefreshToken: true,
+      refreshTokenMaxReuse: 0,
+    });
+    // Someone who only knows a username can hold the account for at most 15 minutes at a time, and the
+    // failure count is forgotten after 12 hours; it takes several failures to start waiting.
+    expect(Number(realm.failureFactor)).toBeGreaterThanOrEqual(5);
+    expect(Number(realm.maxFailureWaitSeconds)).toBeLessThanOrEqual(900);
+    expect(Number(realm.waitIncrementSeconds)).toBeLessThanOrEqual(Number(realm.maxFailureWaitSeconds));
+    expect(Number(realm.maxDeltaTimeSeconds)).toBeLessThanOrEqual(12 * 3600);
+  });
+
+  test('reports-bff allows exactly one post-logout redirect URI, no wildcard', async () => {
+    const client = await findClient(admin, 'reports-bff');
+    expect(client.attributes?.['post.logout.redirect.uris']).toBe(`${env.BFF_PUBLIC_URL}/auth/logged-out`);
   });
 
   test('the browser flow requires password and OTP, with no conditional step', async () => {
@@ -212,6 +237,9 @@ describe('LDAP federation', () => {
           `/users?username=${encodeURIComponent(person.uid)}&exact=true`,
         );
         expect(user).toMatchObject({ username: person.uid, email: person.email, firstName: person.givenName, lastName: person.surname, federationLink: component.id });
+        // Linked by the directory's entryUUID (read here as Keycloak reads it: through the read-only account).
+        const { attributes } = await admin.get<{ attributes?: Record<string, string[]> }>(`/users/${user!.id}`);
+        expect(attributes?.LDAP_ID).toEqual([await entryUuidOf(region, person.uid)]);
         const roles = (await admin.get<Array<{ name: string }>>(`/users/${user!.id}/role-mappings/realm/composite`)).map((r) => r.name);
         for (const role of person.roles) expect(roles).toContain(role);
         for (const other of ['prothetic_user', 'user', 'administrator'].filter((r) => !person.roles.includes(r as never))) expect(roles).not.toContain(other);
@@ -219,6 +247,26 @@ describe('LDAP federation', () => {
     }
   });
 });
+
+async function entryUuidOf(region: Region, uid: string): Promise<string> {
+  const baseDn = region === 'ru' ? env.LDAP_RU_BASE_DN! : env.LDAP_EU_BASE_DN!;
+  const client = new Client({ url: COMPONENT_OF[region].url, timeout: 5_000, connectTimeout: 2_000 });
+  try {
+    await client.bind(readerDn(baseDn), region === 'ru' ? env.LDAP_RU_READER_PASSWORD! : env.LDAP_EU_READER_PASSWORD!);
+    const { searchEntries } = await client.search(`ou=people,${baseDn}`, { scope: 'one', filter: `(uid=${uid})`, attributes: ['entryUUID'] });
+    return String(searchEntries[0]?.entryUUID);
+  } finally {
+    await client.unbind().catch(() => {});
+  }
+}
+
+async function refresh(refreshToken: string): Promise<Response> {
+  return fetch(`${issuer}/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'reports-bff', client_secret: env.BFF_CLIENT_SECRET! }),
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // A real browser login of a temporary directory person, as the BFF will do it.
@@ -396,5 +444,21 @@ describe('browser login with mandatory TOTP', () => {
     expect(done.status).toBe(302);
     const tokens = await exchangeCode(done.headers.get('location')!, verifier, state);
     expect((await verifyAccessToken(tokens.access_token)).preferred_username).toBe(uid);
+
+    // Refresh-token rotation: each refresh hands out a new refresh token and the old one is spent.
+    expect(tokens.refresh_token).toBeTruthy();
+    const first = await refresh(tokens.refresh_token);
+    expect(first.status).toBe(200);
+    const rotated = (await first.json()) as { access_token: string; refresh_token: string };
+    expect(rotated.refresh_token).not.toBe(tokens.refresh_token);
+    expect((await verifyAccessToken(rotated.access_token)).preferred_username).toBe(uid);
+    const replay = await refresh(tokens.refresh_token);
+    expect(replay.status).toBe(400);
+    expect(((await replay.json()) as { error: string }).error).toBe('invalid_grant');
+    // Reuse detection: the replay ended the client's session, so the current token (a thief's or the
+    // BFF's, whichever came second) is refused too and the person must sign in again.
+    const after = await refresh(rotated.refresh_token);
+    expect(after.status).toBe(400);
+    expect(((await after.json()) as { error: string }).error).toBe('invalid_grant');
   });
 });
