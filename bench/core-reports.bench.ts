@@ -3,10 +3,14 @@
  * - warm summary and warm daily report (cache hit) with wrk at c=1 (p50) and c=32 (req/s);
  * - cache miss of the daily report: one client, every request a different uncached day (p50/p99),
  *   beside its anchor measured in the same run: the bare ClickHouse query of the miss over HTTP;
+ * - anchor of the warm path in the same run: a bare server of the same runtime (node:http or
+ *   Bun.serve) answering the summary's bytes, i.e. this machine's HTTP ceiling at that moment;
  * - core's RSS before, right after the load and after a few idle seconds;
  * - optionally telemetry ingestion (events/s) with --ingest.
  *
- *   node_modules/.bin/node bench/core-reports.bench.ts [--runtime=node|bun] [--seconds=5] [--misses=150] [--profile=DIR] [--ingest]
+ *   node_modules/.bin/node bench/core-reports.bench.ts [--runtime=node|bun] [--seconds=5] [--misses=150] [--profile=DIR]
+ *     [--version-check=pubsub|per-request] [--ingest]
+ *   node_modules/.bin/node bench/core-reports.bench.ts --top=FILE.cpuprofile
  *
  * Needs the stack (ClickHouse, S3, Redis, Keycloak, LDAP, telemetry PostgreSQL) and `wrk` on PATH.
  * Seeds its own mart rows and a temporary person, and removes both (and the cached objects) after.
@@ -33,6 +37,7 @@ const MISSES = Number(args.get('misses') ?? 150);
 const DAYS = Number(args.get('days') ?? 365);
 const profileDir = args.get('profile');
 const withIngest = args.has('ingest');
+const versionCheck = args.get('version-check') === 'per-request' ? 'per-request' : 'pubsub';
 const INGEST_BATCH = 500;
 const INGEST_CONCURRENCY = 16;
 
@@ -81,7 +86,7 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
 }
 
-/** Self time per function of a .cpuprofile, top `n` lines. */
+/** Self time per function of a .cpuprofile as a share of the busy (non-idle) time, top `n` lines. */
 function profileTop(file: string, n = 25): string[] {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as {
     nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
@@ -90,19 +95,53 @@ function profileTop(file: string, n = 25): string[] {
   };
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map<string, number>();
+  const areas = new Map<string, number>();
   let total = 0;
   profile.samples.forEach((id, i) => {
     const frame = byId.get(id)!.callFrame;
     const where = frame.url ? `${frame.url.replace(`file://${ROOT}/`, '').replace(/^.*node_modules\//, 'nm/')}:${frame.lineNumber + 1}` : '';
     const key = `${frame.functionName || '(anonymous)'} ${where}`.trim();
     const dt = profile.timeDeltas[i] ?? 0;
+    if (frame.functionName === '(idle)') return;
     self.set(key, (self.get(key) ?? 0) + dt);
+    const area = areaOf(frame.url, frame.functionName);
+    areas.set(area, (areas.get(area) ?? 0) + dt);
     total += dt;
   });
-  return [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([key, us]) => `${((us / total) * 100).toFixed(1).padStart(5)} %  ${key}`);
+  const lines = (entries: Map<string, number>, count: number) =>
+    [...entries.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, count)
+      .map(([key, us]) => `${((us / total) * 100).toFixed(1).padStart(5)} %  ${key}`);
+  return ['by area (package, project folder, runtime module):', ...lines(areas, 12), 'by function:', ...lines(self, n)];
+}
+
+/** Which package, project folder or runtime module a profile frame belongs to. */
+function areaOf(url: string, functionName: string): string {
+  if (!url) return functionName.startsWith('(') ? functionName : `native ${functionName}`;
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return `npm ${pkg[1]}`;
+  if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?(deps\/)?/, 'node:').split('/')[0]!;
+  const local = url.replace(`file://${ROOT}/`, '');
+  return local.startsWith('file:') || local.startsWith('wasm') ? local.split(':')[0]! : `project ${local.split('/')[0]}`;
+}
+
+/** The runtime's own HTTP server answering fixed bytes: the ceiling core's warm path is compared with. */
+async function startBareServer(body: string): Promise<{ url: string; stop(): void }> {
+  const port = await freePort();
+  const code =
+    runtime === 'bun'
+      ? `Bun.serve({ port: ${port}, hostname: '127.0.0.1', fetch: () => new Response(process.env.BODY, { headers: { 'content-type': 'application/json; charset=utf-8' } }) })`
+      : `require('node:http').createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }); s.end(process.env.BODY) }).listen(${port}, '127.0.0.1')`;
+  const child = spawn(join(ROOT, 'node_modules', '.bin', runtime), ['-e', code], { env: { ...process.env, BODY: body }, stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/`)).ok) break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill('SIGTERM') };
 }
 
 async function main() {
@@ -120,7 +159,7 @@ async function main() {
   }
   const server = spawn(join(ROOT, 'node_modules', '.bin', runtime), [...runtimeArgs, entry], {
     cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn', REPORT_VERSION_CHECK: versionCheck },
     // Server log lines (warn and above: failed requests with their cause) go to stderr of the bench.
     stdio: ['ignore', 2, 'inherit'],
   });
@@ -186,6 +225,15 @@ async function main() {
     const warmDaily32 = await wrk(`${base}/api/reports/${dates[0]}`, 32, token);
     const cdnUrl32 = await wrk(`${base}/api/reports/cdn/${dates[0]}`, 32, token);
     const rssAfterLoad = rssMiB(server.pid!);
+    const summaryBytes = await (await fetch(`${base}/api/reports/summary`, { headers })).text();
+    const bareServer = await startBareServer(summaryBytes);
+    let bareSummary1, bareSummary32;
+    try {
+      bareSummary1 = await wrk(bareServer.url, 1, token);
+      bareSummary32 = await wrk(bareServer.url, 32, token);
+    } finally {
+      bareServer.stop();
+    }
     await new Promise((r) => setTimeout(r, 5000));
     const rssIdle = rssMiB(server.pid!);
 
@@ -230,10 +278,12 @@ async function main() {
     }
 
     const cores = (await import('node:os')).cpus().length;
-    console.log(`\ncommand: node_modules/.bin/node bench/core-reports.bench.ts --runtime=${runtime} --seconds=${seconds} --misses=${MISSES} --days=${DAYS}${profileDir ? ` --profile=${profileDir}` : ''}${withIngest ? ' --ingest' : ''}`);
+    console.log(`\ncommand: node_modules/.bin/node bench/core-reports.bench.ts --runtime=${runtime} --seconds=${seconds} --misses=${MISSES} --days=${DAYS}${profileDir ? ` --profile=${profileDir}` : ''}${versionCheck !== 'pubsub' ? ` --version-check=${versionCheck}` : ''}${withIngest ? ' --ingest' : ''}`);
     console.log(`core under ${runtime} on 127.0.0.1:${port}; wrk -t1 -d${seconds}s; ClickHouse 18.16, S3, Redis, PostgreSQL 15 on this machine (${cores} cores, shared)`);
     console.log(`warm summary, c=1:                      ${fmtWrk(warmSummary1)}`);
     console.log(`warm summary, c=32:                     ${fmtWrk(warmSummary32)}`);
+    console.log(`  anchor: bare ${runtime} server, same bytes, c=1:  ${fmtWrk(bareSummary1)}`);
+    console.log(`  anchor: bare ${runtime} server, same bytes, c=32: ${fmtWrk(bareSummary32)}  (core/anchor ${(warmSummary32.rps / bareSummary32.rps).toFixed(2)}×)`);
     console.log(`warm daily report, c=32:                ${fmtWrk(warmDaily32)}`);
     console.log(`daily CDN URL (object exists), c=32:    ${fmtWrk(cdnUrl32)}`);
     console.log(`daily report, cache miss, c=1:          ${fmtSeq(miss)}`);
@@ -255,10 +305,13 @@ async function main() {
     const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort();
     const latest = files.at(-1);
     if (latest) {
-      console.log(`\ncpu profile ${join(profileDir, latest)} (self time, whole run):`);
+      console.log(`\ncpu profile ${join(profileDir, latest)} (self time, % of busy time, whole run):`);
       for (const line of profileTop(join(profileDir, latest))) console.log(line);
     }
   }
 }
 
-await main();
+// --top=FILE.cpuprofile only prints a profile's top lines (e.g. one kept from an earlier run).
+const topOf = args.get('top');
+if (topOf) for (const line of profileTop(topOf, 30)) console.log(line);
+else await main();

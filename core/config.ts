@@ -30,6 +30,9 @@ export const CoreConfigSchema = z
 
     TELEMETRY_DATABASE_URL: postgresUrlField,
     TELEMETRY_DB_POOL_SIZE: intField(10, 1, 100),
+    /** The CRM database of the operator API (core/crm); unset, its routes answer 503 naming crm. */
+    CRM_DATABASE_URL: postgresUrlField.optional(),
+    CRM_DB_POOL_SIZE: intField(5, 1, 100),
 
     S3_ENDPOINT: httpUrlField,
     S3_REGION: z.string().min(1),
@@ -53,6 +56,8 @@ export const CoreConfigSchema = z
      */
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
     REDIS_TIMEOUT_MS: intField(500, 1, 30_000),
+    /** How a replica learns of invalidations: pub/sub (no round trip on warm reads) or one Redis read per request. */
+    REPORT_VERSION_CHECK: z.enum(['pubsub', 'per-request']).default('pubsub'),
     /** Report text kept in each process's memory, in MiB (0 turns the memory level off). */
     REPORT_MEMORY_CACHE_MB: intField(32, 0, 4_096),
 

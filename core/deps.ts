@@ -16,6 +16,7 @@ import { createReportCache, type ReportCache } from './reports/report-cache.ts';
 import { createRedisReportVersions, noReportVersions, type ReportVersions } from './reports/report-versions.ts';
 import { createS3Client, createS3ReportStore, type ReportObjectStore } from './reports/s3-store.ts';
 import { rememberVerifiedTokens } from './verified-tokens.ts';
+import { createCrmStore, type CrmStore } from './crm/store.ts';
 import { createPgTelemetryStore, type TelemetryStore } from './telemetry/pg-store.ts';
 
 /**
@@ -36,6 +37,8 @@ export interface CoreDeps {
   telemetryStore: TelemetryStore;
   readinessProbes: Record<string, Probe>;
   cdc: CdcInspector;
+  /** The operator API's CRM database (core/crm); undefined when CRM_DATABASE_URL is unset. */
+  crm: CrmStore | undefined;
   /** Releases pools and sockets (graceful shutdown, tests). */
   close(): Promise<void>;
 }
@@ -82,6 +85,7 @@ export function buildCoreDeps(config: CoreConfig, overrides: CoreDepsOptions = {
       connection: { application_name: 'reports-core' },
     }),
   };
+  const crm = config.CRM_DATABASE_URL ? createCrmStore(config.CRM_DATABASE_URL, { poolSize: config.CRM_DB_POOL_SIZE }) : undefined;
   const metrics = createCoreMetrics();
   const verifier = rememberVerifiedTokens(createAccessTokenVerifierFromConfig(config, { timeoutMs: config.HEALTH_TIMEOUT_MS, now }), { now });
   const chRows = createChRows(clients.clickhouse, config.CLICKHOUSE_TIMEOUT_MS);
@@ -91,6 +95,7 @@ export function buildCoreDeps(config: CoreConfig, overrides: CoreDepsOptions = {
     ? createRedisReportVersions({
         url: config.REDIS_URL,
         commandTimeoutMs: config.REDIS_TIMEOUT_MS,
+        check: config.REPORT_VERSION_CHECK,
         onStateChange: (state) => logger[state === 'subscribed' ? 'info' : 'warn']('reports.versions', { state }),
       })
     : noReportVersions;
@@ -120,9 +125,10 @@ export function buildCoreDeps(config: CoreConfig, overrides: CoreDepsOptions = {
       jwks: jwksProbe(config.KEYCLOAK_JWKS_URL, config.HEALTH_TIMEOUT_MS),
     },
     cdc: createCdcInspector({ rows: chRows }),
+    crm,
     async close() {
       await reportCache.flush();
-      await Promise.allSettled([clients.clickhouse.close(), clients.telemetryDb.end({ timeout: 5 }), reportVersions.close()]);
+      await Promise.allSettled([clients.clickhouse.close(), clients.telemetryDb.end({ timeout: 5 }), reportVersions.close(), crm?.close()]);
       clients.s3.destroy();
     },
   };

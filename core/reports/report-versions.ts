@@ -44,6 +44,11 @@ const VERSION_TTL_SECONDS = 7 * 86_400;
 export interface RedisReportVersionsOptions {
   url: string;
   commandTimeoutMs?: number;
+  /**
+   * `pubsub` (default): remember tokens while subscribed. `per-request`: ask Redis on every read
+   * (for a Redis whose proxy offers no pub/sub; also how the two were measured against each other).
+   */
+  check?: 'pubsub' | 'per-request';
   /** How many users' tokens a replica remembers while subscribed. */
   maxRememberedUsers?: number;
   onStateChange?: (state: 'subscribed' | 'unsubscribed') => void;
@@ -57,7 +62,7 @@ export function createRedisReportVersions(options: RedisReportVersionsOptions): 
     enableOfflineQueue: false,
   };
   const redis = new Redis(options.url, { ...common, commandTimeout: options.commandTimeoutMs ?? 500, enableAutoPipelining: true });
-  const subscriber = new Redis(options.url, common);
+  const subscriber = new Redis(options.url, { ...common, lazyConnect: options.check === 'per-request' });
   // ioredis reconnects by itself; an unhandled 'error' event would otherwise end the process.
   redis.on('error', () => {});
   subscriber.on('error', () => {});
@@ -94,7 +99,7 @@ export function createRedisReportVersions(options: RedisReportVersionsOptions): 
       () => setSubscribed(true),
       () => setSubscribed(false),
     );
-  subscriber.on('ready', () => void subscribe());
+  if (options.check !== 'per-request') subscriber.on('ready', () => void subscribe());
 
   return {
     async current(userId) {
@@ -134,7 +139,7 @@ export function createRedisReportVersions(options: RedisReportVersionsOptions): 
 
     async close() {
       subscribed = false;
-      await Promise.allSettled([redis.quit(), subscriber.quit()]);
+      await Promise.allSettled([redis.quit(), subscriber.status === 'wait' ? undefined : subscriber.quit()]);
       redis.disconnect();
       subscriber.disconnect();
     },
