@@ -669,7 +669,7 @@ async function cdcLag(_fx: Fixture, opts: RunOptions): Promise<TableRow[]> {
   if (!outcome.ok) return [{ ...row, node: na(outcome.reason) }];
   const lag = parseCdcOutput(outcome.stdout, outcome.json);
   if (!Number.isFinite(lag.p99)) return [{ ...row, node: na('no lag percentiles in its output') }];
-  details.push(`- CDC: ${outcome.stdout.trim().split('\n').filter((l) => l.startsWith('cdc lag')).join(' ')}`);
+  details.push(`- CDC: ${outcome.stdout.trim().split('\n').find((l) => l.startsWith('cdc lag')) ?? ''} p50 ${lag.p50} ms, p90 ${lag.p90} ms, p99 ${lag.p99} ms`);
   const sustained = lag.ratePerS >= 0.95 * 1000 && opts.cdcSeconds >= 60;
   return [{ ...row, node: { text: `${lag.p50} / ${lag.p90} / ${lag.p99} ms at ${Number.isFinite(lag.ratePerS) ? lag.ratePerS.toFixed(0) : 'n/a'} changes/s` }, met: lag.p99 < 500 ? (sustained ? 'yes' : 'yes at this rate/duration, not the goal’s') : 'no' }];
 }

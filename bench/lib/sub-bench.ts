@@ -71,7 +71,8 @@ export function parseEtlOutput(stdout: string, json: Record<string, unknown> | u
 /** CDC lag from the JSON line, or from the text cdc-lag.bench.ts prints today. */
 export function parseCdcOutput(stdout: string, json: Record<string, unknown> | undefined): { ratePerS: number; p50: number; p90: number; p99: number } {
   const line = stdout.split('\n').find((l) => l.startsWith('cdc lag')) ?? '';
-  const fromText = (name: string) => num(new RegExp(`${name} (\\d+(?:\\.\\d+)?) ms`).exec(line)?.[1]);
+  // Either "…: p50 120 ms, p90 …" on the summary line or one "  p50   120 ms" line per percentile.
+  const fromText = (name: string) => num(new RegExp(`(?:^|[\\s,:])${name}\\s+(\\d+(?:\\.\\d+)?) ms`, 'm').exec(stdout)?.[1]);
   const pick = (key: string, name: string) => (Number.isFinite(num(json?.[key])) ? num(json?.[key]) : fromText(name));
   return {
     ratePerS: Number.isFinite(num(json?.rate_per_s)) ? num(json?.rate_per_s) : num(/at ([\d.]+) changes\/s/.exec(line)?.[1]),

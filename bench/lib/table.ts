@@ -58,7 +58,9 @@ export function formatCell(cell: Cell | undefined): string {
 /** a / b as "0.42×"; empty when either side has no figure. */
 export function formatRatio(a: Cell | undefined, b: Cell | undefined): string {
   const ratio = medianOf(a) / medianOf(b);
-  return Number.isFinite(ratio) ? `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×` : '';
+  if (!Number.isFinite(ratio)) return '';
+  // Two significant digits below 0.1, so a latency far under its anchor's does not print as 0.00×.
+  return `${ratio >= 10 ? ratio.toFixed(1) : ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2)}×`;
 }
 
 /** Per-runtime verdicts folded into one cell: "yes", "no", "Node yes / Bun no"; "n/a" for no figures. */

@@ -23,6 +23,8 @@ describe('sub-bench output', () => {
     expect(parseCdcOutput(text, undefined)).toEqual({ ratePerS: 998.7, p50: 120, p90: 240, p99: 410 });
     expect(parseCdcOutput(text, { rate_per_s: 1000, p50_ms: 1, p90_ms: 2, p99_ms: 3 })).toEqual({ ratePerS: 1000, p50: 1, p90: 2, p99: 3 });
     expect(parseCdcOutput('nothing\n', undefined).p99).toBeNaN();
+    const perLine = 'cdc lag over 10000/10000 changes at 992.5 changes/s for 10.1 s (CRM commit → stored):\n  p50   704 ms\n  p90   1340 ms\n  p99   1872 ms\n  legs: commit → Kafka p50 12 / p99 40 ms\n';
+    expect(parseCdcOutput(perLine, undefined)).toEqual({ ratePerS: 992.5, p50: 704, p90: 1340, p99: 1872 });
   });
 });
 

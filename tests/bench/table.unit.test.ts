@@ -33,6 +33,7 @@ describe('cells', () => {
     expect(formatRatio(figure([4733, 4000, 5000], 'req/s'), figure([35324], 'req/s'))).toBe('0.13×');
     expect(formatRatio(figure([1239], 'req/s'), figure([100], 'req/s'))).toBe('12.4×');
     expect(formatRatio(na('down'), figure([1], 'req/s'))).toBe('');
+    expect(formatRatio(figure([0.24], 'ms'), figure([77.2], 'ms'))).toBe('0.0031×');
   });
 
   test('goal verdicts per runtime fold into one cell', () => {
