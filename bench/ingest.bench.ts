@@ -1,7 +1,7 @@
 /**
  * Telemetry ingest throughput: signed batches over HTTP into core's POST /api/telemetry (core started
  * from its real entry file), side by side with its anchor, a bare PostgreSQL COPY of the same rows
- * into the same table, measured in the same run.
+ * into the same table over as many connections, measured in the same run.
  *
  *   node_modules/.bin/node bench/ingest.bench.ts [--runtime node|bun] [--seconds 5] [--concurrency 8]
  *                                                [--batch 500] [--rounds 1] [--cpu-prof DIR]
@@ -150,27 +150,32 @@ async function httpRound(base: string, uploads: Upload[]) {
 
 const copyValue = (value: string | number | boolean | null) => (value === null ? '\\N' : String(value));
 
-/** The anchor: the same events (under other chip ids) COPYed straight into raw_telemetry. */
-async function copyRound(sql: postgres.Sql, sent: Upload[], round: number) {
-  const chunks: string[] = [];
+/**
+ * The anchor: the same events (under other chip ids) COPYed straight into raw_telemetry, over as
+ * many connections as the HTTP side has clients (one COPY stream per client's chip), so both sides
+ * get the same parallelism from PostgreSQL.
+ */
+async function copyRound(sql: postgres.Sql, sent: Upload[]) {
+  const streams = new Map<string, string[]>();
   let rows = 0;
-  let current = '';
   for (const upload of sent) {
     const chip = upload.chip.replace('BENCH-INGEST-', 'BENCH-INGEST-COPY-').slice(0, 64);
+    let text = '';
     for (const e of upload.events) {
-      current += [e.event_id, chip, e.event_time, e.movements, e.successful_movements, e.response_time_ms, e.battery_pct, e.actuator_temp_c, e.error_code, e.charging].map(copyValue).join('\t') + '\n';
+      text += [e.event_id, chip, e.event_time, e.movements, e.successful_movements, e.response_time_ms, e.battery_pct, e.actuator_temp_c, e.error_code, e.charging].map(copyValue).join('\t') + '\n';
       rows++;
     }
-    if (current.length > 1 << 18) {
-      chunks.push(current);
-      current = '';
-    }
+    const chunks = streams.get(chip) ?? [];
+    chunks.push(text);
+    streams.set(chip, chunks);
   }
-  if (current) chunks.push(current);
-  void round;
   const started = performance.now();
-  const copy = await sql.unsafe(`copy public.raw_telemetry (${COLUMNS}) from stdin`).writable();
-  await pipeline(Readable.from(chunks), copy);
+  await Promise.all(
+    [...streams.values()].map(async (chunks) => {
+      const copy = await sql.unsafe(`copy public.raw_telemetry (${COLUMNS}) from stdin`).writable();
+      await pipeline(Readable.from(chunks), copy);
+    }),
+  );
   const elapsedS = (performance.now() - started) / 1000;
   return { rows, elapsedS, rowsPerS: rows / elapsedS };
 }
@@ -184,7 +189,7 @@ const median = (values: number[]) => {
 async function main(): Promise<void> {
   const command = `node_modules/.bin/node bench/ingest.bench.ts ${argv.join(' ')}`.trim();
   console.log(`command: ${command}`);
-  const sql = postgres(env.TELEMETRY_DATABASE_URL!, { max: 2, onnotice: () => undefined });
+  const sql = postgres(env.TELEMETRY_DATABASE_URL!, { max: concurrency, onnotice: () => undefined });
   const port = await freePort();
   const entry = runtime === 'bun' ? 'core/serve-bun.ts' : 'core/serve-node.ts';
   const profileArgs = cpuProfDir && runtime === 'node' ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
@@ -215,7 +220,7 @@ async function main(): Promise<void> {
       const uploads = await prepareUploads(round);
       const h = await httpRound(base, uploads);
       http.push(h);
-      const c = await copyRound(sql, h.sent, round);
+      const c = await copyRound(sql, h.sent);
       copies.push(c);
       console.log(
         `round ${round + 1}: HTTP ${Math.round(h.eventsPerS).toLocaleString('en-US')} events/s (${h.accepted} events in ${h.elapsedS.toFixed(1)} s, ${h.requests} requests, p50 ${h.p50Ms.toFixed(1)} ms, p99 ${h.p99Ms.toFixed(1)} ms, statuses ${JSON.stringify(h.statuses)}); ` +
@@ -243,7 +248,7 @@ async function main(): Promise<void> {
         events_per_s_range: [Math.round(Math.min(...http.map((h) => h.eventsPerS))), Math.round(Math.max(...http.map((h) => h.eventsPerS)))],
         p50_ms: Number(median(http.map((h) => h.p50Ms)).toFixed(1)),
         p99_ms: Number(median(http.map((h) => h.p99Ms)).toFixed(1)),
-        anchor: 'bare PostgreSQL COPY of the same rows',
+        anchor: `bare PostgreSQL COPY of the same rows (${concurrency} parallel streams)`,
         anchor_rows_per_s: Math.round(copyRowsPerS),
         ratio: Number((eventsPerS / copyRowsPerS).toFixed(2)),
         goal_events_per_s: 100_000,
