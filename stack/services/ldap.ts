@@ -91,6 +91,36 @@ async function withClient<T>(url: string, use: (client: Client) => Promise<T>): 
   }
 }
 
+/**
+ * The template's `access to … by …` rules as cn=config `olcAccess` values, in order. compose.yaml's
+ * directories (bitnami/openldap) keep their configuration in cn=config, so provision() writes these
+ * there; the native stack has them in its rendered slapd.conf.
+ */
+export function accessRules(template: string, values: { SUFFIX: string; READER_DN: string }): string[] {
+  const rules: string[] = [];
+  for (const line of template.split('\n')) {
+    if (line.startsWith('access to ')) rules.push(line.slice('access '.length).trim());
+    else if (/^\s+by\s/.test(line) && rules.length > 0) rules[rules.length - 1] += ` ${line.trim()}`;
+  }
+  return rules.map((rule, i) => `{${i}}${rule.replace(/\{\{(SUFFIX|READER_DN)\}\}/g, (_, key: 'SUFFIX' | 'READER_DN') => values[key])}`);
+}
+
+/** Replaces the olcAccess of the directory's database in cn=config when it differs from the template's. */
+async function applyAccessRulesOverConfig(service: string, dir: Directory, configAdminDn: string, password: string): Promise<void> {
+  const template = readFileSync(join(paths.config, 'ldap', 'slapd.conf.template'), 'utf8');
+  const wanted = accessRules(template, { SUFFIX: dir.baseDn, READER_DN: readerDn(dir.baseDn) });
+  await withClient(dir.url, async (client) => {
+    await client.bind(configAdminDn, password);
+    const { searchEntries } = await client.search('cn=config', { scope: 'one', filter: `(olcSuffix=${dir.baseDn})`, attributes: ['olcAccess'] });
+    const database = searchEntries[0];
+    if (!database) throw new Error(`${service}: no database with suffix ${dir.baseDn} in cn=config`);
+    const current = [database.olcAccess ?? []].flat().map(String);
+    if (current.length === wanted.length && current.every((rule, i) => rule === wanted[i])) return;
+    await client.modify(database.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'olcAccess', values: wanted }) }));
+    log.step(service, `access rules written to ${database.dn}`);
+  });
+}
+
 /** Protocol-level probe: the admin binds and the root DSE names this directory's suffix. */
 async function isDirectoryReady(dir: Directory): Promise<boolean> {
   return withClient(dir.url, async (client) => {
@@ -289,6 +319,10 @@ function createDirectory(spec: DirectorySpec): StackService {
       if (!demoPassword) throw new Error(`${spec.name}: DEMO_USER_PASSWORD is not set`);
       await applySeed(spec.name, dir.url, dir.baseDn, dir.adminPassword, readSeedLdif(spec.region), demoPassword);
       await ensureReader(spec.name, dir, required(env, spec.readerPasswordVar, spec.name));
+      if (runningPid(spec.name) === undefined) {
+        // Not ours: compose.yaml's container, whose config admin (LDAP_CONFIG_ADMIN_*) shares the admin password.
+        await applyAccessRulesOverConfig(spec.name, dir, 'cn=admin,cn=config', dir.adminPassword);
+      }
     },
     async stop() {
       await stopDaemon(spec.name);
