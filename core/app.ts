@@ -2,6 +2,7 @@ import { requireAccessToken } from '../common/auth/bearer-auth.ts';
 import { createServiceApp } from '../common/http/service-app.ts';
 import { registerAdminRoutes } from './admin/index.ts';
 import type { CoreEnv } from './context.ts';
+import { registerCrmRoutes } from './crm/index.ts';
 import type { CoreDeps } from './deps.ts';
 import { registerDocsRoutes } from './docs/routes.ts';
 import { mapCoreError } from './errors.ts';
@@ -39,6 +40,7 @@ export function createApp(deps: CoreDeps) {
   registerHealthRoutes(app, deps);
   registerReportRoutes(app, deps);
   registerAdminRoutes(app, deps);
+  registerCrmRoutes(app, deps);
   registerTelemetryRoutes(app, deps);
   registerMetricsRoute(app, deps);
   registerDocsRoutes(app);

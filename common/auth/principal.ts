@@ -8,6 +8,8 @@ export interface Principal {
   clientId: string;
   /** Client-credentials tokens of service accounts (the jobs service), not people. */
   isServiceAccount: boolean;
+  /** The `region` claim (ru/eu) Keycloak sets from the person's directory; absent for others. */
+  region?: string;
 }
 
 /**

@@ -100,6 +100,7 @@ export function createAccessTokenVerifier(keys: JWTVerifyGetKey, policy: AccessT
           roles: realmRoles(payload),
           clientId,
           isServiceAccount: username.startsWith('service-account-'),
+          region: stringClaim(payload, 'region'),
         },
       };
     },
