@@ -370,6 +370,30 @@ async function waitOutQuickLoginWindow(username: string, lastOwnFailureAt: numbe
   }
 }
 
+describe('brute-force detection', () => {
+  test('a username guessed wrong until lockout is held only for a while: the account stays enabled and unlocks', async () => {
+    const person = await addDirectoryPerson(env, { uidPrefix: 'kcbf', roles: ['user'], givenName: 'Тест', surname: 'Перебор' });
+    cleanups.push(person.remove);
+    const realm = await admin.get<{ failureFactor: number }>('');
+    // Failures a second apart, so they count as ordinary failures rather than one quick burst.
+    for (let attempt = 0; attempt < realm.failureFactor; attempt++) {
+      const browser = new Browser();
+      const { response } = await startLogin(browser);
+      const refused = await browser.submit(await response.text(), 'kc-form-login', { username: person.uid, password: `guess-${attempt}`, credentialId: '' });
+      expect(refused.status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+    }
+    const [user] = await admin.get<Array<{ id: string; enabled: boolean }>>(`/users?username=${encodeURIComponent(person.uid)}&exact=true`);
+    const status = await admin.get<{ disabled: boolean; numFailures: number }>(`/attack-detection/brute-force/users/${user!.id}`);
+    expect(status.disabled).toBe(true);
+    // Temporarily locked, never disabled: a permanent lockout would have switched the account off.
+    expect(user!.enabled).toBe(true);
+    const { status: cleared } = await admin.send('DELETE', `/attack-detection/brute-force/users/${user!.id}`);
+    expect(cleared).toBe(204);
+    expect((await admin.get<{ disabled: boolean }>(`/attack-detection/brute-force/users/${user!.id}`)).disabled).toBe(false);
+  }, 90_000);
+});
+
 describe('browser login with mandatory TOTP', () => {
   let uid = '';
   let password = '';
