@@ -100,6 +100,17 @@ describe('API description', () => {
         'GET /api/admin/users/{user}/reports/{date}',
         'POST /api/telemetry',
         'GET /metrics',
+        'GET /api/crm/customers',
+        'POST /api/crm/customers',
+        'GET /api/crm/customers/{id}',
+        'PATCH /api/crm/customers/{id}',
+        'GET /api/crm/models',
+        'POST /api/crm/prostheses',
+        'GET /api/crm/prostheses/{id}',
+        'PUT /api/crm/prostheses/{id}/customer',
+        'POST /api/crm/orders',
+        'GET /api/crm/orders/{id}',
+        'PUT /api/crm/orders/{id}/status',
       ].sort(),
     );
     const docs = await core.request('/docs', { token });
