@@ -44,7 +44,8 @@ export function createBffApp(deps: BffDeps) {
     }),
   );
   app.use('*', requireAllowedOrigin(config.ALLOWED_ORIGINS, { serverToServerPaths: [BACKCHANNEL_LOGOUT_PATH] }));
-  app.use('/auth/*', rateLimit({ store: deps.store, scope: 'auth', limit: config.AUTH_RATE_LIMIT, windowSeconds: config.AUTH_RATE_WINDOW_SECONDS, now: deps.now, clientOf: deps.clientAddress }));
+  // Back-channel logout is exempt: one Keycloak address may end many sessions at once, and every call carries a signed, single-use token.
+  app.use('/auth/*', rateLimit({ store: deps.store, scope: 'auth', limit: config.AUTH_RATE_LIMIT, windowSeconds: config.AUTH_RATE_WINDOW_SECONDS, now: deps.now, clientOf: deps.clientAddress, exemptPaths: [BACKCHANNEL_LOGOUT_PATH] }));
 
   registerLiveHealth(app, 'bff', deps.now);
   registerBffReadiness(app, deps);

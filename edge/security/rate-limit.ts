@@ -43,13 +43,17 @@ export function applyCount(c: Context, count: WindowCount, scope: string): ApiEr
 export interface RateLimitOptions extends WindowLimit {
   /** The client's address; requests without one share the `unknown` bucket. */
   clientOf: (c: Context) => string | undefined;
+  /** Paths under the limited prefix that are not counted. */
+  exemptPaths?: readonly string[];
 }
 
 /**
  * Fixed-window limit per client address. Answers 429 with Retry-After until the window turns.
  */
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
+  const exempt = new Set(options.exemptPaths ?? []);
   return async (c, next) => {
+    if (exempt.has(c.req.path)) return next();
     const refused = applyCount(c, await countHit(options, options.clientOf(c) ?? 'unknown'), options.scope);
     if (refused) throw refused;
     await next();

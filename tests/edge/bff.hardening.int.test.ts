@@ -307,4 +307,19 @@ describe('OIDC back-channel logout', () => {
     expect(idToken.status).toBe(400);
     expect((await browser.fetch(`${BFF_ORIGIN}/auth/me`)).status).toBe(200);
   }, LOGIN_TIMEOUT_MS);
+
+  test('the per-address /auth/* rate limit does not apply: one Keycloak may end many sessions at once', async () => {
+    const limited = await createTestBff({ env: { CORE_URL: core.url, AUTH_RATE_LIMIT: '1', TRUST_FORWARDED_FOR: 'true' } });
+    // An address of its own, so no other test's count shares the bucket.
+    const from = { 'x-forwarded-for': `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}` };
+    try {
+      const post = () => limited.app.request(`${BFF_ORIGIN}${BACKCHANNEL_LOGOUT_PATH}`, { method: 'POST', headers: { ...form, ...from }, body: 'logout_token=not.a.jwt' });
+      for (let i = 0; i < 3; i++) expect((await post()).status).toBe(400);
+      // Other /auth routes still are limited.
+      expect((await limited.app.request(`${BFF_ORIGIN}/auth/me`, { headers: from })).status).toBe(401);
+      expect((await limited.app.request(`${BFF_ORIGIN}/auth/me`, { headers: from })).status).toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
 });
