@@ -31,7 +31,7 @@ export const CoreConfigSchema = z
     TELEMETRY_DATABASE_URL: postgresUrlField,
     TELEMETRY_DB_POOL_SIZE: intField(10, 1, 100),
     /** The CRM database of the operator API (core/crm); unset, its routes answer 503 naming crm. */
-    CRM_DATABASE_URL: postgresUrlField.optional(),
+    CRM_CORE_DATABASE_URL: postgresUrlField.optional(),
     CRM_DB_POOL_SIZE: intField(5, 1, 100),
 
     S3_ENDPOINT: httpUrlField,

@@ -37,7 +37,7 @@ export interface CoreDeps {
   telemetryStore: TelemetryStore;
   readinessProbes: Record<string, Probe>;
   cdc: CdcInspector;
-  /** The operator API's CRM database (core/crm); undefined when CRM_DATABASE_URL is unset. */
+  /** The operator API's CRM database (core/crm); undefined when CRM_CORE_DATABASE_URL is unset. */
   crm: CrmStore | undefined;
   /** Releases pools and sockets (graceful shutdown, tests). */
   close(): Promise<void>;
@@ -85,7 +85,7 @@ export function buildCoreDeps(config: CoreConfig, overrides: CoreDepsOptions = {
       connection: { application_name: 'reports-core' },
     }),
   };
-  const crm = config.CRM_DATABASE_URL ? createCrmStore(config.CRM_DATABASE_URL, { poolSize: config.CRM_DB_POOL_SIZE }) : undefined;
+  const crm = config.CRM_CORE_DATABASE_URL ? createCrmStore(config.CRM_CORE_DATABASE_URL, { poolSize: config.CRM_DB_POOL_SIZE }) : undefined;
   const metrics = createCoreMetrics();
   const verifier = rememberVerifiedTokens(createAccessTokenVerifierFromConfig(config, { timeoutMs: config.HEALTH_TIMEOUT_MS, now }), { now });
   const chRows = createChRows(clients.clickhouse, config.CLICKHOUSE_TIMEOUT_MS);

@@ -22,7 +22,7 @@ export function createCrmStore(url: string, options: { poolSize: number }): CrmS
 }
 
 export function requireCrm(store: CrmStore | undefined): CrmStore {
-  if (!store) throw new DependencyUnavailable('crm', new Error('CRM_DATABASE_URL is not configured'));
+  if (!store) throw new DependencyUnavailable('crm', new Error('CRM_CORE_DATABASE_URL is not configured'));
   return store;
 }
 

@@ -159,6 +159,39 @@ async function provisionCdcRole(spec: ClusterSpec, env: StackEnv): Promise<void>
   }
 }
 
+/**
+ * The role core's CRM operator API connects as (core/crm, CRM_CORE_DATABASE_URL): it reads and
+ * writes customers, prostheses and orders, reads the model catalogue, appends to the audit log and
+ * the assignment history (written by a trigger in the caller's name) — and nothing else: no DELETE,
+ * no TRUNCATE, no DDL, no rewriting of the audit log. Made after the migrations (the tables must exist).
+ */
+export const CORE_CRM_ROLE = 'crm_core';
+const CORE_CRM_PASSWORD_VAR = 'CRM_CORE_DB_PASSWORD';
+const CORE_CRM_GRANTS = [
+  'GRANT SELECT, INSERT, UPDATE ON TABLE crm.customers, crm.prostheses, crm.orders',
+  'GRANT SELECT ON TABLE crm.prosthesis_models',
+  'GRANT INSERT ON TABLE crm.audit_log, crm.prosthesis_assignments',
+];
+
+async function provisionCoreCrmRole(spec: ClusterSpec, env: StackEnv): Promise<void> {
+  const password = env[CORE_CRM_PASSWORD_VAR];
+  if (!password) throw new Error(`${CORE_CRM_PASSWORD_VAR} is not set`);
+  const sql = superuserConnection(spec, env.CRM_DATABASE_URL, spec.database);
+  try {
+    const [role] = await sql`select 1 from pg_roles where rolname = ${CORE_CRM_ROLE}`;
+    await sql.unsafe(
+      `${role ? 'ALTER' : 'CREATE'} ROLE ${CORE_CRM_ROLE} LOGIN NOREPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD ${quoteLiteral(password)}`,
+    );
+    await sql.begin(async (tx) => {
+      await tx.unsafe(`GRANT CONNECT ON DATABASE ${spec.database} TO ${CORE_CRM_ROLE}`);
+      await tx.unsafe(`GRANT USAGE ON SCHEMA crm TO ${CORE_CRM_ROLE}`);
+      for (const grant of CORE_CRM_GRANTS) await tx.unsafe(`${grant} TO ${CORE_CRM_ROLE}`);
+    });
+  } finally {
+    await sql.end();
+  }
+}
+
 const crmCluster: ClusterSpec = {
   name: 'postgres-crm',
   port: 5435,
@@ -166,7 +199,10 @@ const crmCluster: ClusterSpec = {
   role: 'crm',
   passwordVar: 'CRM_DB_PASSWORD',
   settings: { wal_level: 'logical', max_replication_slots: '10', max_wal_senders: '10' },
-  provision: (env) => provisionCdcRole(crmCluster, env),
+  provision: async (env) => {
+    await provisionCdcRole(crmCluster, env);
+    await provisionCoreCrmRole(crmCluster, env);
+  },
 };
 
 export const services: StackService[] = [

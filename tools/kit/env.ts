@@ -41,6 +41,7 @@ const DEFAULTS: StackEnv = {
 const GENERATED_SECRETS = [
   'CRM_DB_PASSWORD',
   'CRM_CDC_DB_PASSWORD',
+  'CRM_CORE_DB_PASSWORD',
   'TELEMETRY_DB_PASSWORD',
   'CLICKHOUSE_PASSWORD',
   'CLICKHOUSE_ML_PASSWORD',
@@ -85,6 +86,8 @@ export function loadStackEnv(): StackEnv {
   const env: StackEnv = {
     ...DEFAULTS,
     CRM_DATABASE_URL: `postgres://crm:${stored.CRM_DB_PASSWORD}@127.0.0.1:5435/crm`,
+    // Core's CRM operator API logs in as the least-privileged crm_core (stack/services/postgres.ts).
+    CRM_CORE_DATABASE_URL: `postgres://crm_core:${stored.CRM_CORE_DB_PASSWORD}@127.0.0.1:5435/crm`,
     TELEMETRY_DATABASE_URL: `postgres://telemetry:${stored.TELEMETRY_DB_PASSWORD}@127.0.0.1:5436/telemetry`,
     ...stored,
   };
