@@ -18,6 +18,8 @@ import { fetchUserTokens, forgetTotpSecret } from '../helpers/keycloak-login.ts'
 export interface OperatorTestPerson {
   uid: string;
   region: Region;
+  /** For a real sign-in (the BFF test); random per person. */
+  password: string;
   accessToken(): Promise<string>;
   remove(): Promise<void>;
 }
@@ -81,6 +83,7 @@ export async function addRegionalPerson(env: StackEnv, region: Region, roles: st
   return {
     uid,
     region,
+    password,
     async accessToken() {
       if (!tokens || tokens.expiresAtMs - Date.now() < 60_000) {
         const body = await fetchUserTokens({ env, username: uid, password });
