@@ -208,7 +208,7 @@ function startChild(command: string, argv: string[], env: Record<string, string 
 
 function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
+  return new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       resolve();
