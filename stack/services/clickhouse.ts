@@ -24,6 +24,12 @@ export interface ClickHouseSettings {
   database: string;
   mlUser: string;
   mlPassword: string;
+  /** Reads the report database only (readonly=1): what core needs. */
+  coreUser: string;
+  corePassword: string;
+  /** Writes the report database (ETL, CDC apply, retention) and nothing else: what jobs needs. */
+  jobsUser: string;
+  jobsPassword: string;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -38,8 +44,8 @@ export function clickHouseSettings(env: StackEnv): ClickHouseSettings {
   } catch {
     problems.push(`CLICKHOUSE_URL is not a URL: ${env.CLICKHOUSE_URL ?? '(unset)'}`);
   }
-  for (const name of ['CLICKHOUSE_PASSWORD', 'CLICKHOUSE_ML_PASSWORD']) if (!env[name]) problems.push(`${name} is not set`);
-  for (const name of ['CLICKHOUSE_USER', 'CLICKHOUSE_DATABASE', 'CLICKHOUSE_ML_USER']) {
+  for (const name of ['CLICKHOUSE_PASSWORD', 'CLICKHOUSE_ML_PASSWORD', 'CLICKHOUSE_CORE_PASSWORD', 'CLICKHOUSE_JOBS_PASSWORD']) if (!env[name]) problems.push(`${name} is not set`);
+  for (const name of ['CLICKHOUSE_USER', 'CLICKHOUSE_DATABASE', 'CLICKHOUSE_ML_USER', 'CLICKHOUSE_CORE_USER', 'CLICKHOUSE_JOBS_USER']) {
     if (!IDENTIFIER.test(env[name] ?? '')) problems.push(`${name} must be an identifier ([A-Za-z_][A-Za-z0-9_]*), got "${env[name] ?? ''}"`);
   }
   if (env.CLICKHOUSE_USER !== 'default') problems.push(`CLICKHOUSE_USER must be "default" (the admin user this stack configures), got "${env.CLICKHOUSE_USER ?? ''}"`);
@@ -51,6 +57,10 @@ export function clickHouseSettings(env: StackEnv): ClickHouseSettings {
     database: env.CLICKHOUSE_DATABASE!,
     mlUser: env.CLICKHOUSE_ML_USER!,
     mlPassword: env.CLICKHOUSE_ML_PASSWORD!,
+    coreUser: env.CLICKHOUSE_CORE_USER!,
+    corePassword: env.CLICKHOUSE_CORE_PASSWORD!,
+    jobsUser: env.CLICKHOUSE_JOBS_USER!,
+    jobsPassword: env.CLICKHOUSE_JOBS_PASSWORD!,
   };
 }
 
@@ -122,6 +132,10 @@ function createClickHouse(): StackService {
         ML_USER: settings.mlUser,
         ML_PASSWORD_SHA256: sha256Hex(settings.mlPassword),
         DATABASE: settings.database,
+        CORE_USER: settings.coreUser,
+        CORE_PASSWORD_SHA256: sha256Hex(settings.corePassword),
+        JOBS_USER: settings.jobsUser,
+        JOBS_PASSWORD_SHA256: sha256Hex(settings.jobsPassword),
       }),
       0o600,
       owner,

@@ -99,6 +99,42 @@ describe('clickhouse (stack)', () => {
     }
   });
 
+  test('core_reader reads the report database only and writes nothing', async () => {
+    const core = createClient({ url: env.CLICKHOUSE_URL, username: settings.coreUser, password: settings.corePassword });
+    const table = `${settings.database}.${testDb}_core`;
+    await admin.command({ query: `CREATE TABLE ${table} (id UInt32) ENGINE = MergeTree ORDER BY id` });
+    try {
+      await admin.insert({ table, values: [{ id: 3 }], format: 'JSONEachRow' });
+      expect(await selectRows<{ id: number }>(core, `SELECT id FROM ${table}`)).toEqual([{ id: 3 }]);
+      await expect(core.insert({ table, values: [{ id: 4 }], format: 'JSONEachRow' })).rejects.toThrow(/readonly mode/);
+      await expect(core.command({ query: `ALTER TABLE ${table} DELETE WHERE 1` })).rejects.toThrow(/readonly mode/);
+      await expect(core.command({ query: `DROP TABLE ${table}` })).rejects.toThrow(/readonly mode/);
+      await admin.command({ query: `CREATE TABLE ${testDb}.core_elsewhere (id UInt32) ENGINE = Memory` });
+      await expect(selectRows(core, `SELECT id FROM ${testDb}.core_elsewhere`)).rejects.toThrow(/access|not allowed/i);
+    } finally {
+      await admin.command({ query: `DROP TABLE IF EXISTS ${table}` });
+      await core.close();
+    }
+  });
+
+  test('jobs_writer writes, deletes and drops partitions in the report database, and cannot reach another', async () => {
+    const jobs = createClient({ url: env.CLICKHOUSE_URL, username: settings.jobsUser, password: settings.jobsPassword });
+    const table = `${settings.database}.${testDb}_jobs`;
+    await admin.command({ query: `CREATE TABLE ${table} (d Date, id UInt32) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY id` });
+    try {
+      await jobs.insert({ table, values: [{ d: '2025-01-02', id: 1 }, { d: '2025-02-02', id: 2 }], format: 'JSONEachRow' });
+      await jobs.command({ query: `ALTER TABLE ${table} DROP PARTITION 202501` });
+      await jobs.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
+      expect(await selectRows<{ id: number }>(jobs, `SELECT id FROM ${table}`)).toEqual([{ id: 2 }]);
+      await admin.command({ query: `CREATE TABLE ${testDb}.jobs_elsewhere (id UInt32) ENGINE = Memory` });
+      await expect(jobs.insert({ table: `${testDb}.jobs_elsewhere`, values: [{ id: 1 }], format: 'JSONEachRow' })).rejects.toThrow(/access|not allowed/i);
+      await expect(selectRows(jobs, `SELECT id FROM ${testDb}.jobs_elsewhere`)).rejects.toThrow(/access|not allowed/i);
+    } finally {
+      await admin.command({ query: `DROP TABLE IF EXISTS ${table}` });
+      await jobs.close();
+    }
+  });
+
   test('wrong or missing credentials are refused', async () => {
     const intruder = createClient({ url: env.CLICKHOUSE_URL, username: 'default', password: 'not-the-password' });
     const anonymous = createClient({ url: env.CLICKHOUSE_URL, username: 'default', password: '' });
