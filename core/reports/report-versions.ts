@@ -37,7 +37,9 @@ export const noReportVersions: ReportVersions = {
 
 const CHANNEL = 'core:reports:invalidate';
 const ALL_KEY = 'core:reports:version:*';
-const userKey = (userId: string) => `core:reports:version:u:${userId}`;
+/** The Redis key of a user's counter (exported for tests that play a missed message). */
+export const userVersionKey = (userId: string) => `core:reports:version:u:${userId}`;
+const userKey = userVersionKey;
 /** A version key outlives every memory copy that could carry its token (see MEMORY_TTL_MS in report-cache.ts). */
 const VERSION_TTL_SECONDS = 7 * 86_400;
 
@@ -49,6 +51,8 @@ export interface RedisReportVersionsOptions {
    * (for a Redis whose proxy offers no pub/sub; also how the two were measured against each other).
    */
   check?: 'pubsub' | 'per-request';
+  /** Client name in Redis (CLIENT LIST), `<name>` and `<name>:sub`, so an operator sees whose connections they are. */
+  name?: string;
   /** How many users' tokens a replica remembers while subscribed. */
   maxRememberedUsers?: number;
   onStateChange?: (state: 'subscribed' | 'unsubscribed') => void;
@@ -61,8 +65,9 @@ export function createRedisReportVersions(options: RedisReportVersionsOptions): 
     // A command while disconnected fails at once (the memory level is skipped) instead of queueing.
     enableOfflineQueue: false,
   };
-  const redis = new Redis(options.url, { ...common, commandTimeout: options.commandTimeoutMs ?? 500, enableAutoPipelining: true });
-  const subscriber = new Redis(options.url, { ...common, lazyConnect: options.check === 'per-request' });
+  const name = options.name ?? 'core-reports';
+  const redis = new Redis(options.url, { ...common, connectionName: name, commandTimeout: options.commandTimeoutMs ?? 500, enableAutoPipelining: true });
+  const subscriber = new Redis(options.url, { ...common, connectionName: `${name}:sub`, lazyConnect: options.check === 'per-request' });
   // ioredis reconnects by itself; an unhandled 'error' event would otherwise end the process.
   redis.on('error', () => {});
   subscriber.on('error', () => {});
