@@ -6,7 +6,7 @@ import { customerNotFound } from './customer-view.ts';
 import { assertVersion, requireIfMatch } from './etag.ts';
 import { getOperator } from './operator.ts';
 import { findCustomer } from './records.ts';
-import { CustomerSchema, IdParamSchema, IfMatchHeaderSchema, crmErrors, emailSchema, etagHeader, fullNameSchema, ifMatchMissingDoc, invalidDoc, notFoundDoc, phoneSchema, staleDoc } from './schemas.ts';
+import { CustomerSchema, IdParamSchema, IfMatchHeaderSchema, crmErrors, emailSchema, etagHeader, fullNameSchema, ifMatchMissingDoc, invalidDoc, notFoundDoc, phoneSchema, staleDoc, badIdDoc } from './schemas.ts';
 import { requireCrm, runCrm, writeAudit } from './store.ts';
 
 export const EditCustomerSchema = z
@@ -34,6 +34,7 @@ export const editCustomerRoute = createRoute({
   },
   responses: {
     200: { description: 'The customer as stored now', headers: etagHeader, content: { 'application/json': { schema: CustomerSchema } } },
+    400: badIdDoc,
     404: notFoundDoc('customer'),
     412: staleDoc,
     422: invalidDoc,

@@ -5,7 +5,7 @@ import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { getOperator } from './operator.ts';
 import { findCustomer, findOrders, findProstheses } from './records.ts';
-import { CustomerSchema, IdParamSchema, OrderSchema, ProsthesisSchema, crmErrors, etagHeader, notFoundDoc } from './schemas.ts';
+import { CustomerSchema, IdParamSchema, OrderSchema, ProsthesisSchema, crmErrors, etagHeader, notFoundDoc, badIdDoc } from './schemas.ts';
 import { requireCrm, runCrm } from './store.ts';
 
 export const CustomerDetailSchema = z
@@ -21,7 +21,7 @@ export const viewCustomerRoute = createRoute({
   request: { params: IdParamSchema },
   responses: {
     200: { description: 'The customer; ETag is the customer’s version', headers: etagHeader, content: { 'application/json': { schema: CustomerDetailSchema } } },
-    400: notFoundDoc('valid id'),
+    400: badIdDoc,
     404: notFoundDoc('customer'),
     ...crmErrors,
   },

@@ -8,7 +8,7 @@ import { getOperator } from './operator.ts';
 import { isAllowedTransition, nextOrderStatuses } from './order-workflow.ts';
 import { orderNotFound } from './order-view.ts';
 import { findOrders } from './records.ts';
-import { IdParamSchema, IfMatchHeaderSchema, OrderSchema, crmErrors, etagHeader, ifMatchMissingDoc, invalidDoc, notFoundDoc, staleDoc } from './schemas.ts';
+import { IdParamSchema, IfMatchHeaderSchema, OrderSchema, crmErrors, etagHeader, ifMatchMissingDoc, invalidDoc, notFoundDoc, staleDoc, badIdDoc } from './schemas.ts';
 import { requireCrm, runCrm, writeAudit } from './store.ts';
 
 /** The workflow's statuses; the legacy ones (paid, shipped) are never set through the API. */
@@ -34,6 +34,7 @@ export const changeOrderStatusRoute = createRoute({
   },
   responses: {
     200: { description: 'The order in its new status', headers: etagHeader, content: { 'application/json': { schema: OrderSchema } } },
+    400: badIdDoc,
     404: notFoundDoc('order'),
     412: staleDoc,
     422: invalidDoc,

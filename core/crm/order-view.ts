@@ -5,7 +5,7 @@ import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { getOperator } from './operator.ts';
 import { findOrders } from './records.ts';
-import { IdParamSchema, OrderSchema, crmErrors, etagHeader, notFoundDoc } from './schemas.ts';
+import { IdParamSchema, OrderSchema, crmErrors, etagHeader, notFoundDoc, badIdDoc } from './schemas.ts';
 import { requireCrm, runCrm } from './store.ts';
 
 export const viewOrderRoute = createRoute({
@@ -17,6 +17,7 @@ export const viewOrderRoute = createRoute({
   request: { params: IdParamSchema },
   responses: {
     200: { description: 'The order', headers: etagHeader, content: { 'application/json': { schema: OrderSchema } } },
+    400: badIdDoc,
     404: notFoundDoc('order'),
     ...crmErrors,
   },

@@ -7,7 +7,7 @@ import { assertVersion, requireIfMatch } from './etag.ts';
 import { getOperator } from './operator.ts';
 import { prosthesisNotFound } from './prosthesis-view.ts';
 import { findCustomer, findProstheses } from './records.ts';
-import { IdParamSchema, IfMatchHeaderSchema, ProsthesisSchema, crmErrors, etagHeader, ifMatchMissingDoc, invalidDoc, notFoundDoc, staleDoc, uuidSchema } from './schemas.ts';
+import { IdParamSchema, IfMatchHeaderSchema, ProsthesisSchema, crmErrors, etagHeader, ifMatchMissingDoc, invalidDoc, notFoundDoc, staleDoc, uuidSchema, badIdDoc } from './schemas.ts';
 import { requireCrm, runCrm, writeAudit } from './store.ts';
 
 export const AssignProsthesisSchema = z.object({ customer_id: uuidSchema.openapi({ description: 'The new owner, a customer of the operator’s region' }) }).strict().openapi('CrmAssignProsthesis');
@@ -28,6 +28,7 @@ export const assignProsthesisRoute = createRoute({
   },
   responses: {
     200: { description: 'The prosthesis with its new owner', headers: etagHeader, content: { 'application/json': { schema: ProsthesisSchema } } },
+    400: badIdDoc,
     404: notFoundDoc('prosthesis or customer'),
     412: staleDoc,
     422: invalidDoc,

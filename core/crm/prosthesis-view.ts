@@ -5,7 +5,7 @@ import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { getOperator } from './operator.ts';
 import { findProstheses } from './records.ts';
-import { IdParamSchema, ProsthesisSchema, crmErrors, etagHeader, notFoundDoc } from './schemas.ts';
+import { IdParamSchema, ProsthesisSchema, crmErrors, etagHeader, notFoundDoc, badIdDoc } from './schemas.ts';
 import { requireCrm, runCrm } from './store.ts';
 
 export const viewProsthesisRoute = createRoute({
@@ -17,6 +17,7 @@ export const viewProsthesisRoute = createRoute({
   request: { params: IdParamSchema },
   responses: {
     200: { description: 'The prosthesis', headers: etagHeader, content: { 'application/json': { schema: ProsthesisSchema } } },
+    400: badIdDoc,
     404: notFoundDoc('prosthesis'),
     ...crmErrors,
   },

@@ -12,6 +12,7 @@ export const notFoundDoc = (what: string) => errorResponseDoc(`No ${what} with t
 export const invalidDoc = errorResponseDoc('The body is invalid: `details` lists each field and why');
 export const staleDoc = errorResponseDoc('If-Match names a version that is no longer current (lost update prevented); reload and retry');
 export const ifMatchMissingDoc = errorResponseDoc('If-Match is missing: updates must name the version they were based on');
+export const badIdDoc = errorResponseDoc('The id in the path is not a UUID');
 export const conflictDoc = errorResponseDoc('A unique value (username, chip id, serial number) is taken');
 
 export const uuidSchema = z.string().uuid('not a UUID');

@@ -198,6 +198,18 @@ describe('crm.error', () => {
     expect((await auditOf(customer.id)).map((a) => a.action)).toEqual(['customer.create', 'customer.update']);
   });
 
+  test('two updates from the same version at once: exactly one wins, the other is 412 (row locked for the check)', async () => {
+    const customer = await createCustomer(ruToken, `Одновременно ${tag}`);
+    const order = await call(ruToken, 'POST', '/api/crm/orders', { customer_id: customer.id, model_id: modelId, amount: '1', currency: 'RUB' });
+    const results = await Promise.all(
+      ['confirmed', 'cancelled', 'confirmed', 'cancelled'].map((status) => call(ruToken, 'PUT', `/api/crm/orders/${order.body.id}/status`, { status }, { 'if-match': order.etag! })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 412, 412, 412]);
+    const winner = results.find((r) => r.status === 200)!;
+    expect((await call(ruToken, 'GET', `/api/crm/orders/${order.body.id}`)).body.status).toBe(winner.body.status);
+    expect((await auditOf(order.body.id)).map((a) => a.action)).toEqual(['order.create', 'order.status']);
+  });
+
   test('a transition outside the workflow is 422 naming the allowed ones, and is not audited', async () => {
     const customer = await createCustomer(ruToken, `Переход ${tag}`);
     const order = await call(ruToken, 'POST', '/api/crm/orders', { customer_id: customer.id, model_id: modelId, amount: '10', currency: 'RUB' });
