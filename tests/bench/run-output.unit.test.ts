@@ -38,8 +38,16 @@ describe('docs/performance.md', () => {
     const doc = renderDocument({ ...input, notes: '## Notes\n\nkept\n', profiles });
     expect(doc).toContain('npm run bench');
     expect(doc).toContain('CDN (Node): 17 % log');
-    expect(doc.indexOf('## Profiles')).toBeLessThan(doc.indexOf('## Notes'));
+    expect(doc.match(/^## Profiles$/gm)).toHaveLength(1);
     expect(preservedProfiles('# no profiles\n')).toBeUndefined();
+    // A regenerated doc keeps it again (the section ends the doc).
+    expect(preservedProfiles(doc)).toBe(profiles);
+  });
+
+  test('a first run without any Profiles section leaves a placeholder to paste into', () => {
+    const doc = renderDocument({ ...input, notes: '## Notes\n' });
+    expect(doc).toMatch(/^## Profiles$/m);
+    expect(preservedProfiles(doc)).toContain('Top lines of CPU profiles');
   });
 
   test('the notes file wins when it has its own Profiles section (no second copy)', () => {
