@@ -1,6 +1,7 @@
 /**
  * Core reports benchmark, against core started from its real entry file (Node or Bun):
- * - warm summary and warm daily report (cache hit) with wrk at c=1 (p50) and c=32 (req/s);
+ * - warm summary and warm daily report (cache hit) with wrk at c=1 (p50) and c=32 (req/s), in
+ *   rounds alternating with the anchor below, medians printed (req/s range in brackets);
  * - cache miss of the daily report: one client, every request a different uncached day (p50/p99),
  *   beside its anchor measured in the same run: the bare ClickHouse query of the miss over HTTP;
  * - anchor of the warm path in the same run: a bare server of the same runtime (node:http or
@@ -8,7 +9,7 @@
  * - core's RSS before, right after the load and after a few idle seconds;
  * - optionally telemetry ingestion (events/s) with --ingest.
  *
- *   node_modules/.bin/node bench/core-reports.bench.ts [--runtime=node|bun] [--seconds=5] [--misses=150] [--profile=DIR]
+ *   node_modules/.bin/node bench/core-reports.bench.ts [--runtime=node|bun] [--seconds=5] [--rounds=3] [--misses=150] [--profile=DIR]
  *     [--version-check=pubsub|per-request] [--ingest]
  *   node_modules/.bin/node bench/core-reports.bench.ts --top=FILE.cpuprofile
  *
@@ -34,6 +35,7 @@ const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split
 const runtime = args.get('runtime') === 'bun' ? 'bun' : 'node';
 const seconds = Number(args.get('seconds') ?? 5);
 const MISSES = Number(args.get('misses') ?? 150);
+const ROUNDS = Math.max(1, Number(args.get('rounds') ?? 3));
 const DAYS = Number(args.get('days') ?? 365);
 const profileDir = args.get('profile');
 const withIngest = args.has('ingest');
@@ -62,8 +64,24 @@ async function wrk(url: string, connections: number, token: string) {
   return { rps, p50: latency('50'), p99: latency('99'), non2xx, errors };
 }
 
-const fmtWrk = (r: Awaited<ReturnType<typeof wrk>>) =>
-  `${r.rps.toFixed(0).padStart(6)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms${r.non2xx ? `, ${r.non2xx} non-2xx` : ''}${r.errors ? `, ${r.errors}` : ''}`;
+type WrkResult = Awaited<ReturnType<typeof wrk>> & { rpsRange?: [number, number] };
+
+/** Median of each figure over the rounds (req/s range kept), so one disturbed round does not decide. */
+function medianOf(results: WrkResult[]): WrkResult {
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const rps = results.map((r) => r.rps);
+  return {
+    rps: median(rps),
+    p50: median(results.map((r) => r.p50)),
+    p99: median(results.map((r) => r.p99)),
+    non2xx: results.reduce((a, r) => a + r.non2xx, 0),
+    errors: results.map((r) => r.errors).filter(Boolean).join('; '),
+    rpsRange: [Math.min(...rps), Math.max(...rps)],
+  };
+}
+
+const fmtWrk = (r: WrkResult) =>
+  `${r.rps.toFixed(0).padStart(6)} req/s${r.rpsRange && ROUNDS > 1 ? ` (${r.rpsRange[0].toFixed(0)}–${r.rpsRange[1].toFixed(0)})` : ''}, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms${r.non2xx ? `, ${r.non2xx} non-2xx` : ''}${r.errors ? `, ${r.errors}` : ''}`;
 
 /** Sequential timed calls (c=1): p50/p99 of `call` over `count` runs. */
 async function timeSequential(count: number, call: (i: number) => Promise<number>) {
@@ -220,20 +238,32 @@ async function main() {
 
     // Warm: the summary and one day read over and over.
     for (const path of ['/api/reports/summary', `/api/reports/${dates[0]}`]) await (await fetch(`${base}${path}`, { headers })).arrayBuffer();
-    const warmSummary1 = await wrk(`${base}/api/reports/summary`, 1, token);
-    const warmSummary32 = await wrk(`${base}/api/reports/summary`, 32, token);
-    const warmDaily32 = await wrk(`${base}/api/reports/${dates[0]}`, 32, token);
-    const cdnUrl32 = await wrk(`${base}/api/reports/cdn/${dates[0]}`, 32, token);
-    const rssAfterLoad = rssMiB(server.pid!);
+    // Rounds alternate core and the bare server, so both see the same background load; medians are printed.
     const summaryBytes = await (await fetch(`${base}/api/reports/summary`, { headers })).text();
     const bareServer = await startBareServer(summaryBytes);
-    let bareSummary1, bareSummary32;
+    const rounds: Record<'warmSummary1' | 'warmSummary32' | 'bareSummary1' | 'bareSummary32' | 'warmDaily32' | 'cdnUrl32', WrkResult[]> = {
+      warmSummary1: [], warmSummary32: [], bareSummary1: [], bareSummary32: [], warmDaily32: [], cdnUrl32: [],
+    };
+    let rssAfterLoad = 0;
     try {
-      bareSummary1 = await wrk(bareServer.url, 1, token);
-      bareSummary32 = await wrk(bareServer.url, 32, token);
+      for (let round = 0; round < ROUNDS; round++) {
+        rounds.warmSummary1.push(await wrk(`${base}/api/reports/summary`, 1, token));
+        rounds.bareSummary1.push(await wrk(bareServer.url, 1, token));
+        rounds.warmSummary32.push(await wrk(`${base}/api/reports/summary`, 32, token));
+        rounds.bareSummary32.push(await wrk(bareServer.url, 32, token));
+        rounds.warmDaily32.push(await wrk(`${base}/api/reports/${dates[0]}`, 32, token));
+        rounds.cdnUrl32.push(await wrk(`${base}/api/reports/cdn/${dates[0]}`, 32, token));
+        rssAfterLoad = Math.max(rssAfterLoad, rssMiB(server.pid!));
+      }
     } finally {
       bareServer.stop();
     }
+    const warmSummary1 = medianOf(rounds.warmSummary1);
+    const warmSummary32 = medianOf(rounds.warmSummary32);
+    const bareSummary1 = medianOf(rounds.bareSummary1);
+    const bareSummary32 = medianOf(rounds.bareSummary32);
+    const warmDaily32 = medianOf(rounds.warmDaily32);
+    const cdnUrl32 = medianOf(rounds.cdnUrl32);
     await new Promise((r) => setTimeout(r, 5000));
     const rssIdle = rssMiB(server.pid!);
 
@@ -278,8 +308,8 @@ async function main() {
     }
 
     const cores = (await import('node:os')).cpus().length;
-    console.log(`\ncommand: node_modules/.bin/node bench/core-reports.bench.ts --runtime=${runtime} --seconds=${seconds} --misses=${MISSES} --days=${DAYS}${profileDir ? ` --profile=${profileDir}` : ''}${versionCheck !== 'pubsub' ? ` --version-check=${versionCheck}` : ''}${withIngest ? ' --ingest' : ''}`);
-    console.log(`core under ${runtime} on 127.0.0.1:${port}; wrk -t1 -d${seconds}s; ClickHouse 18.16, S3, Redis, PostgreSQL 15 on this machine (${cores} cores, shared)`);
+    console.log(`\ncommand: node_modules/.bin/node bench/core-reports.bench.ts --runtime=${runtime} --seconds=${seconds} --rounds=${ROUNDS} --misses=${MISSES} --days=${DAYS}${profileDir ? ` --profile=${profileDir}` : ''}${versionCheck !== 'pubsub' ? ` --version-check=${versionCheck}` : ''}${withIngest ? ' --ingest' : ''}`);
+    console.log(`core under ${runtime} on 127.0.0.1:${port}; wrk -t1 -d${seconds}s, ${ROUNDS} round(s), medians; ClickHouse 18.16, S3, Redis, PostgreSQL 15 on this machine (${cores} cores, shared)`);
     console.log(`warm summary, c=1:                      ${fmtWrk(warmSummary1)}`);
     console.log(`warm summary, c=32:                     ${fmtWrk(warmSummary32)}`);
     console.log(`  anchor: bare ${runtime} server, same bytes, c=1:  ${fmtWrk(bareSummary1)}`);
@@ -288,7 +318,7 @@ async function main() {
     console.log(`daily CDN URL (object exists), c=32:    ${fmtWrk(cdnUrl32)}`);
     console.log(`daily report, cache miss, c=1:          ${fmtSeq(miss)}`);
     console.log(`  anchor: bare ClickHouse miss query:   ${fmtSeq(bare)}`);
-    console.log(`core RSS: start ${rssStart.toFixed(0)} MiB, after load ${rssAfterLoad.toFixed(0)} MiB, after 5 s idle ${rssIdle.toFixed(0)} MiB`);
+    console.log(`core RSS: start ${rssStart.toFixed(0)} MiB, after load (highest) ${rssAfterLoad.toFixed(0)} MiB, after 5 s idle ${rssIdle.toFixed(0)} MiB`);
     if (ingestLine) console.log(ingestLine);
   } finally {
     server.kill('SIGTERM');
