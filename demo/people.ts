@@ -11,7 +11,7 @@ export const REGIONS = ['ru', 'eu'] as const;
 export type Region = (typeof REGIONS)[number];
 
 /** Realm roles in Keycloak and group names (cn) in both LDAP directories. */
-export const ROLES = ['prothetic_user', 'user', 'administrator'] as const;
+export const ROLES = ['prothetic_user', 'user', 'administrator', 'crm_operator'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Person {
@@ -44,11 +44,14 @@ export const PEOPLE: readonly Person[] = [
   person('ru', 'dmitry.kuznetsov', 'Дмитрий', 'Кузнецов', ['prothetic_user']),
   person('ru', 'anna.volkova', 'Анна', 'Волкова', ['user']),
   person('ru', 'sergey.sokolov', 'Сергей', 'Соколов', ['administrator']),
+  // CRM operators: Keycloak gives them crm_operator and their directory's region (ru/eu).
+  person('ru', 'maria.orlova', 'Мария', 'Орлова', ['crm_operator']),
   person('eu', 'lena.schmidt', 'Lena', 'Schmidt', ['prothetic_user']),
   person('eu', 'marco.rossi', 'Marco', 'Rossi', ['prothetic_user']),
   person('eu', 'sophie.martin', 'Sophie', 'Martin', ['prothetic_user']),
   person('eu', 'jan.kowalski', 'Jan', 'Kowalski', ['user']),
   person('eu', 'emma.jansen', 'Emma', 'Jansen', ['administrator']),
+  person('eu', 'lucas.bernard', 'Lucas', 'Bernard', ['crm_operator']),
 ];
 
 /** The same list under the lower-case name the stack's welcome text and generators import. */
