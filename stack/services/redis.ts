@@ -1,10 +1,11 @@
-import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import type { StackEnv } from '../lib/env.ts';
 import { ensureDebPackages } from '../lib/apt.ts';
+import { log } from '../lib/log.ts';
 import { paths } from '../lib/paths.ts';
-import { runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
+import { run, runningPid, sleep, startDaemon, stopDaemon } from '../lib/proc.ts';
 import { systemUser } from '../lib/user.ts';
 import { waitForDaemon } from '../lib/wait.ts';
 import type { StackService } from './service.ts';
@@ -64,6 +65,33 @@ export function renderRedisConfig(dataDir: string, port: number): string {
   ].join('\n');
 }
 
+/**
+ * Redis started with `appendonly yes` and no AOF yet starts EMPTY and ignores dump.rdb (checked with
+ * 7.0.15). A data folder holding only a snapshot, from before AOF was configured, must therefore be
+ * started with AOF off, so it loads the snapshot, and then switch AOF on while running.
+ */
+export function needsAofSwitch(dataDir: string): boolean {
+  return existsSync(join(dataDir, 'dump.rdb')) && !existsSync(join(dataDir, 'appendonlydir'));
+}
+
+/** CONFIG SET appendonly yes writes the loaded dataset as the AOF base; waits until that rewrite is done. */
+export async function switchOnAof(host: string, port: number, timeoutMs = 60_000): Promise<void> {
+  const cli = (...args: string[]) => run('/usr/bin/redis-cli', ['-h', host, '-p', String(port), ...args]);
+  const { stdout } = await cli('CONFIG', 'SET', 'appendonly', 'yes');
+  if (stdout.trim() !== 'OK') throw new Error(`redis: CONFIG SET appendonly yes answered ${stdout.trim()}`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = (await cli('INFO', 'persistence')).stdout;
+    const field = (name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1];
+    if (field('aof_enabled') === '1' && field('aof_rewrite_in_progress') === '0' && field('aof_rewrite_scheduled') === '0') {
+      if (field('aof_last_bgrewrite_status') !== 'ok') throw new Error('redis: writing the AOF base from the snapshot failed; see the redis log');
+      return;
+    }
+    if (Date.now() > deadline) throw new Error('redis: the AOF base was not written in time');
+    await sleep(100);
+  }
+}
+
 /** When the stack runs as root, redis-server drops to the package's system user (setpriv execs, so the pid stays the server's). */
 function serverCommand(configFile: string): { command: string; args: string[] } {
   if (process.getuid?.() !== 0) return { command: SERVER, args: [configFile] };
@@ -93,16 +121,21 @@ function createRedis(): StackService {
       }
       const configFile = join(dataDir, 'redis.conf');
       writeFileSync(configFile, renderRedisConfig(dataDir, port), { mode: 0o644 });
+      const switchToAof = needsAofSwitch(dataDir);
       // A server we started that is still loading its snapshot only needs waiting for.
       if (runningPid(NAME) === undefined) {
         const { command, args } = serverCommand(configFile);
-        startDaemon(NAME, command, args, { cwd: dataDir });
+        startDaemon(NAME, command, switchToAof ? [...args, '--appendonly', 'no'] : args, { cwd: dataDir });
       }
       await waitForDaemon(NAME, () => isReady(env), {
         timeoutMs: 30_000,
         intervalMs: 100,
         exitedMessage: `redis-server exited during start (port ${port} taken?)`,
       });
+      if (switchToAof) {
+        await switchOnAof('127.0.0.1', port);
+        log.step(NAME, 'snapshot loaded and written as the AOF base (append-only persistence now on)');
+      }
     },
     async stop() {
       // SIGTERM makes redis-server fsync the AOF and write its RDB snapshot before exiting.

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { pingRedis, renderRedisConfig } from '../../stack/services/redis.ts';
+import { needsAofSwitch, pingRedis, renderRedisConfig, switchOnAof } from '../../stack/services/redis.ts';
 
 // A private redis-server with the stack's own configuration (the file stack/services/redis.ts writes
 // for the shared Redis) on a spare port and a scratch folder: the shared Redis is never killed.
@@ -24,13 +24,13 @@ function sparePort(): Promise<number> {
   });
 }
 
-async function startServer(port: number): Promise<ChildProcess> {
-  const configFile = join(dataDir, 'redis.conf');
-  writeFileSync(configFile, renderRedisConfig(dataDir, port));
-  const child = spawn(SERVER, [configFile], { stdio: 'ignore' });
+async function startServer(port: number, extraArgs: string[] = [], dir = dataDir): Promise<ChildProcess> {
+  const configFile = join(dir, 'redis.conf');
+  writeFileSync(configFile, renderRedisConfig(dir, port));
+  const child = spawn(SERVER, [configFile, ...extraArgs], { stdio: 'ignore' });
   const deadline = Date.now() + 15_000;
   while (!(await pingRedis('127.0.0.1', port, 500))) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode})`);
     if (Date.now() > deadline) throw new Error('redis-server did not answer PING within 15 s');
     await Bun.sleep(50);
   }
@@ -45,7 +45,7 @@ function killHard(child: ChildProcess): Promise<void> {
 }
 
 afterAll(async () => {
-  if (server && server.exitCode === null) await killHard(server);
+  if (server && server.exitCode === null && server.signalCode === null) await killHard(server);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -93,6 +93,42 @@ describe('redis persistence (stack config, private server)', () => {
       expect(ttl).toBeLessThanOrEqual(36_000);
     } finally {
       after.disconnect();
+    }
+  }, 30_000);
+
+  test('a data folder with only an RDB snapshot (made before AOF) keeps its keys when AOF comes on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'redis-rdb-to-aof-'));
+    try {
+      const port = await sparePort();
+      // The old configuration: snapshots only.
+      server = await startServer(port, ['--appendonly', 'no'], dir);
+      const old = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+      await old.connect();
+      for (let i = 0; i < 50; i++) await old.set(`session:${i}`, `person-${i}`, 'EX', 36_000);
+      await old.save();
+      old.disconnect();
+      await killHard(server);
+      expect(needsAofSwitch(dir)).toBe(true);
+
+      // What stack/services/redis.ts start() does for such a folder.
+      server = await startServer(port, ['--appendonly', 'no'], dir);
+      await switchOnAof('127.0.0.1', port);
+      expect(needsAofSwitch(dir)).toBe(false);
+      await killHard(server);
+
+      // From now on the committed config alone (AOF on) finds every key, also after a SIGKILL.
+      server = await startServer(port, [], dir);
+      const after = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+      await after.connect();
+      try {
+        expect(await after.dbsize()).toBe(50);
+        expect(await after.get('session:49')).toBe('person-49');
+      } finally {
+        after.disconnect();
+      }
+      await killHard(server);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
 });
