@@ -12,6 +12,8 @@ import { needsAofSwitch, pingRedis, renderRedisConfig, switchOnAof } from '../..
 const SERVER = '/usr/bin/redis-server';
 const dataDir = mkdtempSync(join(tmpdir(), 'redis-persistence-'));
 let server: ChildProcess | undefined;
+/** Every server this file started: a failing expectation must not leave one running. */
+const started: ChildProcess[] = [];
 
 function sparePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -28,6 +30,7 @@ async function startServer(port: number, extraArgs: string[] = [], dir = dataDir
   const configFile = join(dir, 'redis.conf');
   writeFileSync(configFile, renderRedisConfig(dir, port));
   const child = spawn(SERVER, [configFile, ...extraArgs], { stdio: 'ignore' });
+  started.push(child);
   const deadline = Date.now() + 15_000;
   while (!(await pingRedis('127.0.0.1', port, 500))) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode})`);
@@ -45,7 +48,7 @@ function killHard(child: ChildProcess): Promise<void> {
 }
 
 afterAll(async () => {
-  if (server && server.exitCode === null && server.signalCode === null) await killHard(server);
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) await killHard(child);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
