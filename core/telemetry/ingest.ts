@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
-import { ApiError, ErrorCode, errorResponse } from '../../common/http/errors.ts';
+import { boundedBody } from '../../common/http/bounded-body.ts';
+import { ApiError, ErrorCode } from '../../common/http/errors.ts';
 import { errorResponseDoc } from '../../common/http/openapi.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
 import type { CoreEnv } from '../context.ts';
@@ -76,10 +76,8 @@ function parseNdjson(text: string): { events: unknown[]; broken: RejectedEvent[]
 
 export function registerIngestTelemetry(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): void {
   const { config } = deps;
-  const limit = bodyLimit({
-    maxSize: config.TELEMETRY_MAX_BODY_BYTES,
-    onError: (c) => errorResponse(c, ErrorCode.payload_too_large, `Body exceeds ${config.TELEMETRY_MAX_BODY_BYTES} bytes`),
-  });
+  // Before the signature check reads the body: a chunked upload of any size stops at the limit.
+  const limit = boundedBody(config.TELEMETRY_MAX_BODY_BYTES);
   const deviceAuth = requireDeviceSignature({ masterKey: config.DEVICE_SECRET_KEY, replayWindowSeconds: config.TELEMETRY_REPLAY_WINDOW_SECONDS, now: deps.now });
 
   app.openapi({ ...ingestTelemetryRoute, middleware: [limit, deviceAuth] as const }, async (c) => {
