@@ -12,7 +12,8 @@ export function boundedBody(maxBytes: number): MiddlewareHandler {
   return async (c, next) => {
     if (c.req.raw.body === null) return next();
     const bytes = await readRequestBodyWithin(c.req.raw, maxBytes);
-    c.req.raw = new Request(c.req.raw, { body: bytes });
+    // Stream chunks and the joined copy are ArrayBuffer-backed; the type only allows for a SharedArrayBuffer.
+    c.req.raw = new Request(c.req.raw, { body: bytes as Uint8Array<ArrayBuffer> });
     await next();
   };
 }
