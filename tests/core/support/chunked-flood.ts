@@ -158,8 +158,11 @@ export async function startServiceChild(entry: string, env: Record<string, strin
  */
 export async function floodAndWatch(service: ServiceChild, path: string, headers: Record<string, string> = {}) {
   const pid = service.child.pid!;
-  // Warm the route's code path so JIT and lazy imports are not counted as the flood's memory.
-  await fetch(`http://127.0.0.1:${service.port}${path}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{}' }).then((r) => r.arrayBuffer());
+  // Warm the route's code path so JIT and lazy imports are not counted as the flood's memory. The
+  // body is one no route's strict schema accepts: the warm-up must never start a job.
+  const warm = await fetch(`http://127.0.0.1:${service.port}${path}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"flood_warm_up":1}' });
+  await warm.arrayBuffer();
+  if (warm.status < 400) throw new Error(`the warm-up request to ${path} was accepted (${warm.status})`);
   const before = rssBytes(pid);
   const watch = watchPeakRss(pid);
   const flood = chunkedFlood({ port: service.port, path, headers });
