@@ -52,48 +52,64 @@ export const cdcHealthRoute = createRoute({
   },
 });
 
+type CdcHealth = z.infer<typeof JobsCdcHealthSchema>;
+
+/** Requests within this long of a round share its answer (as /health/ready's rounds do). */
+export const CDC_HEALTH_REUSE_MS = 1000;
+
 export function registerCdcHealth(app: OpenAPIHono<JobsEnv>, deps: JobsDeps): void {
+  // One lag read (a broker round trip per topic) per second at most, however many ask: a flood
+  // of health requests must not become a flood of admin requests to Kafka.
+  let last: { at: number; body: Promise<CdcHealth> } | undefined;
   app.openapi(cdcHealthRoute, async (c) => {
-    const group = deps.config.CDC_CONSUMER_GROUP;
-    if (!deps.config.CDC_ENABLED) return c.json({ status: 'disabled' as const, problems: [], group, consumer: null, lag: null }, 200);
-    const problems: string[] = [];
-    const snapshot = deps.runtime.cdc?.snapshot();
-    if (!snapshot) problems.push('consumer has not started');
-    else if (snapshot.state !== 'running') problems.push(`consumer is ${snapshot.state}${snapshot.lastError ? `: ${snapshot.lastError}` : ''}`);
-    let lag = null;
-    try {
-      const topics = await deps.groupLag();
-      for (const topic of topics) if (topic.error) problems.push(`topic ${topic.topic}: ${topic.error}`);
-      lag = { total: topics.some((t) => t.lag === null) ? null : topics.reduce((sum, t) => sum + (t.lag ?? 0), 0), topics };
-    } catch (error) {
-      problems.push(`kafka: ${errorMessage(error).slice(0, 200)}`);
-    }
-    const body = {
-      status: problems.length > 0 ? ('degraded' as const) : ('ok' as const),
-      problems,
-      group,
-      consumer: snapshot
-        ? {
-            state: snapshot.state,
-            last_error: snapshot.lastError,
-            applied_changes: snapshot.appliedChanges,
-            dead_lettered: snapshot.deadLettered,
-            tombstones: snapshot.tombstones,
-            last_applied: snapshot.lastApplied
-              ? {
-                  table: snapshot.lastApplied.table,
-                  op: snapshot.lastApplied.op,
-                  id: snapshot.lastApplied.id,
-                  lsn: snapshot.lastApplied.lsn,
-                  source_committed_at: snapshot.lastApplied.sourceCommittedAt,
-                  applied_at: snapshot.lastApplied.appliedAt,
-                  lag_ms: snapshot.lastApplied.lagMs,
-                }
-              : null,
-          }
-        : null,
-      lag,
-    };
-    return problems.length > 0 ? c.json(body, 503) : c.json(body, 200);
+    if (!deps.config.CDC_ENABLED) return c.json({ status: 'disabled' as const, problems: [], group: deps.config.CDC_CONSUMER_GROUP, consumer: null, lag: null }, 200);
+    const now = deps.now();
+    if (!last || now - last.at >= CDC_HEALTH_REUSE_MS || now < last.at) last = { at: now, body: cdcHealth(deps) };
+    const body = await last.body;
+    return body.status === 'ok' ? c.json(body, 200) : c.json(body, 503);
   });
+}
+
+/** One round: the consumer's snapshot and the group's lag as the broker reports it; never throws. */
+async function cdcHealth(deps: JobsDeps): Promise<CdcHealth> {
+  const group = deps.config.CDC_CONSUMER_GROUP;
+  const problems: string[] = [];
+  const snapshot = deps.runtime.cdc?.snapshot();
+  if (!snapshot) problems.push('consumer has not started');
+  else if (snapshot.state !== 'running') problems.push(`consumer is ${snapshot.state}${snapshot.lastError ? `: ${snapshot.lastError}` : ''}`);
+  let lag = null;
+  try {
+    const topics = await deps.groupLag();
+    for (const topic of topics) if (topic.error) problems.push(`topic ${topic.topic}: ${topic.error}`);
+    lag = { total: topics.some((t) => t.lag === null) ? null : topics.reduce((sum, t) => sum + (t.lag ?? 0), 0), topics };
+  } catch (error) {
+    problems.push(`kafka: ${errorMessage(error).slice(0, 200)}`);
+  }
+  const body = {
+    status: problems.length > 0 ? ('degraded' as const) : ('ok' as const),
+    problems,
+    group,
+    consumer: snapshot
+      ? {
+          state: snapshot.state,
+          last_error: snapshot.lastError,
+          applied_changes: snapshot.appliedChanges,
+          dead_lettered: snapshot.deadLettered,
+          tombstones: snapshot.tombstones,
+          last_applied: snapshot.lastApplied
+            ? {
+                table: snapshot.lastApplied.table,
+                op: snapshot.lastApplied.op,
+                id: snapshot.lastApplied.id,
+                lsn: snapshot.lastApplied.lsn,
+                source_committed_at: snapshot.lastApplied.sourceCommittedAt,
+                applied_at: snapshot.lastApplied.appliedAt,
+                lag_ms: snapshot.lastApplied.lagMs,
+              }
+            : null,
+        }
+      : null,
+    lag,
+  };
+  return body;
 }
