@@ -1,4 +1,5 @@
 import type { Principal } from '../common/auth/principal.ts';
+import type { ServiceEnvWith } from '../common/http/service-env.ts';
 
 /** Hono context variables of jobs' requests. */
-export type JobsEnv = { Variables: { requestId: string; principal: Principal | undefined } };
+export type JobsEnv = ServiceEnvWith<{ principal: Principal | undefined }>;

@@ -1,11 +1,12 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { ApiError, ErrorCode } from '../http/errors.ts';
+import type { ServiceEnvWith } from '../http/service-env.ts';
 import { addToWideEvent } from '../http/wide-event.ts';
 import { hasAnyRole, type Principal } from './principal.ts';
 import type { AccessTokenVerifier } from './verify-access-token.ts';
 
 /** The context variable the middleware sets; a service's own Env includes it. */
-export type AuthEnv = { Variables: { principal: Principal | undefined } };
+export type AuthEnv = ServiceEnvWith<{ principal: Principal | undefined }>;
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
 
@@ -38,7 +39,7 @@ export function requireAccessToken(verifier: AccessTokenVerifier, options: { rea
       unauthorized(c, realm, `Invalid access token: ${result.detail}`, result.reason);
     }
     c.set('principal', result.principal);
-    addToWideEvent(c as never, { user: result.principal.username, client: result.principal.clientId });
+    addToWideEvent(c, { user: result.principal.username, client: result.principal.clientId });
     await next();
   };
 }

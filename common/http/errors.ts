@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import type { Logger } from '../log.ts';
+import { getRequestId } from './request-id.ts';
 
 /** The machine-readable error codes every service answers with. */
 export const ErrorCode = {
@@ -91,10 +92,6 @@ export class ApiError extends HTTPException {
   }
 }
 
-function requestIdOf(c: Context): string {
-  return (c.get('requestId' as never) as string | undefined) ?? 'unknown';
-}
-
 /** Builds the envelope response; also used by handlers that answer an error without throwing. */
 export function errorResponse(
   c: Context,
@@ -103,7 +100,7 @@ export function errorResponse(
   details?: unknown,
   retryAfterSeconds?: number,
 ): Response {
-  const body: ErrorBody = { error: { code, message, requestId: requestIdOf(c) } };
+  const body: ErrorBody = { error: { code, message, requestId: getRequestId(c) } };
   if (details !== undefined) body.error.details = details;
   if (retryAfterSeconds !== undefined) c.header('Retry-After', String(Math.ceil(retryAfterSeconds)));
   return c.json(body, codeToStatus(code));
@@ -116,7 +113,7 @@ export function errorResponse(
 export function createErrorHandler(logger: Logger): ErrorHandler {
   return (err, c) => {
     if (err instanceof ApiError) {
-      if (err.status >= 500) logger.warn('request.failed', { requestId: requestIdOf(c), code: err.code, message: err.message, cause: describeCause(err.cause) });
+      if (err.status >= 500) logger.warn('request.failed', { requestId: getRequestId(c), code: err.code, message: err.message, cause: describeCause(err.cause) });
       return errorResponse(c, err.code, err.message, err.details, err.retryAfterSeconds);
     }
     if (err instanceof HTTPException) {
@@ -124,7 +121,7 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
       return errorResponse(c, code, err.message || code);
     }
     logger.error('request.unhandled_error', {
-      requestId: requestIdOf(c),
+      requestId: getRequestId(c),
       error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
     });
     return errorResponse(c, ErrorCode.internal, 'Internal server error');

@@ -1,8 +1,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Env } from 'hono';
 import type { Logger } from '../log.ts';
 import { createErrorHandler, notFoundHandler, validationHook } from './errors.ts';
 import { requestId } from './request-id.ts';
+import type { ServiceEnv } from './service-env.ts';
 import { logRequests } from './wide-event.ts';
 
 export interface ServiceAppOptions {
@@ -18,8 +18,8 @@ export interface ServiceAppOptions {
  * The shared frame of every service: request id, one wide log event per request, the error
  * envelope for thrown errors, schema failures and unknown routes. Routes are added by the caller.
  */
-export function createServiceApp<E extends Env>(options: ServiceAppOptions): OpenAPIHono<E> {
-  const app = new OpenAPIHono<E>({ defaultHook: validationHook as never });
+export function createServiceApp<E extends ServiceEnv = ServiceEnv>(options: ServiceAppOptions): OpenAPIHono<E> {
+  const app = new OpenAPIHono<E>({ defaultHook: (result, c) => validationHook(result, c) });
   app.use('*', requestId({ trustIncoming: options.trustIncomingRequestId }));
   app.use('*', logRequests(options.logger, { slowMs: options.slowRequestMs }));
   const handleError = createErrorHandler(options.logger);

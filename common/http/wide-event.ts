@@ -1,24 +1,25 @@
 import type { MiddlewareHandler } from 'hono';
 import type { LogFields, Logger } from '../log.ts';
+import type { HasWideEvent, ServiceEnv } from './service-env.ts';
 
 /**
  * One wide event per request: method, path, status, duration and request id, plus whatever the
  * handlers added with `addToWideEvent`. Errors (>= 500) log at error level, slow requests at warn.
  */
-export function logRequests(logger: Logger, options: { slowMs?: number; now?: () => number } = {}): MiddlewareHandler {
+export function logRequests(logger: Logger, options: { slowMs?: number; now?: () => number } = {}): MiddlewareHandler<ServiceEnv> {
   const slowMs = options.slowMs ?? 1000;
   const now = options.now ?? (() => performance.now());
   return async (c, next) => {
     const started = now();
     const fields: LogFields = {};
-    c.set('wideEvent' as never, fields as never);
+    c.set('wideEvent', fields);
     try {
       await next();
     } finally {
       const durationMs = Math.round((now() - started) * 100) / 100;
       const status = c.res.status;
       const event = {
-        requestId: c.get('requestId' as never) as string | undefined,
+        requestId: c.get('requestId') as string | undefined,
         method: c.req.method,
         path: new URL(c.req.url).pathname,
         status,
@@ -33,7 +34,7 @@ export function logRequests(logger: Logger, options: { slowMs?: number; now?: ()
 }
 
 /** Adds fields (user, cache outcome, …) to the current request's wide event. */
-export function addToWideEvent(c: { get: (key: never) => unknown }, fields: LogFields): void {
-  const event = c.get('wideEvent' as never) as LogFields | undefined;
+export function addToWideEvent(c: HasWideEvent, fields: LogFields): void {
+  const event = c.get('wideEvent');
   if (event) Object.assign(event, fields);
 }

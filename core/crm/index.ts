@@ -21,7 +21,7 @@ import { registerViewProsthesis } from './prosthesis-view.ts';
  * orders) — anything else answers 404, whatever the id.
  */
 export function registerCrmRoutes(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): void {
-  app.use('/api/crm/*', requireAccessToken(deps.verifier, { realm: 'reports-api' }) as never, requireOperator());
+  app.use('/api/crm/*', requireAccessToken(deps.verifier, { realm: 'reports-api' }), requireOperator());
   registerSearchCustomers(app, deps);
   registerCreateCustomer(app, deps);
   registerViewCustomer(app, deps);

@@ -18,11 +18,11 @@ export function requireDeviceSignature(options: { masterKey: string; replayWindo
       replayWindowSeconds: options.replayWindowSeconds,
     });
     if (!check.ok) {
-      addToWideEvent(c as never, { deviceAuth: check.reason, chip: c.req.header('x-chip-id')?.slice(0, 64) });
+      addToWideEvent(c, { deviceAuth: check.reason, chip: c.req.header('x-chip-id')?.slice(0, 64) });
       throw new ApiError({ code: ErrorCode.unauthorized, message: 'Device signature rejected', details: { reason: check.reason } });
     }
     c.set('deviceChipId', check.chipId);
-    addToWideEvent(c as never, { chip: check.chipId });
+    addToWideEvent(c, { chip: check.chipId });
     await next();
   };
 }

@@ -55,7 +55,7 @@ export function registerApiProxy(app: OpenAPIHono<BffEnv>, deps: BffDeps): void 
     try {
       upstream = await deps.fetchUpstream(target, {
         method: c.req.method,
-        headers: headersForCore(c.req.raw.headers, fresh.tokens.accessToken, getRequestId(c as never)),
+        headers: headersForCore(c.req.raw.headers, fresh.tokens.accessToken, getRequestId(c)),
         body: body as BodyInit | undefined,
         redirect: 'manual',
         signal: abort.signal,
@@ -69,7 +69,7 @@ export function registerApiProxy(app: OpenAPIHono<BffEnv>, deps: BffDeps): void 
     }
     // A streamed answer keeps its timer: a stalled stream is cut at the same deadline.
     if (buffered !== undefined || !upstream.body || c.req.method === 'HEAD') clearTimeout(timer);
-    addToWideEvent(c as never, { upstreamStatus: upstream.status, refreshed: fresh.session !== before });
+    addToWideEvent(c, { upstreamStatus: upstream.status, refreshed: fresh.session !== before });
     const responseBody = c.req.method === 'HEAD' ? null : (buffered ?? upstream.body);
     return new Response(responseBody, { status: upstream.status, statusText: upstream.statusText, headers: headersForBrowser(upstream.headers) });
   });

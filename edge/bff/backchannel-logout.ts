@@ -52,7 +52,7 @@ export function registerBackchannelLogout(app: OpenAPIHono<BffEnv>, deps: BffDep
     const ended = claims.sid
       ? await deps.sessions.endByIndex(storeKeys.ssoSessions(claims.sid), (record) => record.ssoSessionId === claims.sid && (!claims.sub || record.user.subject === claims.sub))
       : await deps.sessions.endByIndex(storeKeys.subjectSessions(claims.sub!), (record) => record.user.subject === claims.sub);
-    addToWideEvent(c as never, { backchannelLogout: true, ended: ended.length });
+    addToWideEvent(c, { backchannelLogout: true, ended: ended.length });
     deps.logger.info('backchannel_logout.sessions_ended', { sid: claims.sid, ended: ended.length, users: [...new Set(ended.map((r) => r.user.username))] });
     return new Response(null, { status: 200, headers: { 'cache-control': 'no-store' } });
   });

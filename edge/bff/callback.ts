@@ -49,8 +49,8 @@ export function registerCallback(app: OpenAPIHono<BffEnv>, deps: BffDeps): void 
   const maxAgeSeconds = deps.config.SESSION_ABSOLUTE_LIFETIME_SECONDS;
 
   const fail = (c: Context, error: LoginError, detail?: string) => {
-    addToWideEvent(c as never, { login: 'failed', loginError: error, detail });
-    deps.logger.info('login.failed', { requestId: c.get('requestId' as never), error, detail });
+    addToWideEvent(c, { login: 'failed', loginError: error, detail });
+    deps.logger.info('login.failed', { requestId: c.get('requestId'), error, detail });
     c.header('Cache-Control', 'no-store');
     return c.redirect(appUrl(deps.config.FRONTEND_URL, `/?error=${encodeURIComponent(error)}`), 302);
   };
@@ -90,7 +90,7 @@ export function registerCallback(app: OpenAPIHono<BffEnv>, deps: BffDeps): void 
 
     const { cookieValue, session } = await deps.sessions.create(user, grant, c.req.header('user-agent') ?? null, ssoSessionIdOf(grant.tokens.idToken));
     setSessionCookie(c, names.session, cookieValue, maxAgeSeconds);
-    addToWideEvent(c as never, { login: 'succeeded', user: user.username, sessionId: session.record.id });
+    addToWideEvent(c, { login: 'succeeded', user: user.username, sessionId: session.record.id });
     c.header('Cache-Control', 'no-store');
     return c.redirect(appUrl(deps.config.FRONTEND_URL, attempt.returnTo), 302);
   });

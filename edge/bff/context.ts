@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { ServiceEnvWith } from '../../common/http/service-env.ts';
 import type { Logger } from '../../common/log.ts';
 import type { Compressor } from '../cdn/compression.ts';
 import type { BffConfig } from '../config.ts';
@@ -31,9 +32,4 @@ export interface BffDeps {
   compressor: Compressor;
 }
 
-export type BffEnv = {
-  Variables: {
-    requestId: string;
-    session: LoadedSession | undefined;
-  };
-};
+export type BffEnv = ServiceEnvWith<{ session: LoadedSession | undefined }>;

@@ -49,7 +49,7 @@ export function registerLogin(app: OpenAPIHono<BffEnv>, deps: BffDeps): void {
     };
     await deps.store.set(storeKeys.loginAttempt(state), JSON.stringify(attempt), ttlSeconds);
     setLoginCookie(c, names.login, binding, ttlSeconds);
-    addToWideEvent(c as never, { login: 'started' });
+    addToWideEvent(c, { login: 'started' });
     c.header('Cache-Control', 'no-store');
     return c.redirect(deps.idp.authorizationUrl({ state, codeVerifier, nonce }).toString(), 302);
   });

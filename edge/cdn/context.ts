@@ -1,3 +1,4 @@
+import type { ServiceEnv } from '../../common/http/service-env.ts';
 import type { Logger } from '../../common/log.ts';
 import type { CdnConfig } from '../config.ts';
 import type { ObjectCache, PurgeTarget } from './cache/object-cache.ts';
@@ -29,4 +30,5 @@ export interface CdnPeers {
   purge(target: PurgeTarget): Promise<void>;
 }
 
-export type CdnEnv = { Variables: { requestId: string } };
+/** The CDN adds nothing to the shared variables (request id, wide event). */
+export type CdnEnv = ServiceEnv;

@@ -78,7 +78,7 @@ export function registerPurge(app: OpenAPIHono<CdnEnv>, deps: CdnDeps): void {
     const dropped = await deps.cache.purge(target);
     // Other workers of this edge hold their own copies; answer once they have dropped them too.
     await deps.peers?.purge(target);
-    addToWideEvent(c as never, { purge: target, dropped });
+    addToWideEvent(c, { purge: target, dropped });
     deps.logger.info('cdn.purged', { target, dropped });
     return c.json({ purged: parsed.data, dropped }, 200);
   });

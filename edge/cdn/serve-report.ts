@@ -53,7 +53,7 @@ export function registerServeReport(app: OpenAPIHono<CdnEnv>, deps: CdnDeps): vo
     const url = new URL(c.req.url);
     const check = await deps.links.verify(url, nowSeconds);
     if (!check.ok) {
-      addToWideEvent(c as never, { signature: check.reason });
+      addToWideEvent(c, { signature: check.reason });
       throw new ApiError({ code: ErrorCode.forbidden, message: check.reason === 'expired' ? 'This report link has expired' : 'Invalid report link', details: { reason: check.reason } });
     }
     let result;
@@ -67,7 +67,7 @@ export function registerServeReport(app: OpenAPIHono<CdnEnv>, deps: CdnDeps): vo
     }
     if (!result.found) throw new ApiError({ code: ErrorCode.not_found, message: 'No such report object' });
     const { object, status } = result;
-    addToWideEvent(c as never, { cache: status, key: check.key });
+    addToWideEvent(c, { cache: status, key: check.key });
 
     const coding = isCompressible(object.contentType, object.body.byteLength) ? negotiateCoding(c.req.header('accept-encoding'), deps.compressor.codings) : 'identity';
     const representation = await representationFor(deps, object, coding);

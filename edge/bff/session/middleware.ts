@@ -34,13 +34,13 @@ export function requireSession(deps: BffDeps, options: { alongside?: AlongsideSe
     const [result, refused] = await Promise.all([deps.sessions.validate(cookie), sessionId ? options.alongside!(c, sessionId) : undefined]);
     if (!result.ok) {
       if (result.reason !== 'missing') clearCookie(c, names.session);
-      addToWideEvent(c as never, { session: result.reason });
+      addToWideEvent(c, { session: result.reason });
       throw REASON[result.reason] === 'session_expired' ? sessionExpired() : unauthenticated(REASON[result.reason]);
     }
     if (refused) throw refused;
     const session = await deps.sessions.touch(result.session);
     c.set('session', session);
-    addToWideEvent(c as never, { user: session.record.user.username });
+    addToWideEvent(c, { user: session.record.user.username });
     await next();
   };
 }
