@@ -3,6 +3,8 @@ import type { Env } from 'hono';
 import type { Logger } from '../log.ts';
 import { withTimeout } from '../with-timeout.ts';
 
+const monotonicMs = () => performance.now();
+
 /** A readiness check of one dependency: resolves when it answers a real request. */
 export type Probe = () => Promise<void>;
 
@@ -19,13 +21,13 @@ export const ReadinessSchema = z
 export type Readiness = z.infer<typeof ReadinessSchema>;
 
 /** Runs one probe within `timeoutMs`; a failure is a result (with a bounded message), never a throw. */
-export async function runProbe(probe: Probe, timeoutMs: number, name: string): Promise<ProbeResult> {
-  const started = performance.now();
+export async function runProbe(probe: Probe, timeoutMs: number, name: string, now: () => number = monotonicMs): Promise<ProbeResult> {
+  const started = now();
   try {
     await withTimeout(probe(), timeoutMs, name);
-    return { ok: true, ms: Math.round(performance.now() - started) };
+    return { ok: true, ms: Math.round(now() - started) };
   } catch (error) {
-    return { ok: false, ms: Math.round(performance.now() - started), error: (error instanceof Error ? error.message : String(error)).slice(0, 300) };
+    return { ok: false, ms: Math.round(now() - started), error: (error instanceof Error ? error.message : String(error)).slice(0, 300) };
   }
 }
 
@@ -45,6 +47,8 @@ export interface ReadinessOptions {
    * cannot turn into a flood of requests to the dependencies.
    */
   reuseForMs?: number;
+  /** Milliseconds on a monotonic clock (probe timings, the reuse window); injected by tests. */
+  now?: () => number;
 }
 
 /**
@@ -63,17 +67,18 @@ export function registerReadiness<E extends Env>(app: OpenAPIHono<E>, options: R
     },
   });
   const names = Object.keys(options.probes);
+  const now = options.now ?? monotonicMs;
   /** One round of every probe; its failures are logged once, however many requests it answers. */
   const round = async (): Promise<ProbeResult[]> => {
-    const results = await Promise.all(names.map((name) => runProbe(options.probes[name]!, options.timeoutMs, name)));
+    const results = await Promise.all(names.map((name) => runProbe(options.probes[name]!, options.timeoutMs, name, now)));
     const errors = Object.fromEntries(names.flatMap((name, i) => (results[i]!.ok ? [] : [[name, results[i]!.error]])));
     if (Object.keys(errors).length > 0) options.privateErrors?.warn('health.not_ready', { failed: Object.keys(errors), errors });
     return results;
   };
   let last: { at: number; results: Promise<ProbeResult[]> } | undefined;
   const probeAll = () => {
-    const now = Date.now();
-    if (!last || now - last.at >= (options.reuseForMs ?? 0)) last = { at: now, results: round() };
+    const at = now();
+    if (!last || at - last.at >= (options.reuseForMs ?? 0)) last = { at, results: round() };
     return last.results;
   };
   app.openapi(route, async (c) => {
