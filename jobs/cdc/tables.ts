@@ -49,13 +49,16 @@ export interface CdcTable {
   row: z.ZodType<Record<string, unknown> & { id: string }>;
 }
 
+/**
+ * No full_name, email or phone: the connector excludes them (column.exclude.list) so they never
+ * leave the CRM. z.object strips unknown keys, so an event still carrying them (one written before
+ * the exclusion) is stored without them rather than refused. username stays while the ETL and the
+ * report cache key on it (docs/data-model.md, "Personal data").
+ */
 const customers = z.object({
   id: uuid,
   username: text,
   region: text,
-  full_name: text,
-  email: text,
-  phone: z.string().nullable(),
   created_at: timestamp,
   updated_at: timestamp,
 });

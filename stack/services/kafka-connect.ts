@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import postgres from 'postgres';
+import { fixKafkajsNegativeTimeout } from '../../jobs/cdc/kafkajs-negative-timeout.ts';
 import type { StackEnv } from '../lib/env.ts';
 import { log } from '../lib/log.ts';
 import { copyMavenArtifact, copyMavenClasspath } from '../lib/maven.ts';
@@ -106,6 +108,77 @@ async function assertPublicationExists(env: StackEnv, config: Record<string, str
   }
 }
 
+/** The columns a config keeps out of its events (Debezium's column.exclude.list, comma-separated). */
+function excludedColumns(config: Record<string, string>): Set<string> {
+  return new Set((config['column.exclude.list'] ?? '').split(',').map((c) => c.trim()).filter(Boolean));
+}
+
+/** Columns the desired config excludes that the registered one still let through. */
+export function newlyExcludedColumns(registered: Record<string, string>, desired: Record<string, string>): string[] {
+  const before = excludedColumns(registered);
+  return [...excludedColumns(desired)].filter((column) => !before.has(column));
+}
+
+async function connectRequest(env: StackEnv, method: string, path: string, body?: unknown): Promise<Response> {
+  const response = await fetch(`${connectUrl(env)}${path}`, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(60_000),
+  });
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${(await response.text()).slice(0, 500)}`);
+  return response;
+}
+
+async function waitForConnectorState(env: StackEnv, state: string, timeoutMs = 60_000): Promise<void> {
+  const started = Date.now();
+  let last = '';
+  while (Date.now() - started < timeoutMs) {
+    const status = (await (await connectRequest(env, 'GET', `/connectors/${CONNECTOR_NAME}/status`)).json()) as ConnectorStatus;
+    last = status.connector.state;
+    if (last === state && status.tasks.every((t) => t.state === state)) return;
+    await sleep(500);
+  }
+  throw new Error(`${CONNECTOR_NAME} not ${state} after ${Math.round(timeoutMs / 1000)}s (last ${last})`);
+}
+
+/**
+ * Excluding a column keeps it out of new events only: the topics still hold every event written
+ * before, and the issue's scan reads them from the beginning. So when the exclude list grows, the
+ * topics under the connector's prefix (the table topics and the CDC consumer's dead-letter topic
+ * crm.dlq, which keeps copies of their events) are deleted together with the connector's source
+ * offsets, and the connector then starts as new: snapshot.mode=initial re-reads every table into fresh
+ * topics. The replica is unharmed: snapshot rows carry the current LSN, higher than any version it
+ * holds, and the CDC consumer resets its group offsets past the end of the new topics to the start.
+ */
+async function purgeTopicsAndResnapshot(env: StackEnv, desired: Record<string, string>, columns: readonly string[]): Promise<void> {
+  const prefix = desired['topic.prefix'];
+  if (!prefix) throw new Error('connector config lacks topic.prefix');
+  log.warn('kafka-connect', `${CONNECTOR_NAME} now excludes ${columns.join(', ')}: deleting the ${prefix}.* topics that hold them and re-snapshotting`);
+  // Offsets can be deleted only while the connector is STOPPED (Kafka Connect 3.6+).
+  await connectRequest(env, 'PUT', `/connectors/${CONNECTOR_NAME}/stop`);
+  await waitForConnectorState(env, 'STOPPED');
+  await connectRequest(env, 'DELETE', `/connectors/${CONNECTOR_NAME}/offsets`);
+
+  fixKafkajsNegativeTimeout();
+  const kafka = new Kafka({ clientId: 'stack-provision', brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`));
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+    // Deletion is asynchronous in the broker: wait until the names are gone, or a re-created topic
+    // could still be the old one.
+    const started = Date.now();
+    while ((await admin.listTopics()).some((topic) => topics.includes(topic))) {
+      if (Date.now() - started > 60_000) throw new Error(`topics ${topics.join(', ')} still listed 60 s after their deletion`);
+      await sleep(500);
+    }
+    log.step('kafka-connect', `deleted topics ${topics.join(', ') || '(none)'}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * Registers the connector, or updates it when the committed config changed; an equal config is left
  * alone. Returns whether the worker got a new config.
@@ -115,11 +188,17 @@ async function registerConnector(env: StackEnv): Promise<boolean> {
   const desired = loadConnectorConfig();
   await assertPublicationExists(env, desired);
   const current = await fetch(`${base}/connectors/${CONNECTOR_NAME}/config`, { signal: AbortSignal.timeout(10_000) });
+  let purged = false;
   if (current.ok) {
     const { name: _name, ...existing } = (await current.json()) as Record<string, string>;
     if (sameConfig(existing, desired)) {
       log.step('kafka-connect', `${CONNECTOR_NAME} already registered with the committed config`);
       return false;
+    }
+    const newlyExcluded = newlyExcludedColumns(existing, desired);
+    if (newlyExcluded.length > 0) {
+      await purgeTopicsAndResnapshot(env, desired, newlyExcluded);
+      purged = true;
     }
   } else if (current.status !== 404) {
     throw new Error(`GET ${base}/connectors/${CONNECTOR_NAME}/config answered ${current.status}: ${await current.text()}`);
@@ -133,6 +212,8 @@ async function registerConnector(env: StackEnv): Promise<boolean> {
   });
   if (!response.ok) throw new Error(`registering ${CONNECTOR_NAME} failed (${response.status}): ${await response.text()}`);
   log.step('kafka-connect', `${CONNECTOR_NAME} ${response.status === 201 ? 'registered' : 'updated'}`);
+  // A config update leaves a stopped connector stopped; resuming it starts the re-snapshot.
+  if (purged) await connectRequest(env, 'PUT', `/connectors/${CONNECTOR_NAME}/resume`);
   return true;
 }
 
