@@ -5,7 +5,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 /**
  * The app's import graph, type-only imports included (a type-only circle still ties two files
  * together for the next reader): no file-level circle, and the folders form layers — `app/`
- * (shell, routes, providers) on top, the feature folders `admin/` → `reports/` → `session/`, then the
+ * (shell, routes, providers) on top, the feature folders `admin/` → `reports/` → `session/` (and `crm/`, the
+ * operator's pages, beside `admin/`: it uses `session/` and the shared folders, never the reports), then the
  * shared `ui/`, `http/`, `i18n/` — so a newcomer finds a behaviour in one hop and a feature can
  * be read without the shell.
  */
@@ -75,7 +76,8 @@ const folderOf = (file: string) => (file.includes('/') ? file.slice(0, file.inde
 /** Which folders each folder may import (besides itself). */
 const MAY_IMPORT: Record<string, string[]> = {
   '(root)': ['app'],
-  app: ['admin', 'reports', 'session', 'ui', 'http', 'i18n'],
+  app: ['admin', 'crm', 'reports', 'session', 'ui', 'http', 'i18n'],
+  crm: ['session', 'ui', 'http', 'i18n'],
   admin: ['reports', 'session', 'ui', 'http', 'i18n'],
   reports: ['session', 'ui', 'http', 'i18n'],
   ui: ['session', 'http', 'i18n'],

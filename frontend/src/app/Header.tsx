@@ -1,7 +1,7 @@
 import { Link, useRouterState } from '@tanstack/react-router';
 import { useState } from 'react';
 import { useI18n } from '../i18n/i18n.tsx';
-import { isAdministrator } from '../session/session-api.ts';
+import { isAdministrator, isCrmOperator } from '../session/session-api.ts';
 import { useSession } from '../session/session.tsx';
 import { LanguageSwitch } from './LanguageSwitch.tsx';
 
@@ -40,6 +40,11 @@ export function Header() {
             <Link to="/" aria-current={current(pathname === '/' || pathname.startsWith('/reports/'))}>
               {t.navReports}
             </Link>
+            {isCrmOperator(me) ? (
+              <Link to="/operator" aria-current={current(pathname.startsWith('/operator'))} data-testid="nav-operator">
+                {t.navOperator}
+              </Link>
+            ) : null}
             {isAdministrator(me) ? (
               <Link to="/admin" aria-current={current(pathname.startsWith('/admin'))}>
                 {t.navAdmin}

@@ -10,6 +10,8 @@ import {
 } from '@tanstack/react-router';
 import { AdminArea } from '../admin/AdminArea.tsx';
 import { isUsername } from '../admin/username.ts';
+import { isRecordId } from '../crm/record-id.ts';
+import { OperatorArea } from '../crm/OperatorArea.tsx';
 import { DailyReportPage } from '../reports/DailyReportPage.tsx';
 import { isReportDay } from '../reports/report-day.ts';
 import { ReportsHomePage } from '../reports/ReportsHomePage.tsx';
@@ -79,10 +81,41 @@ const adminPersonDayRoute = createRoute({
   component: adminPage('AdminPersonDayRoute'),
 });
 
+/** Everything under /operator: the CRM operator's pages, closed to everyone else, in their own chunk. */
+const operatorRoute = createRoute({ getParentRoute: () => rootRoute, path: '/operator', component: OperatorArea });
+const operatorPage = (name: 'OperatorSearchRoute' | 'OperatorCustomerRoute' | 'OperatorOrderRoute') => lazyRouteComponent(() => import('../crm/crm-pages.tsx'), name);
+const requireRecordId = (id: string) => {
+  if (!isRecordId(id)) throw notFound();
+};
+
+const operatorSearchRoute = createRoute({
+  getParentRoute: () => operatorRoute,
+  path: '/',
+  validateSearch: (search: Record<string, unknown>): { q?: string } => (typeof search.q === 'string' && search.q !== '' ? { q: search.q.slice(0, 200) } : {}),
+  component: operatorPage('OperatorSearchRoute'),
+});
+
+const operatorCustomerRoute = createRoute({
+  getParentRoute: () => operatorRoute,
+  path: '/customers/$customerId',
+  beforeLoad: ({ params }: { params: { customerId: string } }) => requireRecordId(params.customerId),
+  remountDeps: remountOnParams,
+  component: operatorPage('OperatorCustomerRoute'),
+});
+
+const operatorOrderRoute = createRoute({
+  getParentRoute: () => operatorRoute,
+  path: '/orders/$orderId',
+  beforeLoad: ({ params }: { params: { orderId: string } }) => requireRecordId(params.orderId),
+  remountDeps: remountOnParams,
+  component: operatorPage('OperatorOrderRoute'),
+});
+
 export const routeTree = rootRoute.addChildren([
   homeRoute,
   dayRoute,
   adminRoute.addChildren([adminHomeRoute, adminPersonRoute.addChildren([adminPersonHomeRoute, adminPersonDayRoute])]),
+  operatorRoute.addChildren([operatorSearchRoute, operatorCustomerRoute, operatorOrderRoute]),
 ]);
 
 /** A rendering error is the app's, not one page's: CrashScreen (outside the router) takes it. */

@@ -8,7 +8,7 @@ import { createAppRouter } from './router.tsx';
  * beforeLoad checks and marks a not-found the same way; the browser tests cover rendering.
  */
 
-const PAGES = new Set(['/', '/reports/$date', '/admin/', '/admin/users/$user/', '/admin/users/$user/reports/$date']);
+const PAGES = new Set(['/', '/reports/$date', '/admin/', '/admin/users/$user/', '/admin/users/$user/reports/$date', '/operator/', '/operator/customers/$customerId', '/operator/orders/$orderId']);
 
 async function pageAt(path: string): Promise<{ page: string; params: Record<string, string> } | 'not found'> {
   const router = createAppRouter(createMemoryHistory({ initialEntries: [path] }));
@@ -27,6 +27,20 @@ describe('app routes', () => {
     expect(await pageAt('/admin/users/ivan.petrov')).toEqual({ page: '/admin/users/$user/', params: { user: 'ivan.petrov' } });
     expect(await pageAt('/admin/users/someone%40example.org')).toEqual({ page: '/admin/users/$user/', params: { user: 'someone@example.org' } });
     expect(await pageAt('/admin/users/lena.schmidt/reports/2024-02-29')).toEqual({ page: '/admin/users/$user/reports/$date', params: { user: 'lena.schmidt', date: '2024-02-29' } });
+  });
+
+  test('the operator pages: search (query kept as typed), a customer, an order; ids must be UUIDs', async () => {
+    const id = '6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b';
+    expect(await pageAt('/operator')).toEqual({ page: '/operator/', params: {} });
+    expect(await pageAt(`/operator/customers/${id}`)).toEqual({ page: '/operator/customers/$customerId', params: { customerId: id } });
+    expect(await pageAt(`/operator/orders/${id}`)).toEqual({ page: '/operator/orders/$orderId', params: { orderId: id } });
+    for (const path of ['/operator/customers/ivan.petrov', '/operator/orders/1', `/operator/customers/${id}/x`, '/operator/prostheses']) {
+      expect({ path, page: await pageAt(path) }).toEqual({ path, page: 'not found' });
+    }
+    const router = createAppRouter(createMemoryHistory({ initialEntries: ['/operator?q=007'] }));
+    await router.load();
+    expect(router.state.location.search).toEqual({ q: '007' });
+    expect(router.buildLocation({ to: '/operator', search: { q: 'Петров 1' } }).href).toBe('/operator?q=%D0%9F%D0%B5%D1%82%D1%80%D0%BE%D0%B2+1');
   });
 
   test('links build the same paths the pages parse', () => {
@@ -57,7 +71,7 @@ describe('app routes', () => {
   test('query strings stay plain strings (no JSON in the address bar)', async () => {
     const router = createAppRouter(createMemoryHistory({ initialEntries: ['/admin?q=007&n=12'] }));
     await router.load();
-    expect(router.state.location.search).toEqual({ q: '007', n: '12' });
+    expect(router.state.location.search as Record<string, unknown>).toEqual({ q: '007', n: '12' });
     expect(router.buildLocation({ to: '/admin', search: { q: '12' } } as never).href).toBe('/admin?q=12');
   });
 });

@@ -15,8 +15,10 @@ export class ApiFailure extends Error {
   readonly requestId: string | undefined;
   /** From Retry-After on 429/503: when asking again makes sense. */
   readonly retryAfterSeconds: number | undefined;
+  /** The envelope's `details` as sent (field reasons of a 422, the current ETag of a 412, …). */
+  readonly details: unknown;
 
-  constructor(init: { kind: FailureKind; status?: number; code?: string; message: string; reason?: string; requestId?: string; retryAfterSeconds?: number }) {
+  constructor(init: { kind: FailureKind; status?: number; code?: string; message: string; reason?: string; requestId?: string; retryAfterSeconds?: number; details?: unknown }) {
     super(init.message);
     this.name = 'ApiFailure';
     this.kind = init.kind;
@@ -25,6 +27,7 @@ export class ApiFailure extends Error {
     this.reason = init.reason;
     this.requestId = init.requestId;
     this.retryAfterSeconds = init.retryAfterSeconds;
+    this.details = init.details;
   }
 
   get isUnauthorized(): boolean {
@@ -62,6 +65,7 @@ async function failureFrom(response: Response): Promise<ApiFailure> {
     reason: text(error.details?.reason),
     requestId: text(error.requestId) ?? response.headers.get('x-request-id') ?? undefined,
     retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after')),
+    details: error.details,
   });
 }
 
@@ -71,20 +75,31 @@ function parseRetryAfter(value: string | null): number | undefined {
 }
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   body?: unknown;
+  /** Extra request headers (e.g. If-Match on a CRM update). */
+  headers?: Record<string, string>;
   signal?: AbortSignal;
   /** Do not announce a 401 as an ended session (the first "am I signed in?" check). */
   expectSignedOut?: boolean;
 }
 
 export async function requestJson<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  return (await requestJsonWithHeaders<T>(path, options)).body;
+}
+
+/** The same request, also answering the response headers (an ETag to send back as If-Match). */
+export async function requestJsonWithHeaders<T>(path: string, options: RequestOptions = {}): Promise<{ body: T; headers: Headers }> {
   let response: Response;
   try {
     response = await fetch(path, {
       method: options.method ?? 'GET',
       credentials: 'same-origin',
-      headers: options.body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      headers: {
+        accept: 'application/json',
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...options.headers,
+      },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       signal: options.signal,
       cache: 'no-store',
@@ -99,7 +114,7 @@ export async function requestJson<T>(path: string, options: RequestOptions = {})
     throw failure;
   }
   try {
-    return (await response.json()) as T;
+    return { body: (await response.json()) as T, headers: response.headers };
   } catch {
     throw new ApiFailure({ kind: 'format', status: response.status, message: 'The server answered with something that is not JSON' });
   }

@@ -38,6 +38,8 @@ const en = {
   // Navigation
   navReports: 'My reports',
   navAdmin: 'Administration',
+  navOperator: 'Operator',
+  operatorOnlyLead: 'These pages are for CRM operators.',
   mainNavigation: 'Main',
 
   // Common states
@@ -178,6 +180,8 @@ const ru: Messages = {
 
   navReports: 'Мои отчёты',
   navAdmin: 'Администрирование',
+  navOperator: 'Оператор',
+  operatorOnlyLead: 'Эти страницы — для операторов CRM.',
   mainNavigation: 'Основное',
 
   loading: 'Загрузка…',

@@ -29,3 +29,8 @@ export function logout(): Promise<LogoutResponse> {
 export function isAdministrator(me: Me): boolean {
   return me.roles.includes('administrator');
 }
+
+/** CRM operators (realm role crm_operator; their region is in the access token, read by core). */
+export function isCrmOperator(me: Me): boolean {
+  return me.roles.includes('crm_operator');
+}
