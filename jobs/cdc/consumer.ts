@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type LogEntry, type Producer } from 'kafkajs';
 import type { Logger } from '../../common/log.ts';
-import type { JobsMetrics } from '../metrics/jobs-metrics.ts';
+import { noJobsMetrics, type JobsMetrics } from '../metrics/jobs-metrics.ts';
 import { errorMessage } from '../retry.ts';
 import { applyCdcBatch } from './apply-batch.ts';
 import { CdcStatus } from './cdc-status.ts';
@@ -20,6 +20,7 @@ export interface CdcConsumerOptions {
   clickhouse: ClickHouseClient;
   logger: Logger;
   now: () => number;
+  /** Absent: metrics off (noJobsMetrics discards every figure). */
   metrics?: JobsMetrics;
   /**
    * Users whose reports a stored change may have altered: recorded durably (the invalidation queue)
@@ -91,6 +92,7 @@ export async function startCdcConsumer(options: CdcConsumerOptions): Promise<Cdc
 
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
+  const metrics = options.metrics ?? noJobsMetrics;
   const deadLetter = createDeadLetter(producer, options.dlqTopic, options.now);
   const retry = options.retry ?? { retries: 8, initialRetryTime: 500, maxRetryTime: 30_000 };
   const restartOnFailure = options.restartOnFailure ?? (() => true);
@@ -140,14 +142,14 @@ export async function startCdcConsumer(options: CdcConsumerOptions): Promise<Cdc
       const dead = [...poison, ...result.rejected];
       await deadLetter.send(dead);
       for (const p of dead) {
-        options.metrics?.cdcDeadLettered.inc({ reason: p.reason });
+        metrics.cdcDeadLettered.inc({ reason: p.reason });
         log.warn('cdc.dead_lettered', { topic, partition, offset: p.message.offset, reason: p.reason, detail: p.detail });
       }
       status.deadLettered += dead.length;
       if (result.affectedUsers.size > 0) await options.onUsersAffected?.(result.affectedUsers);
       await options.afterApply?.({ topic, partition, changes: result.applied, superseded: result.superseded });
     } catch (error) {
-      options.metrics?.cdcBatchFailures.inc({ topic });
+      metrics.cdcBatchFailures.inc({ topic });
       status.lastError = errorMessage(error);
       log.warn('cdc.batch_failed', { topic, partition, firstOffset: batch.firstOffset(), messages: batch.messages.length, error: errorMessage(error) });
       throw error;
@@ -162,13 +164,13 @@ export async function startCdcConsumer(options: CdcConsumerOptions): Promise<Cdc
     status.tombstones += tombstones;
     status.recordApplied(result.applied, nowMs);
     const lag = status.recordBatch(topic, partition, next, batch.highWatermark, nowMs);
-    options.metrics?.cdcPartitionLag.set({ topic, partition: String(partition) }, lag);
-    if (tombstones > 0) options.metrics?.cdcTombstones.inc({ topic }, tombstones);
+    metrics.cdcPartitionLag.set({ topic, partition: String(partition) }, lag);
+    if (tombstones > 0) metrics.cdcTombstones.inc({ topic }, tombstones);
     for (const change of result.applied) {
-      options.metrics?.cdcChangesApplied.inc({ table: change.table.name, op: change.op });
-      options.metrics?.cdcApplyLag.observe({ table: change.table.name }, Math.max(0, nowMs - change.sourceTsMs) / 1000);
+      metrics.cdcChangesApplied.inc({ table: change.table.name, op: change.op });
+      metrics.cdcApplyLag.observe({ table: change.table.name }, Math.max(0, nowMs - change.sourceTsMs) / 1000);
     }
-    if (result.applied.length > 0) options.metrics?.cdcLastAppliedTimestamp.set({ topic }, Math.floor(nowMs / 1000));
+    if (result.applied.length > 0) metrics.cdcLastAppliedTimestamp.set({ topic }, Math.floor(nowMs / 1000));
     log.debug('cdc.batch_applied', { topic, partition, messages: batch.messages.length, applied: result.applied.length, committed: next, lag });
     await heartbeat();
   }

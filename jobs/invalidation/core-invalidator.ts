@@ -1,6 +1,6 @@
 import { isSafeUsername } from '../../common/auth/principal.ts';
 import type { Logger } from '../../common/log.ts';
-import type { JobsMetrics } from '../metrics/jobs-metrics.ts';
+import { noJobsMetrics, type JobsMetrics } from '../metrics/jobs-metrics.ts';
 import { JobError, withRetry } from '../retry.ts';
 import type { TokenSource } from './client-credentials.ts';
 import type { InvalidationResult, InvalidationTarget, Invalidator } from './invalidator.ts';
@@ -16,6 +16,7 @@ export interface CoreInvalidatorOptions {
   attempts?: number;
   baseDelayMs?: number;
   logger: Logger;
+  /** Absent: metrics off (noJobsMetrics discards every figure). */
   metrics?: JobsMetrics;
   fetch?: typeof fetch;
 }
@@ -27,6 +28,7 @@ export interface CoreInvalidatorOptions {
  */
 export function createCoreInvalidator(options: CoreInvalidatorOptions): Invalidator {
   const send = options.fetch ?? fetch;
+  const metrics = options.metrics ?? noJobsMetrics;
   const url = `${options.coreUrl}/api/reports/invalidate`;
 
   async function post(body: { user_ids: string[] } | { all: true }): Promise<void> {
@@ -69,7 +71,7 @@ export function createCoreInvalidator(options: CoreInvalidatorOptions): Invalida
       try {
         if ('all' in target) {
           await post({ all: true });
-          options.metrics?.invalidations.inc({ outcome: 'ok' });
+          metrics.invalidations.inc({ outcome: 'ok' });
           return { requests: 1, scope: 'all', skipped: [] };
         }
         const unique = [...new Set(target.userIds)];
@@ -79,18 +81,18 @@ export function createCoreInvalidator(options: CoreInvalidatorOptions): Invalida
         if (sendable.length === 0) return { requests: 0, scope: 0, skipped };
         if (sendable.length > options.allAboveUsers) {
           await post({ all: true });
-          options.metrics?.invalidations.inc({ outcome: 'ok' });
+          metrics.invalidations.inc({ outcome: 'ok' });
           return { requests: 1, scope: 'all', skipped };
         }
         let requests = 0;
         for (let i = 0; i < sendable.length; i += options.batchUsers) {
           await post({ user_ids: sendable.slice(i, i + options.batchUsers) });
           requests++;
-          options.metrics?.invalidations.inc({ outcome: 'ok' });
+          metrics.invalidations.inc({ outcome: 'ok' });
         }
         return { requests, scope: sendable.length, skipped };
       } catch (error) {
-        options.metrics?.invalidations.inc({ outcome: 'failed' });
+        metrics.invalidations.inc({ outcome: 'failed' });
         throw error;
       }
     },

@@ -1,7 +1,7 @@
 import type postgres from 'postgres';
 import { isSafeUsername } from '../../common/auth/principal.ts';
 import type { Logger } from '../../common/log.ts';
-import type { JobsMetrics } from '../metrics/jobs-metrics.ts';
+import { noJobsMetrics, type JobsMetrics } from '../metrics/jobs-metrics.ts';
 import { errorMessage } from '../retry.ts';
 import type { Invalidator } from './invalidator.ts';
 
@@ -64,6 +64,7 @@ export interface InvalidationQueueOptions {
   db: postgres.Sql;
   invalidator: Invalidator;
   logger: Logger;
+  /** Absent: metrics off (noJobsMetrics discards every figure). */
   metrics?: JobsMetrics;
   /** The process clock for pass timing (the rows' due times are the database's now()). */
   now?: () => number;
@@ -99,7 +100,8 @@ const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 export function createInvalidationQueue(options: InvalidationQueueOptions): InvalidationQueue {
   const schema = options.schema ?? 'public';
   if (!SCHEMA.test(schema)) throw new Error(`schema must be a plain lower-case identifier, got "${schema}"`);
-  const { db, invalidator, metrics } = options;
+  const { db, invalidator } = options;
+  const metrics = options.metrics ?? noJobsMetrics;
   const now = options.now ?? Date.now;
   const log = options.logger.child({ component: 'invalidation-queue' });
   const table = db(`${schema}.pending_invalidations`);
@@ -198,7 +200,7 @@ export function createInvalidationQueue(options: InvalidationQueueOptions): Inva
       select count(*)::int as pending,
              (extract(epoch from min(next_attempt_at) - now()) * 1000)::float8 as next_due_in_ms
       from ${table}`;
-    metrics?.invalidationPending.set({}, row?.pending ?? 0);
+    metrics.invalidationPending.set({}, row?.pending ?? 0);
     return { pending: row?.pending ?? 0, nextDueInMs: row?.next_due_in_ms ?? null };
   }
 

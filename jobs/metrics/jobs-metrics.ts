@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import { noopMetrics } from '../../common/metrics/noop.ts';
 import { createMetrics, type Counter, type Gauge, type Histogram, type Metrics } from '../../common/metrics/registry.ts';
 
 /** Every figure jobs exports, in one place so names stay consistent. */
@@ -33,8 +34,7 @@ export interface JobsMetrics {
 const LAG_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300];
 const RUN_BUCKETS = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600];
 
-export function createJobsMetrics(): JobsMetrics {
-  const registry = createMetrics();
+export function createJobsMetrics(registry: Metrics = createMetrics()): JobsMetrics {
   return {
     registry,
     httpRequests: registry.counter('jobs_http_requests_total', 'HTTP requests by method, route and status'),
@@ -58,6 +58,9 @@ export function createJobsMetrics(): JobsMetrics {
     invalidationPending: registry.gauge('jobs_invalidation_pending_users', 'Users waiting for a successful invalidation'),
   };
 }
+
+/** Jobs' figures with metrics off: every instrument discards, /metrics would render nothing. */
+export const noJobsMetrics: JobsMetrics = createJobsMetrics(noopMetrics);
 
 /** Counts every request by its route pattern (bounded labels, never the raw path). */
 export function countRequests(metrics: JobsMetrics): MiddlewareHandler {
