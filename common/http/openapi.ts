@@ -19,6 +19,18 @@ export function errorResponseDoc(description: string) {
   return { description, content: { 'application/json': { schema: ErrorSchema } } };
 }
 
+/**
+ * The error responses of a route behind a bearer token (requireAccessToken, requireRole), one
+ * wording for every service; `unavailable` says what a 503 there depends on.
+ */
+export function bearerErrorDocs(unavailable: string) {
+  return {
+    401: errorResponseDoc('Missing, malformed, expired or otherwise invalid access token'),
+    403: errorResponseDoc('The token lacks the role this operation needs'),
+    503: errorResponseDoc(unavailable),
+  } as const;
+}
+
 /** The security requirement of a route behind a Keycloak access token. */
 export const bearerSecurity = [{ bearerAuth: [] }];
 
