@@ -3,7 +3,7 @@ import { bearerSecurity } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { getOperator } from './operator.ts';
-import { toCustomer } from './records.ts';
+import { toCustomer, type CustomerRow } from './records.ts';
 import { CustomerSchema, crmErrors } from './schemas.ts';
 import { requireCrm, runCrm } from './store.ts';
 import { errorResponseDoc } from '../../common/http/openapi.ts';
@@ -43,7 +43,7 @@ export function registerSearchCustomers(app: OpenAPIHono<CoreEnv>, deps: CoreDep
     const { sql } = requireCrm(deps.crm);
     const pattern = likePattern(q);
     const rows = await runCrm(
-      () => sql`
+      () => sql<Array<CustomerRow & { total: string }>>`
         select c.id::text, c.username, c.region, c.full_name, c.email, c.phone, c.created_at, c.updated_at,
                (extract(epoch from c.updated_at) * 1000000)::bigint::text as version,
                count(*) over () as total
@@ -54,7 +54,7 @@ export function registerSearchCustomers(app: OpenAPIHono<CoreEnv>, deps: CoreDep
         limit ${limit} offset ${offset}`,
     );
     const total = rows.length > 0 ? Number(rows[0]!.total) : offset === 0 ? 0 : await countMatches();
-    return c.json({ items: rows.map((row) => toCustomer(row as never)), total, limit, offset }, 200);
+    return c.json({ items: rows.map((row) => toCustomer(row)), total, limit, offset }, 200);
 
     // A page past the end carries no window count; ask for it so the total stays right.
     async function countMatches(): Promise<number> {

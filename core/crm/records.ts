@@ -13,7 +13,7 @@ type Db = Sql | TransactionSql;
 
 const iso = (value: Date) => value.toISOString();
 
-interface CustomerRow {
+export interface CustomerRow {
   id: string;
   username: string;
   region: Region;

@@ -18,13 +18,24 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 }
 
-type Operation = { summary?: string; description?: string; tags?: string[]; security?: unknown[]; parameters?: Array<{ name: string; in: string }>; responses?: Record<string, { description?: string }> };
+/** What the page reads of an OpenAPI operation; parameters may be `$ref`s, which it skips. */
+type Operation = {
+  summary?: string;
+  description?: string;
+  security?: unknown[];
+  parameters?: Array<{ name?: string; in?: string; $ref?: string }>;
+  responses?: Record<string, { description?: string }>;
+};
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+type PathItem = { [method in (typeof METHODS)[number]]?: Operation };
 
 /** A self-contained page (no CDN scripts: the machines here are offline) listing every operation. */
-function renderDocsPage(document: { paths?: Record<string, Record<string, Operation>> }): string {
-  const rows = Object.entries(document.paths ?? {}).flatMap(([path, methods]) =>
-    Object.entries(methods).map(([method, op]) => {
-      const params = (op.parameters ?? []).map((p) => `${escapeHtml(p.name)} <small>(${escapeHtml(p.in)})</small>`).join(', ');
+function renderDocsPage(document: { paths?: Record<string, PathItem> }): string {
+  const rows = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+    METHODS.flatMap((method) => (item[method] ? [[method, item[method]] as const] : [])).map(([method, op]) => {
+      const params = (op.parameters ?? [])
+        .flatMap((p) => (p.name && p.in ? [`${escapeHtml(p.name)} <small>(${escapeHtml(p.in)})</small>`] : []))
+        .join(', ');
       const responses = Object.entries(op.responses ?? {}).map(([status, r]) => `<li><code>${escapeHtml(status)}</code> ${escapeHtml(r.description ?? '')}</li>`).join('');
       return `<section><h2><code>${method.toUpperCase()} ${escapeHtml(path)}</code>${op.security?.length ? ' 🔒' : ''}</h2>
 <p>${escapeHtml(op.summary ?? '')}</p>${op.description ? `<p><small>${escapeHtml(op.description)}</small></p>` : ''}
@@ -41,5 +52,5 @@ ${params ? `<p>Parameters: ${params}</p>` : ''}<ul>${responses}</ul></section>`;
 export function registerDocsRoutes(app: OpenAPIHono<CoreEnv>): void {
   registerBearerAuthScheme(app);
   app.doc('/openapi.json', DOCUMENT_INFO);
-  app.get('/docs', (c) => c.html(renderDocsPage(app.getOpenAPIDocument(DOCUMENT_INFO) as never)));
+  app.get('/docs', (c) => c.html(renderDocsPage(app.getOpenAPIDocument(DOCUMENT_INFO))));
 }

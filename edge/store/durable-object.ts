@@ -97,14 +97,17 @@ export async function applyStoreOp(storage: SlotStorage, request: StoreOp, nowMs
   }
 }
 
-/** What the adapter needs from a Durable Object namespace binding (RPC stubs). */
-export interface StoreObjectNamespace {
-  idFromName(name: string): unknown;
-  get(id: never): { apply(request: StoreOp): Promise<unknown> };
+/**
+ * What the adapter needs from a Durable Object namespace binding (RPC stubs); `Id` is the
+ * binding's own id type (workerd's DurableObjectId), passed back to it untouched.
+ */
+export interface StoreObjectNamespace<Id = unknown> {
+  idFromName(name: string): Id;
+  get(id: Id): { apply(request: StoreOp): Promise<unknown> };
 }
 
-export function createDurableObjectStore(namespace: StoreObjectNamespace): EdgeStore {
-  const send = <T>(key: string, request: StoreOp) => namespace.get(namespace.idFromName(key) as never).apply(request) as Promise<T>;
+export function createDurableObjectStore<Id>(namespace: StoreObjectNamespace<Id>): EdgeStore {
+  const send = <T>(key: string, request: StoreOp) => namespace.get(namespace.idFromName(key)).apply(request) as Promise<T>;
   const store: EdgeStore = {
     get: (key) => send<string | null>(key, { op: 'get' }),
     set: async (key, value, ttlSeconds) => {
