@@ -3,8 +3,9 @@
  * (stack/config/ldap/seed-<region>.ldif is generated from it), Keycloak (which federates them)
  * and the CRM/telemetry demo-data generator. A person's stable key everywhere is `uid`, which
  * Keycloak exposes as `preferred_username`; uids are unique across both regions so the two LDAP
- * federations never compete for one username. Demo passwords are never here: every demo person
- * logs in with DEMO_USER_PASSWORD, generated per machine into .stack/stack.env.
+ * federations never compete for one username. Demo passwords are never here: each demo person
+ * has their own, generated per machine into .stack/stack.env under demoPasswordVariable(uid), so
+ * one person's password (an operator's, say) cannot sign in — and enrol TOTP — as an administrator.
  */
 
 export const REGIONS = ['ru', 'eu'] as const;
@@ -63,6 +64,19 @@ export function peopleOf(region: Region): Person[] {
 
 export function findPerson(uid: string): Person | undefined {
   return PEOPLE.find((p) => p.uid === uid);
+}
+
+/** The stack env variable holding a demo person's password: DEMO_PASSWORD_<UID>, e.g. DEMO_PASSWORD_IVAN_PETROV. */
+export function demoPasswordVariable(uid: string): string {
+  return `DEMO_PASSWORD_${uid.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** A demo person's password from the stack env; an error naming the variable when it is not set. */
+export function demoPassword(env: Readonly<Record<string, string | undefined>>, uid: string): string {
+  const name = demoPasswordVariable(uid);
+  const value = env[name];
+  if (!value) throw new Error(`${name} (${uid}'s demo password) is not set: run \`node stack/cli.ts env\` once to generate it`);
+  return value;
 }
 
 /** The region (and so the LDAP directory) a demo person, or a demo uid, belongs to. */

@@ -59,12 +59,13 @@ function startApp(app: App, env: StackEnv): ChildProcess {
 }
 
 async function printWelcome(env: StackEnv, apps: App[], runtime: AppRuntime): Promise<void> {
-  const { people } = await import('../demo/people.ts');
+  const { people, demoPassword } = await import('../demo/people.ts');
   console.log(`\nBionicPRO is running (core, jobs and edge on ${runtime === 'bun' ? 'Bun' : 'Node 24'}):`);
   for (const app of apps) console.log(`  ${app.name.padEnd(9)} ${app.url}`);
   console.log(`  keycloak  ${env.KEYCLOAK_URL}/admin (admin: ${env.KEYCLOAK_ADMIN_USER} / ${env.KEYCLOAK_ADMIN_PASSWORD})`);
-  console.log(`\nOpen ${env.FRONTEND_URL} and sign in as one of (password for all: ${env.DEMO_USER_PASSWORD}):`);
-  for (const person of people) console.log(`  ${person.uid.padEnd(18)} ${person.region}  ${person.roles.join(', ')}`);
+  // Each person has their own password (generated for this machine in .stack/stack.env).
+  console.log(`\nOpen ${env.FRONTEND_URL} and sign in as one of (username, password, directory, roles):`);
+  for (const person of people) console.log(`  ${person.uid.padEnd(18)} ${demoPassword(env, person.uid).padEnd(34)} ${person.region}  ${person.roles.join(', ')}`);
   console.log('The first sign-in asks you to enrol TOTP in an authenticator app. Stop with Ctrl+C (the stack keeps running; `npm run stack:down` or `bun run stack:down` stops it).');
 }
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Attribute, Change, Client, InvalidCredentialsError, NoSuchObjectError } from 'ldapts';
-import type { Region } from '../../demo/people.ts';
+import { demoPassword, type Region } from '../../demo/people.ts';
 import { BASE_DN, PASSWORD_PLACEHOLDER, readSeedLdif, type LdifEntry } from '../config/ldap/seed.ts';
 import type { StackEnv } from '../lib/env.ts';
 import { ensureDebPackages } from '../lib/apt.ts';
@@ -208,10 +208,18 @@ async function acceptsPassword(url: string, dn: string, password: string): Promi
 /**
  * Brings the directory to the seed: adds missing entries, replaces attributes that differ (group
  * `member` only gains the seed's missing members; others' members stay), and re-hashes a
- * person's password only when DEMO_USER_PASSWORD no longer binds. A second run with the same
- * seed and env writes nothing. Entries not in the seed are left alone.
+ * person's password only when their own password (`passwordOf(uid)`, or one string for every
+ * entry) no longer binds. A second run with the same seed and env writes nothing. Entries not in
+ * the seed are left alone.
  */
-export async function applySeed(service: string, url: string, baseDn: string, adminPassword: string, entries: LdifEntry[], demoPassword: string): Promise<{ added: number; updated: number }> {
+export async function applySeed(
+  service: string,
+  url: string,
+  baseDn: string,
+  adminPassword: string,
+  entries: LdifEntry[],
+  passwordOf: string | ((uid: string) => string),
+): Promise<{ added: number; updated: number }> {
   let added = 0;
   let updated = 0;
   await withClient(url, async (client) => {
@@ -219,6 +227,7 @@ export async function applySeed(service: string, url: string, baseDn: string, ad
     for (const entry of entries) {
       const wanted = Object.fromEntries(Object.entries(entry.attributes).filter(([name]) => name !== 'userPassword'));
       const hasPassword = entry.attributes.userPassword?.[0] === PASSWORD_PLACEHOLDER;
+      const personPassword = !hasPassword ? '' : typeof passwordOf === 'string' ? passwordOf : passwordOf(String(entry.attributes.uid?.[0] ?? entry.dn));
       let existing: Record<string, unknown> | undefined;
       try {
         const { searchEntries } = await client.search(entry.dn, { scope: 'base', filter: '(objectClass=*)', attributes: Object.keys(wanted) });
@@ -227,7 +236,7 @@ export async function applySeed(service: string, url: string, baseDn: string, ad
         if (!(error instanceof NoSuchObjectError)) throw error;
       }
       if (!existing) {
-        await client.add(entry.dn, hasPassword ? { ...wanted, userPassword: [hashSsha(demoPassword)] } : wanted);
+        await client.add(entry.dn, hasPassword ? { ...wanted, userPassword: [hashSsha(personPassword)] } : wanted);
         added++;
         continue;
       }
@@ -242,8 +251,8 @@ export async function applySeed(service: string, url: string, baseDn: string, ad
           changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: name, values }) }));
         }
       }
-      if (hasPassword && !(await acceptsPassword(url, entry.dn, demoPassword))) {
-        changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: [hashSsha(demoPassword)] }) }));
+      if (hasPassword && !(await acceptsPassword(url, entry.dn, personPassword))) {
+        changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: [hashSsha(personPassword)] }) }));
       }
       if (changes.length > 0) {
         await client.modify(entry.dn, changes);
@@ -315,9 +324,8 @@ function createDirectory(spec: DirectorySpec): StackService {
     },
     async provision(env) {
       const dir = directoryOf(spec, env);
-      const demoPassword = env.DEMO_USER_PASSWORD;
-      if (!demoPassword) throw new Error(`${spec.name}: DEMO_USER_PASSWORD is not set`);
-      await applySeed(spec.name, dir.url, dir.baseDn, dir.adminPassword, readSeedLdif(spec.region), demoPassword);
+      // Each demo person their own generated password (demo/people.ts), never one shared by all.
+      await applySeed(spec.name, dir.url, dir.baseDn, dir.adminPassword, readSeedLdif(spec.region), (uid) => demoPassword(env, uid));
       await ensureReader(spec.name, dir, required(env, spec.readerPasswordVar, spec.name));
       if (runningPid(spec.name) === undefined) {
         // Not ours: compose.yaml's container, whose config admin (LDAP_CONFIG_ADMIN_*) shares the admin password.

@@ -21,6 +21,7 @@ import { generateHOTP } from '@oslojs/otp';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { demoPassword } from '../../demo/people.ts';
 import type { StackEnv } from '../../stack/lib/env.ts';
 import { paths } from '../../stack/lib/paths.ts';
 import { connectAdmin } from '../../stack/services/keycloak.ts';
@@ -97,7 +98,7 @@ export class TestBrowser {
 export interface LoginOptions {
   env: StackEnv;
   username: string;
-  /** Defaults to DEMO_USER_PASSWORD (every demo person's password). */
+  /** Defaults to the demo person's own password (demoPassword in demo/people.ts). */
   password?: string;
   /** Reuse to keep Keycloak's SSO session between logins. */
   browser?: TestBrowser;
@@ -244,8 +245,7 @@ async function submit(browser: TestBrowser, env: StackEnv, html: string, formId:
 export async function completeKeycloakLogin(authorizationUrl: string | URL, options: LoginOptions): Promise<URL> {
   const browser = options.browser ?? new TestBrowser();
   const { env, username } = options;
-  const password = options.password ?? env.DEMO_USER_PASSWORD;
-  if (!password) throw new Error('keycloak-login: no password (DEMO_USER_PASSWORD is not set)');
+  const password = options.password ?? demoPassword(env, username);
   let resetDone = false;
 
   for (let attempt = 0; attempt < 4; attempt++) {

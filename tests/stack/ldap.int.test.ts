@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Attribute, Change, Client, InsufficientAccessError, InvalidCredentialsError, NoSuchObjectError } from 'ldapts';
-import { PEOPLE, REGIONS, ROLES, peopleOf, regionOf, type Region } from '../../demo/people.ts';
+import { PEOPLE, REGIONS, ROLES, demoPassword, peopleOf, regionOf, type Region } from '../../demo/people.ts';
 import {
   BASE_DN,
   PASSWORD_PLACEHOLDER,
@@ -26,7 +26,8 @@ const DIRECTORIES: Record<Region, { url: string; baseDn: string; adminPassword: 
   ru: { url: env.LDAP_RU_URL!, baseDn: env.LDAP_RU_BASE_DN!, adminPassword: env.LDAP_RU_ADMIN_PASSWORD!, readerPassword: env.LDAP_RU_READER_PASSWORD! },
   eu: { url: env.LDAP_EU_URL!, baseDn: env.LDAP_EU_BASE_DN!, adminPassword: env.LDAP_EU_ADMIN_PASSWORD!, readerPassword: env.LDAP_EU_READER_PASSWORD! },
 };
-const demoPassword = env.DEMO_USER_PASSWORD!;
+/** Each demo person's own password (demo/people.ts: generated per machine, one per person). */
+const passwordOf = (uid: string) => demoPassword(env, uid);
 const cleanups: Array<() => Promise<void>> = [];
 
 afterAll(async () => {
@@ -112,11 +113,11 @@ describe.each([...REGIONS])('directory %s', (region) => {
     expect(dir.baseDn).toBe(BASE_DN[region]);
   });
 
-  test('every demo person binds with DEMO_USER_PASSWORD and finds their own role groups', async () => {
+  test('every demo person binds with their own password and finds their own role groups', async () => {
     for (const person of people) {
       const dn = personDn(region, person.uid);
       await withClient(region, async (client) => {
-        await client.bind(dn, demoPassword);
+        await client.bind(dn, passwordOf(person.uid));
         const { searchEntries } = await client.search(groupsDn(region), {
           scope: 'one',
           filter: `(&(objectClass=groupOfNames)(member=${dn}))`,
@@ -132,7 +133,7 @@ describe.each([...REGIONS])('directory %s', (region) => {
   test('a wrong password is refused', async () => {
     const dn = personDn(region, people[0]!.uid);
     await withClient(region, async (client) => {
-      await expect(client.bind(dn, `${demoPassword}-wrong`)).rejects.toBeInstanceOf(InvalidCredentialsError);
+      await expect(client.bind(dn, `${passwordOf(people[0]!.uid)}-wrong`)).rejects.toBeInstanceOf(InvalidCredentialsError);
       await expect(client.bind(adminDn(dir.baseDn), 'not-the-admin-password')).rejects.toBeInstanceOf(InvalidCredentialsError);
     });
   });
@@ -151,7 +152,7 @@ describe.each([...REGIONS])('directory %s', (region) => {
     await withClient(region, async (client) => {
       // An anonymous search sees neither entries nor that the subtree exists.
       await expect(client.search(peopleDn(region), { scope: 'one', filter: '(uid=*)' })).rejects.toBeInstanceOf(NoSuchObjectError);
-      await client.bind(personDn(region, first!.uid), demoPassword);
+      await client.bind(personDn(region, first!.uid), passwordOf(first!.uid));
       await expect(client.search(personDn(region, second!.uid), { scope: 'base' })).rejects.toBeInstanceOf(NoSuchObjectError);
     });
   });
@@ -254,7 +255,7 @@ describe.each([...REGIONS])('directory %s', (region) => {
   test('a second seed run changes nothing, even with a person the seed does not know in a role group', async () => {
     const group = groupDn(region, ROLES.find((role) => people.some((p) => p.roles.includes(role)))!);
     const foreign = await addForeignPerson([group]);
-    const seed = () => applySeed(`test-${region}`, dir.url, dir.baseDn, dir.adminPassword, readSeedLdif(region), demoPassword);
+    const seed = () => applySeed(`test-${region}`, dir.url, dir.baseDn, dir.adminPassword, readSeedLdif(region), passwordOf);
     await seed();
     expect(await seed()).toEqual({ added: 0, updated: 0 });
     // Seeding (as `stack up` does) must not strip members other people added.
@@ -274,7 +275,7 @@ describe.each([...REGIONS])('directory %s', (region) => {
       { dn: memberDn, attributes: { objectClass: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'], uid: [uid], cn: ['Seed Member'], sn: ['Member'] } },
       { dn: group, attributes: { objectClass: ['top', 'groupOfNames'], cn: [group.slice(3, group.indexOf(','))], member: [memberDn] } },
     ];
-    const seed = () => applySeed(`test-${region}`, dir.url, dir.baseDn, dir.adminPassword, entries, demoPassword);
+    const seed = () => applySeed(`test-${region}`, dir.url, dir.baseDn, dir.adminPassword, entries, passwordOf);
     expect(await seed()).toEqual({ added: 2, updated: 0 });
     const foreign = await addForeignPerson([group]);
     expect(await seed()).toEqual({ added: 0, updated: 0 });
@@ -308,15 +309,16 @@ describe.each([...REGIONS])('directory %s', (region) => {
         userPassword: [PASSWORD_PLACEHOLDER],
       },
     };
+    const firstPassword = `first-${randomUUID()}`;
     const seed = (password: string, e: LdifEntry) => applySeed(`test-${region}`, dir.url, dir.baseDn, dir.adminPassword, [e], password);
-    expect(await seed(demoPassword, entry)).toEqual({ added: 1, updated: 0 });
-    expect(await seed(demoPassword, entry)).toEqual({ added: 0, updated: 0 });
+    expect(await seed(firstPassword, entry)).toEqual({ added: 1, updated: 0 });
+    expect(await seed(firstPassword, entry)).toEqual({ added: 0, updated: 0 });
     const renamed = { ...entry, attributes: { ...entry.attributes, sn: ['Постоянный'] } };
-    expect(await seed(demoPassword, renamed)).toEqual({ added: 0, updated: 1 });
+    expect(await seed(firstPassword, renamed)).toEqual({ added: 0, updated: 1 });
     const newPassword = `new-${randomUUID()}`;
     expect(await seed(newPassword, renamed)).toEqual({ added: 0, updated: 1 });
     await withClient(region, async (client) => {
-      await expect(client.bind(dn, demoPassword)).rejects.toBeInstanceOf(InvalidCredentialsError);
+      await expect(client.bind(dn, firstPassword)).rejects.toBeInstanceOf(InvalidCredentialsError);
       await client.bind(dn, newPassword);
       const { searchEntries } = await client.search(dn, { scope: 'base', attributes: ['sn', 'cn'] });
       expect(searchEntries[0]).toMatchObject({ sn: 'Постоянный', cn: 'Тест Временный' });

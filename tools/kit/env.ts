@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { demoPasswordVariable, PEOPLE } from '../../demo/people.ts';
 import { paths } from './paths.ts';
 
 /**
@@ -56,11 +57,12 @@ const GENERATED_SECRETS = [
   'KEYCLOAK_ADMIN_PASSWORD',
   'BFF_CLIENT_SECRET',
   'JOBS_CLIENT_SECRET',
-  'DEMO_USER_PASSWORD',
   'SESSION_ENCRYPTION_KEY',
   'CDN_SIGNING_KEY',
   'S3_SECRET_ACCESS_KEY',
   'DEVICE_SECRET_KEY',
+  // One password per demo person (never one shared by all: an administrator's must not be a customer's).
+  ...PEOPLE.map((person) => demoPasswordVariable(person.uid)),
 ];
 
 function parseEnvFile(text: string): StackEnv {
