@@ -38,8 +38,8 @@ function projectQueries(): ChdbStatement[] {
     },
     {
       name: 'insert CDC customer row',
-      sql: chSql`INSERT INTO crm_customers (id, username, region, full_name, email, phone, created_at, updated_at, _version, _deleted)
-        VALUES (${chUuid(customerId)}, ${userId}, ${'eu'}, ${'Ö Neil'}, ${'x@example.com'}, ${null}, ${chDateTime(hour)}, ${chDateTime(hour)}, 101, 0)`.text,
+      sql: chSql`INSERT INTO crm_customers (id, username, region, created_at, updated_at, _version, _deleted)
+        VALUES (${chUuid(customerId)}, ${userId}, ${'eu'}, ${chDateTime(hour)}, ${chDateTime(hour)}, 101, 0)`.text,
     },
     {
       name: 'insert CDC prosthesis row',

@@ -24,7 +24,7 @@ export async function seedReplica(client: ClickHouseClient, owners: ReadonlyArra
   await client.insert({
     table: 'crm_customers',
     format: 'JSONEachRow',
-    values: seeded.map((o) => ({ id: o.customerId, username: o.username, region: o.region, full_name: `Test ${o.username}`, email: `${o.username}@example.test`, phone: null, ...common })),
+    values: seeded.map((o) => ({ id: o.customerId, username: o.username, region: o.region, ...common })),
   });
   await client.insert({
     table: 'crm_prosthesis_models',
