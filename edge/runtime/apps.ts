@@ -5,6 +5,7 @@ import { createBatchedWriter, createLogger } from '../../common/log.ts';
 import { createCacheApiCache } from '../cdn/cache/cache-api.ts';
 import { createMemoryLruCache } from '../cdn/cache/memory-lru.ts';
 import { createPurgeLedger } from '../cdn/cache/purge-ledger.ts';
+import type { UpstreamFetch } from '../bff/context.ts';
 import { createCdnApp } from '../cdn/app.ts';
 import type { PurgeTarget } from '../cdn/cache/object-cache.ts';
 import type { CdnPeers } from '../cdn/context.ts';
@@ -41,6 +42,8 @@ export interface ServerRuntime {
   openCache?: () => Promise<Cache>;
   /** Other workers of this edge (node:cluster), for purges. */
   peers?: CdnPeers;
+  /** The BFF's client to core (Node: node-upstream.ts); absent, the global fetch. */
+  fetchUpstream?: UpstreamFetch;
 }
 
 /**
@@ -87,7 +90,7 @@ export async function buildEdgeListeners(
       const [{ createBffApp }, { buildBffDeps }, { openFrontendDist }] = await Promise.all([import('../bff/app.ts'), import('../bff/deps.ts'), import('./frontend-dist.ts')]);
       const config = loadBffConfig(env);
       const frontendAssets = config.FRONTEND_DIST_DIR ? await openFrontendDist(config.FRONTEND_DIST_DIR) : undefined;
-      const deps = await buildBffDeps(config, { store: store!, logger, peerAddress: runtime.peerAddress, frontendAssets, compressor });
+      const deps = await buildBffDeps(config, { store: store!, logger, peerAddress: runtime.peerAddress, fetchUpstream: runtime.fetchUpstream, frontendAssets, compressor });
       listeners.push({ name, port: config.BFF_PORT, host: config.HOST, fetch: createBffApp(deps).fetch });
     } else {
       const config = loadCdnConfig(env);
