@@ -61,7 +61,8 @@ export async function startApp(spec: AppSpec): Promise<RunningApp> {
   const port = await freePort();
   // Default log level, as in production: the per-request log line is part of what is measured
   // (nginx, the anchor, writes its buffered access log too).
-  const env = { ...process.env, ...spec.env, HOST: '127.0.0.1', ...spec.extraEnv, [PORT_VARIABLE[spec.name]]: String(port) };
+  // The edge (CDN, BFF) with a process per core, like the nginx anchor's worker_processes auto.
+  const env = { ...process.env, ...spec.env, HOST: '127.0.0.1', ...(spec.name === 'core' ? {} : { EDGE_WORKERS: 'auto' }), ...spec.extraEnv, [PORT_VARIABLE[spec.name]]: String(port) };
   const child = spawn(RUNTIME_BIN[spec.runtime], ENTRY[spec.name][spec.runtime], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   // Keep only the tail: a server logging per request must not grow the runner's memory.
   let output = '';
