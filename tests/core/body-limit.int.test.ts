@@ -4,27 +4,29 @@ import { serviceAccountToken } from './support/keycloak-people.ts';
 import { floodAndWatch, startServiceChild, type ServiceChild } from './support/chunked-flood.ts';
 
 /**
- * Issue 9, bounded inputs: core started from its Node entry file; 1 GiB sent chunked (no
+ * Issue 9, bounded inputs: core started from its Node and its Bun entry file; 1 GiB sent chunked (no
  * Content-Length) to each body-taking route is refused with 413 within a second, the process's
  * RSS grows by less than 32 MiB, and /health/live answers meanwhile. Before the fix the telemetry
  * signature check read the body whole (hono's bodyLimit only errored once a reader hit the limit,
  * and the source was never cancelled) and invalidate had no limit at all.
  */
 const env = loadStackEnv();
-let core: ServiceChild;
 let serviceToken: string;
 
 beforeAll(async () => {
-  core = await startServiceChild('core/serve-node.ts', { ...process.env, ...env });
   serviceToken = await serviceAccountToken(env);
 }, 60_000);
-afterAll(async () => {
-  await core?.stop();
-});
 
 const MIB = 1024 * 1024;
 
-describe('core: a 1 GiB chunked body is cut off at the limit', () => {
+describe.each(['node', 'bun'])('core under %s: a 1 GiB chunked body is cut off at the limit', (runtime) => {
+  let core: ServiceChild;
+  beforeAll(async () => {
+    core = await startServiceChild(`core/serve-${runtime}.ts`, { ...process.env, ...env });
+  }, 60_000);
+  afterAll(async () => {
+    await core?.stop();
+  });
   const routes: Array<{ path: string; headers: () => Record<string, string> }> = [
     { path: '/api/telemetry', headers: () => ({ 'x-chip-id': 'CHIP-FLOOD', 'x-timestamp': String(Math.floor(Date.now() / 1000)), 'x-signature': '0'.repeat(64) }) },
     { path: '/api/reports/invalidate', headers: () => ({ authorization: `Bearer ${serviceToken}` }) },
@@ -32,7 +34,7 @@ describe('core: a 1 GiB chunked body is cut off at the limit', () => {
   for (const route of routes) {
     test(`POST ${route.path}: 413 within 1 s, RSS +<32 MiB, /health/live answers meanwhile`, async () => {
       const { result, rssGrowthBytes, health, alive } = await floodAndWatch(core, route.path, route.headers());
-      console.log(`core ${route.path}: status ${result.status} in ${result.msToAnswer?.toFixed(0)} ms, client sent ${(result.sentBytes / MIB).toFixed(1)} MiB, RSS +${(rssGrowthBytes / MIB).toFixed(1)} MiB, /health/live ${health.status} in ${health.ms.toFixed(0)} ms${result.status === 413 ? '' : `; ${JSON.stringify(result).slice(0, 400)}`}`);
+      console.log(`core (${runtime}) ${route.path}: status ${result.status} in ${result.msToAnswer?.toFixed(0)} ms, client sent ${(result.sentBytes / MIB).toFixed(1)} MiB, RSS +${(rssGrowthBytes / MIB).toFixed(1)} MiB, /health/live ${health.status} in ${health.ms.toFixed(0)} ms${result.status === 413 ? '' : `; ${JSON.stringify(result).slice(0, 400)}`}`);
       expect(result.status).toBe(413);
       expect(result.body).toContain('payload_too_large');
       expect(result.msToAnswer!).toBeLessThan(1000);

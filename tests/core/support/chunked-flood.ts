@@ -119,10 +119,11 @@ export interface ServiceChild {
   stop(): Promise<void>;
 }
 
-/** Starts a service's entry file under Node on a free port and waits for /health/live. */
+/** Starts a service's entry file (`<service>/serve-node.ts` or `serve-bun.ts`) on a free port and waits for /health/live. */
 export async function startServiceChild(entry: string, env: Record<string, string | undefined>): Promise<ServiceChild> {
   const port = await freePort();
-  const child = spawn(join(ROOT, 'node_modules', '.bin', 'node'), [entry], { cwd: ROOT, env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const runtime = entry.endsWith('serve-bun.ts') ? 'bun' : 'node';
+  const child = spawn(join(ROOT, 'node_modules', '.bin', runtime), [entry], { cwd: ROOT, env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
