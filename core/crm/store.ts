@@ -31,8 +31,9 @@ export interface AuditEntry {
   entity: 'customer' | 'prosthesis' | 'order';
   entityId: string;
   customerId: string | null;
-  before: unknown;
-  after: unknown;
+  /** The record as the API shows it, stored as jsonb; null (or a lookup's undefined) where there is none. */
+  before: postgres.JSONValue | undefined;
+  after: postgres.JSONValue | undefined;
 }
 
 /** Written inside the transaction of the change it describes: both land, or neither does. */
@@ -40,7 +41,7 @@ export async function writeAudit(tx: TransactionSql, operator: Operator, entry: 
   await tx`
     insert into crm.audit_log (actor, actor_region, action, entity, entity_id, customer_id, before, after, request_id)
     values (${operator.username}, ${operator.region}, ${entry.action}, ${entry.entity}, ${entry.entityId}, ${entry.customerId},
-            ${entry.before === null ? null : tx.json(entry.before as never)}, ${entry.after === null ? null : tx.json(entry.after as never)},
+            ${entry.before == null ? null : tx.json(entry.before)}, ${entry.after == null ? null : tx.json(entry.after)},
             ${operator.requestId})`;
 }
 
