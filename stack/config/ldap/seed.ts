@@ -2,8 +2,8 @@
  * The LDAP seed of each regional directory, generated from demo/people.ts into
  * stack/config/ldap/seed-<region>.ldif (committed, so compose.yaml can mount the same file).
  * The files hold no secret: every userPassword is the placeholder ${DEMO_USER_PASSWORD_HASH},
- * filled with a salted hash of DEMO_USER_PASSWORD when the seed is applied (here by
- * stack/services/ldap.ts; in a container by `envsubst` after `slappasswd -s "$DEMO_USER_PASSWORD"`).
+ * filled with a salted hash of that person's own password (DEMO_PASSWORD_<UID>, demo/people.ts)
+ * when stack/services/ldap.ts applies the seed (compose.yaml's init runs the same provisioning).
  *
  *   node stack/config/ldap/seed.ts        rewrite both LDIF files from demo/people.ts
  *   node stack/config/ldap/seed.ts --check  fail if a committed file differs from people.ts
@@ -112,7 +112,7 @@ export function renderSeedLdif(region: Region): string {
   const header = [
     `# Seed of the ${ORGANIZATION[region]} directory (${BASE_DN[region]}).`,
     '# GENERATED from demo/people.ts by `node stack/config/ldap/seed.ts`; do not edit by hand.',
-    `# ${PASSWORD_PLACEHOLDER} is replaced by a salted hash of DEMO_USER_PASSWORD when applied.`,
+    `# ${PASSWORD_PLACEHOLDER} is replaced by a salted hash of the person's own DEMO_PASSWORD_<UID> when applied.`,
     '',
   ].join('\n');
   return renderLdif(seedEntries(region), header);
