@@ -1,0 +1,18 @@
+import { describe, expect, test } from 'bun:test';
+import { loadConnectorConfig, newlyExcludedColumns } from '../../stack/services/kafka-connect.ts';
+
+describe('crm-connector config', () => {
+  test('keeps every direct identifier of a customer but the username in the CRM', () => {
+    const excluded = (loadConnectorConfig()['column.exclude.list'] ?? '').split(',');
+    expect(excluded.sort()).toEqual(['crm.customers.email', 'crm.customers.full_name', 'crm.customers.phone']);
+  });
+
+  test('a grown exclude list names the columns the topics may still hold; an equal or smaller one names none', () => {
+    const old = { 'column.exclude.list': 'crm.customers.phone' };
+    const desired = { 'column.exclude.list': 'crm.customers.full_name, crm.customers.phone,crm.customers.email' };
+    expect(newlyExcludedColumns({}, desired)).toEqual(['crm.customers.full_name', 'crm.customers.phone', 'crm.customers.email']);
+    expect(newlyExcludedColumns(old, desired)).toEqual(['crm.customers.full_name', 'crm.customers.email']);
+    expect(newlyExcludedColumns(desired, desired)).toEqual([]);
+    expect(newlyExcludedColumns(desired, old)).toEqual([]);
+  });
+});
