@@ -8,6 +8,7 @@ import { createOrder, editCustomer, registerProsthesis, type Customer, type Cust
 import { customerChanges, customerFormSchema, defaultCurrency, orderBody, orderFormSchema, prosthesisBody, prosthesisFormSchema } from './crm-forms.ts';
 import { useCrmMessages } from './crm-messages.ts';
 import { crmQueries } from './crm-queries.ts';
+import { RecordNotFound, isNotFound } from './RecordNotFound.tsx';
 import { SaveProblem, SelectField, TextField, useCrmForm } from './form-parts.tsx';
 import { ProsthesisRow } from './ProsthesisRow.tsx';
 
@@ -24,6 +25,7 @@ export function CustomerPage({ customerId }: { customerId: string }) {
   };
 
   if (detail.isPending) return <main id="main" className="page"><LoadingState /></main>;
+  if (detail.isError && isNotFound(detail.error)) return <RecordNotFound className="page" />;
   if (detail.isError) {
     return (
       <main id="main" className="page">

@@ -8,6 +8,7 @@ import { changeOrderStatus, type Order, type OrderStatus } from './crm-api.ts';
 import type { Versioned } from './etag.ts';
 import { useCrmMessages } from './crm-messages.ts';
 import { crmQueries } from './crm-queries.ts';
+import { RecordNotFound, isNotFound } from './RecordNotFound.tsx';
 import { SaveProblem } from './form-parts.tsx';
 import { defaultChoice, statusChoices } from './order-status.ts';
 import { describeSaveFailure, type SaveFailure } from './save-failure.ts';
@@ -25,6 +26,7 @@ export function OrderPage({ orderId }: { orderId: string }) {
   };
 
   if (order.isPending) return <main id="main" className="page page--narrow"><LoadingState /></main>;
+  if (order.isError && isNotFound(order.error)) return <RecordNotFound className="page page--narrow" />;
   if (order.isError) {
     return (
       <main id="main" className="page page--narrow">

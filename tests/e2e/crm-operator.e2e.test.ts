@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { loadStackEnv } from '../../stack/lib/env.ts';
+import { waitForAppScreen, waitForTestId } from './support/app-pages.ts';
+import { startApps, type RunningApps } from './support/apps.ts';
+import { closeBrowsers, openBrowser, type E2eBrowser } from './support/browser.ts';
+import { clickAndWaitForNavigation, signInAtKeycloak } from './support/keycloak-pages.ts';
+import { sweepLeftovers } from './support/leftovers.ts';
+import { createE2ePerson, type E2ePerson } from './support/people.ts';
+
+/**
+ * The CRM operator's pages (issue 11). An RU operator on a 390 px phone finds an RU customer,
+ * creates an order and advances it one allowed step at a time; a change made elsewhere meanwhile
+ * is caught (412 → "changed by someone else", reload, save). An EU operator searching for the same
+ * customer finds nobody, and the customer's address answers "not found". The customer is a row
+ * seeded straight into the CRM (and removed with everything the test wrote about them).
+ */
+
+const env = loadStackEnv();
+const keycloakOrigin = new URL(env.KEYCLOAK_URL!).origin;
+const crm = postgres(env.CRM_DATABASE_URL!, { max: 1, onnotice: () => undefined });
+const tag = randomBytes(3).toString('hex');
+const surname = `Тестова${tag}`;
+let apps: RunningApps;
+let ruOperator: E2ePerson;
+let euOperator: E2ePerson;
+let customerId: string;
+const browsers: E2eBrowser[] = [];
+
+beforeAll(async () => {
+  apps = await startApps(env);
+  await sweepLeftovers(env);
+  ruOperator = await createE2ePerson(env, { region: 'ru', label: 'crmop', givenName: 'Мария', surname: 'Операторова', roles: ['crm_operator'] });
+  euOperator = await createE2ePerson(env, { region: 'eu', label: 'crmop', givenName: 'Lucas', surname: 'Operator', roles: ['crm_operator'] });
+  const [row] = await crm<{ id: string }[]>`
+    insert into crm.customers (username, region, full_name, email, phone)
+    values (${`e2e.customer.${tag}`}, 'ru', ${`Анна ${surname}`}, ${`e2e.customer.${tag}@ru.customers.example`}, '+7 900 000-00-00')
+    returning id`;
+  customerId = row!.id;
+}, 120_000);
+
+afterAll(async () => {
+  for (const browser of browsers) await browser.close();
+  await closeBrowsers();
+  if (customerId) {
+    await crm`delete from crm.audit_log where customer_id = ${customerId}`.catch((error) => console.warn('e2e cleanup (audit):', error));
+    await crm`delete from crm.orders where customer_id = ${customerId}`.catch((error) => console.warn('e2e cleanup (orders):', error));
+    await crm`delete from crm.customers where id = ${customerId}`.catch((error) => console.warn('e2e cleanup (customer):', error));
+  }
+  await crm.end();
+  for (const person of [ruOperator, euOperator]) await person?.remove().catch((error) => console.warn(`e2e cleanup (${person.uid}):`, error));
+  await apps?.stop();
+}, 120_000);
+
+async function signInFresh(browser: E2eBrowser, person: E2ePerson, path: string) {
+  await browser.page.goto(`${apps.appUrl}${path}`);
+  expect(await waitForAppScreen(browser.page)).toBe('signed-out');
+  await person.ensureRoles();
+  await clickAndWaitForNavigation(browser.page, '[data-testid="sign-in"]');
+  const result = await signInAtKeycloak(browser.page, { keycloakOrigin, username: person.uid, password: person.password });
+  expect(result.enrolled).toBe(true);
+  expect(await waitForAppScreen(browser.page)).toBe('signed-in');
+}
+
+const noSidewaysScroll = (browser: E2eBrowser) => browser.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+
+test('an RU operator finds an RU customer, creates an order and advances it; a concurrent change is caught', async () => {
+  const browser = await openBrowser({ locale: 'ru-RU', viewport: { width: 390, height: 844 }, isMobile: true });
+  browsers.push(browser);
+  const { page } = browser;
+  await signInFresh(browser, ruOperator, '/');
+  await page.getByRole('navigation').getByRole('link', { name: 'Оператор' }).click();
+  await waitForTestId(page, 'crm-search');
+
+  await page.getByTestId('crm-search').fill(surname);
+  await page.getByTestId('crm-search').press('Enter');
+  await page.waitForURL((url) => url.searchParams.get('q') === surname);
+  const result = page.getByTestId('crm-results').getByRole('link', { name: `Анна ${surname}` });
+  await result.waitFor();
+  expect(await page.getByTestId('crm-results').getByRole('listitem').count()).toBe(1);
+  expect(await noSidewaysScroll(browser)).toBeLessThanOrEqual(0);
+  await browser.screenshot('20-operator-search-phone-ru');
+  await result.click();
+  await page.waitForURL(`${apps.appUrl}/operator/customers/${customerId}`);
+  await page.getByRole('heading', { level: 1, name: `Анна ${surname}` }).waitFor();
+
+  // A new order: the form refuses a bad amount before sending anything, then creates it.
+  await page.getByTestId('new-order').locator('summary').click();
+  const model = await page.locator('#order_model option').nth(1).getAttribute('value');
+  await page.locator('#order_model').selectOption(model!);
+  await page.locator('#amount').fill('12,5');
+  await page.getByTestId('create-order').click();
+  await page.locator('#amount-error').waitFor();
+  expect(await page.locator('#currency').inputValue()).toBe('RUB');
+  await page.locator('#amount').fill('125000.00');
+  await page.getByTestId('create-order').click();
+  await page.waitForURL(/\/operator\/orders\/[0-9a-f-]{36}$/);
+  const orderId = new URL(page.url()).pathname.split('/').at(-1)!;
+  expect(await page.getByTestId('order-current-status').innerText()).toBe('Новый');
+
+  // Only the allowed next statuses are offered; each save moves one step.
+  const offered = async () => (await page.getByTestId('status-form').getByRole('radio').evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).value))).sort();
+  expect(await offered()).toEqual(['cancelled', 'confirmed']);
+  await page.getByTestId('status-save').click();
+  await page.getByTestId('status-saved').waitFor();
+  expect(await page.getByTestId('order-current-status').innerText()).toBe('Подтверждён');
+  expect(await offered()).toEqual(['cancelled', 'manufacturing']);
+  await page.getByTestId('status-manufacturing').check();
+  await page.getByTestId('status-save').click();
+  await page.getByTestId('order-current-status').filter({ hasText: 'В производстве' }).waitFor();
+  expect(await noSidewaysScroll(browser)).toBeLessThanOrEqual(0);
+  await browser.screenshot('21-operator-order-phone-ru');
+
+  // Someone else changes the order after this page read it: the save is refused, nothing is lost.
+  await crm`update crm.orders set amount = amount where id = ${orderId}`;
+  await page.getByTestId('status-save').click();
+  await page.getByTestId('stale').waitFor();
+  await browser.screenshot('22-operator-stale-phone-ru');
+  await page.getByTestId('stale').getByRole('button').click();
+  await page.getByTestId('stale').waitFor({ state: 'detached' });
+  await page.getByTestId('status-save').click();
+  await page.getByTestId('order-current-status').filter({ hasText: 'Установлен' }).waitFor();
+
+  const [stored] = await crm<{ status: string }[]>`select status from crm.orders where id = ${orderId}`;
+  expect(stored!.status).toBe('fitted');
+  const audit = await crm<{ action: string; actor: string }[]>`select action, actor from crm.audit_log where entity_id = ${orderId} order by at, id`;
+  expect(audit.map((row) => row.action)).toEqual(['order.create', 'order.status', 'order.status', 'order.status']);
+  expect(new Set(audit.map((row) => row.actor))).toEqual(new Set([ruOperator.uid]));
+
+  // The customer's page lists the order with its status.
+  await page.getByRole('link', { name: /К клиенту/ }).click();
+  await page.getByTestId('orders').getByTestId('order-status').filter({ hasText: 'Установлен' }).waitFor();
+  expect(await noSidewaysScroll(browser)).toBeLessThanOrEqual(0);
+  await browser.screenshot('24-operator-customer-phone-ru');
+}, 180_000);
+
+test('an EU operator cannot find the RU customer, nor open their page', async () => {
+  const browser = await openBrowser({ locale: 'en-GB' });
+  browsers.push(browser);
+  const { page } = browser;
+  await signInFresh(browser, euOperator, `/operator?q=${encodeURIComponent(surname)}`);
+  expect(new URL(page.url()).pathname).toBe('/operator');
+  await waitForTestId(page, 'crm-no-results');
+  await browser.screenshot('23-operator-search-en');
+  await page.goto(`${apps.appUrl}/operator/customers/${customerId}`);
+  await waitForTestId(page, 'crm-not-found');
+  expect(await page.getByText(`Анна ${surname}`).count()).toBe(0);
+}, 150_000);
