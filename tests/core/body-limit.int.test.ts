@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { loadStackEnv } from '../../stack/lib/env.ts';
+import { addRegionalPerson, type OperatorTestPerson } from './crm-people.ts';
 import { serviceAccountToken } from './support/keycloak-people.ts';
 import { floodAndWatch, startServiceChild, type ServiceChild } from './support/chunked-flood.ts';
 
@@ -8,14 +9,20 @@ import { floodAndWatch, startServiceChild, type ServiceChild } from './support/c
  * Content-Length) to each body-taking route is refused with 413 within a second, the process's
  * RSS grows by less than 32 MiB, and /health/live answers meanwhile. Before the fix the telemetry
  * signature check read the body whole (hono's bodyLimit only errored once a reader hit the limit,
- * and the source was never cancelled) and invalidate had no limit at all.
+ * and the source was never cancelled) and invalidate and the CRM writes had no limit at all.
  */
 const env = loadStackEnv();
 let serviceToken: string;
+let operator: OperatorTestPerson;
+let operatorToken: string;
 
 beforeAll(async () => {
-  serviceToken = await serviceAccountToken(env);
+  [serviceToken, operator] = await Promise.all([serviceAccountToken(env), addRegionalPerson(env, 'ru', ['crm_operator'], 'flood')]);
+  operatorToken = await operator.accessToken();
 }, 60_000);
+afterAll(async () => {
+  await operator?.remove();
+});
 
 const MIB = 1024 * 1024;
 
@@ -30,6 +37,8 @@ describe.each(['node', 'bun'])('core under %s: a 1 GiB chunked body is cut off a
   const routes: Array<{ path: string; headers: () => Record<string, string> }> = [
     { path: '/api/telemetry', headers: () => ({ 'x-chip-id': 'CHIP-FLOOD', 'x-timestamp': String(Math.floor(Date.now() / 1000)), 'x-signature': '0'.repeat(64) }) },
     { path: '/api/reports/invalidate', headers: () => ({ authorization: `Bearer ${serviceToken}` }) },
+    // The CRM operator's writes (PATCH/PUT share the same middleware): one route per resource.
+    ...['/api/crm/customers', '/api/crm/orders', '/api/crm/prostheses'].map((path) => ({ path, headers: () => ({ authorization: `Bearer ${operatorToken}` }) })),
   ];
   for (const route of routes) {
     test(`POST ${route.path}: 413 within 1 s, RSS +<32 MiB, /health/live answers meanwhile`, async () => {
