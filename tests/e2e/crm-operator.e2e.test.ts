@@ -12,7 +12,7 @@ import { createE2ePerson, type E2ePerson } from './support/people.ts';
 /**
  * The CRM operator's pages (issue 11). An RU operator on a 390 px phone finds an RU customer,
  * creates an order and advances it one allowed step at a time; a change made elsewhere meanwhile
- * is caught (412 → "changed by someone else", reload, save). An EU operator searching for the same
+ * is caught (412 → "changed by someone else", reload, save); then edits the customer's phone. An EU operator searching for the same
  * customer finds nobody, and the customer's address answers "not found". The customer is a row
  * seeded straight into the CRM (and removed with everything the test wrote about them).
  */
@@ -133,6 +133,15 @@ test('an RU operator finds an RU customer, creates an order and advances it; a c
   await page.getByTestId('orders').getByTestId('order-status').filter({ hasText: 'Установлен' }).waitFor();
   expect(await noSidewaysScroll(browser)).toBeLessThanOrEqual(0);
   await browser.screenshot('24-operator-customer-phone-ru');
+
+  // An edit sends the version read (If-Match) and only the changed field.
+  await page.locator('#phone').fill('+7 900 111-22-33');
+  await page.getByTestId('customer-save').click();
+  await page.getByTestId('customer-note').filter({ hasText: 'Сохранено.' }).waitFor();
+  const [edited] = await crm<{ phone: string; full_name: string }[]>`select phone, full_name from crm.customers where id = ${customerId}`;
+  expect(edited).toEqual({ phone: '+7 900 111-22-33', full_name: `Анна ${surname}` });
+  const [edit] = await crm<{ before: { phone: string }; after: { phone: string } }[]>`select before, after from crm.audit_log where entity_id = ${customerId} and action = 'customer.update'`;
+  expect([edit!.before.phone, edit!.after.phone]).toEqual(['+7 900 000-00-00', '+7 900 111-22-33']);
 }, 180_000);
 
 test('an EU operator cannot find the RU customer, nor open their page', async () => {

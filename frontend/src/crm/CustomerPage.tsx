@@ -19,6 +19,7 @@ export function CustomerPage({ customerId }: { customerId: string }) {
   const models = useQuery(crmQueries.models());
   // The edit form keeps the version it was filled from until a save or a reload starts it afresh.
   const [formRound, setFormRound] = useState(0);
+  const [savedRound, setSavedRound] = useState(-1);
   const reload = async () => {
     await detail.refetch();
     setFormRound((round) => round + 1);
@@ -45,7 +46,16 @@ export function CustomerPage({ customerId }: { customerId: string }) {
       </p>
 
       <div className="crm-grid">
-        <EditCustomer key={`${customer.id}:${formRound}`} customer={customer} onSaved={() => setFormRound((round) => round + 1)} onReload={reload} />
+        <EditCustomer
+          key={`${customer.id}:${formRound}`}
+          customer={customer}
+          justSaved={savedRound === formRound}
+          onSaved={() => {
+            setSavedRound(formRound + 1);
+            setFormRound((round) => round + 1);
+          }}
+          onReload={reload}
+        />
 
         <section className="section card" aria-labelledby="prostheses-title">
           <h2 id="prostheses-title">{m.prosthesesTitle}</h2>
@@ -71,11 +81,11 @@ export function CustomerPage({ customerId }: { customerId: string }) {
   );
 }
 
-function EditCustomer({ customer, onSaved, onReload }: { customer: Customer; onSaved: () => void; onReload: () => void }) {
+function EditCustomer({ customer, justSaved, onSaved, onReload }: { customer: Customer; justSaved: boolean; onSaved: () => void; onReload: () => void }) {
   const m = useCrmMessages();
   const queryClient = useQueryClient();
   const [base] = useState(customer);
-  const [note, setNote] = useState<string | null>(null);
+  const [note, setNote] = useState<string | null>(justSaved ? m.saved : null);
   const form = useCrmForm(customerFormSchema, { full_name: base.full_name, email: base.email, phone: base.phone ?? '' });
   const save = useMutation({
     mutationFn: (body: Parameters<typeof editCustomer>[2]) => editCustomer(base.id, base.etag, body),
@@ -103,7 +113,11 @@ function EditCustomer({ customer, onSaved, onReload }: { customer: Customer; onS
         <TextField id="email" label={m.email} type="email" inputMode="email" autoComplete="off" error={form.errorOf('email')} {...form.bind('email')} />
         <TextField id="phone" label={m.phone} type="tel" inputMode="tel" autoComplete="off" error={form.errorOf('phone')} {...form.bind('phone')} />
         <SaveProblem failure={form.failure} onReload={onReload} fields={['full_name', 'email', 'phone']} />
-        {note ? <p role="status">{note}</p> : null}
+        {note ? (
+          <p role="status" data-testid="customer-note">
+            {note}
+          </p>
+        ) : null}
         <button type="submit" className="button" disabled={save.isPending} data-testid="customer-save">
           {save.isPending ? m.saving : m.save}
         </button>
