@@ -3,7 +3,7 @@
  *   node stack/cli.ts up [service…] | down [service…] | status | provision | env | logs [service] | dev | test [bun test args]
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { loadStackEnv, type StackEnv } from '../tools/kit/env.ts';
+import { loadStackEnv, type StackEnv } from './lib/env.ts';
 import { log } from '../tools/kit/log.ts';
 import { paths, STACK_DIR } from '../tools/kit/paths.ts';
 import { ensureTraversable } from '../tools/kit/traversable.ts';

@@ -1,2 +1,13 @@
-// Moved to the tooling kit (tools/kit/env.ts, see docs/architecture.md); kept for importers not yet moved.
-export * from '../../tools/kit/env.ts';
+import { demoPasswordVariable, PEOPLE } from '../../demo/people.ts';
+import { loadStackEnv as loadKitEnv, type StackEnv } from '../../tools/kit/env.ts';
+
+export type { StackEnv };
+
+/**
+ * The stack's environment: the tooling kit's settings and secrets plus one generated password per
+ * demo person (never one shared by all: an administrator's must not be a customer's). The people
+ * live in demo/, which the kit may not import; the stack may.
+ */
+export function loadStackEnv(): StackEnv {
+  return loadKitEnv(PEOPLE.map((person) => demoPasswordVariable(person.uid)));
+}

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { demoPasswordVariable, PEOPLE } from '../../demo/people.ts';
 import { paths } from './paths.ts';
 
 /**
@@ -61,8 +60,6 @@ const GENERATED_SECRETS = [
   'CDN_SIGNING_KEY',
   'S3_SECRET_ACCESS_KEY',
   'DEVICE_SECRET_KEY',
-  // One password per demo person (never one shared by all: an administrator's must not be a customer's).
-  ...PEOPLE.map((person) => demoPasswordVariable(person.uid)),
 ];
 
 function parseEnvFile(text: string): StackEnv {
@@ -74,11 +71,15 @@ function parseEnvFile(text: string): StackEnv {
   return out;
 }
 
-/** Loads (creating on first use) the stack environment: defaults < .stack/stack.env < process env. */
-export function loadStackEnv(): StackEnv {
+/**
+ * Loads (creating on first use) the stack environment: defaults < .stack/stack.env < process env.
+ * `extraSecrets` are generated like the built-in ones; the kit knows no callers' names (the stack
+ * adds its demo people's passwords, stack/lib/env.ts), so it imports nothing back.
+ */
+export function loadStackEnv(extraSecrets: readonly string[] = []): StackEnv {
   const stored = existsSync(paths.env) ? parseEnvFile(readFileSync(paths.env, 'utf8')) : {};
   let changed = false;
-  for (const name of GENERATED_SECRETS) {
+  for (const name of [...GENERATED_SECRETS, ...extraSecrets]) {
     if (!stored[name]) {
       stored[name] = randomBytes(24).toString('base64url');
       changed = true;
