@@ -27,6 +27,17 @@ interface App {
   url: string;
 }
 
+/**
+ * Each service reaches ClickHouse as its own least-privileged user (stack/services/clickhouse.ts):
+ * core as the read-only core_reader, jobs (ETL, CDC, retention) as jobs_writer. The stack's own
+ * CLICKHOUSE_USER (default) stays with tooling: migrations, demo data, tests.
+ */
+export function clickHouseIdentity(app: string, env: StackEnv): StackEnv {
+  if (app === 'core') return { CLICKHOUSE_USER: env.CLICKHOUSE_CORE_USER!, CLICKHOUSE_PASSWORD: env.CLICKHOUSE_CORE_PASSWORD! };
+  if (app === 'jobs') return { CLICKHOUSE_USER: env.CLICKHOUSE_JOBS_USER!, CLICKHOUSE_PASSWORD: env.CLICKHOUSE_JOBS_PASSWORD! };
+  return {};
+}
+
 /** Every app's entry file per runtime; the pinned binaries, whichever package manager installed them. */
 export function appsFor(runtime: AppRuntime): App[] {
   const bin = join(ROOT, 'node_modules', '.bin', runtime);
@@ -50,7 +61,7 @@ function runStep(label: string, args: string[], env: StackEnv): Promise<void> {
 }
 
 function startApp(app: App, env: StackEnv): ChildProcess {
-  const child = spawn(app.args[0]!, app.args.slice(1), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(app.args[0]!, app.args.slice(1), { cwd: ROOT, env: { ...process.env, ...env, ...clickHouseIdentity(app.name, env) }, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream! }).on('line', (line) => console.log(`[${app.name.padEnd(8)}] ${line}`));
   }
@@ -123,7 +134,7 @@ export async function runDev(env: StackEnv): Promise<void> {
   try {
     await waitFor('core answering on 8001', async () => (await fetch(`${env.CORE_URL}/health/live`)).ok, 60_000);
     await waitForCrmReplica(env);
-    await runStep('ETL: telemetry → ClickHouse report mart', [node, 'jobs/cli.ts', 'run-once'], env);
+    await runStep('ETL: telemetry → ClickHouse report mart', [node, 'jobs/cli.ts', 'run-once'], { ...env, ...clickHouseIdentity('jobs', env) });
   } catch (error) {
     stop();
     throw error;
