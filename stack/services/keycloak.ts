@@ -20,7 +20,8 @@ import type { StackService } from './service.ts';
  * The realm comes from stack/config/keycloak/reports-realm.json, imported only while it does not
  * exist (Keycloak's --import-realm skips existing realms); provision() then reconciles what comes
  * from the environment (client secrets, LDAP bind credentials, BFF URLs, the Yandex IdP) through
- * the admin REST API, writing only what differs.
+ * the admin REST API, writing only what differs, and creates the roles and mappers the file declares
+ * but an older imported realm lacks.
  */
 
 export const KEYCLOAK_VERSION = '26.5.2';
@@ -423,10 +424,76 @@ async function reconcileRealmSettings(admin: AdminClient): Promise<string[]> {
   return [`realm ${Object.keys(update).join(', ')}`];
 }
 
+const LDAP_MAPPER_TYPE = 'org.keycloak.storage.ldap.mappers.LDAPStorageMapper';
+
+/**
+ * Mapper settings that follow the realm file even on an existing mapper, because a realm imported
+ * earlier holds an older value that silently drops a role (crm_operator) otherwise. Everything else
+ * on an existing mapper is left as it is: an operator may have tuned it.
+ */
+const RECONCILED_LDAP_MAPPER_KEYS: Record<string, readonly string[]> = { 'roles from groups': ['roles.ldap.filter'] };
+
+interface RealmFile {
+  roles?: { realm?: Array<{ name: string; description?: string }> };
+  clients?: Array<{ clientId: string; protocolMappers?: Array<{ name: string; [key: string]: unknown }> }>;
+  components?: Record<string, Array<{ name: string; subComponents?: Record<string, Array<{ name: string; providerId: string; config: Record<string, string[]> }>> }>>;
+}
+
+/** The realm file with ${NAME} filled from env, as Keycloak's import would see it. */
+function realmFile(env: StackEnv): RealmFile {
+  const text = readFileSync(REALM_FILE, 'utf8').replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => JSON.stringify(required(env, name)).slice(1, -1));
+  return JSON.parse(text) as RealmFile;
+}
+
+/**
+ * Realm roles, client protocol mappers and LDAP mappers the realm file declares: created when the
+ * running realm lacks them (it was imported from an older file), matched by name, never deleted.
+ */
+async function reconcileRealmObjects(admin: AdminClient, env: StackEnv): Promise<string[]> {
+  const file = realmFile(env);
+  const changed: string[] = [];
+  const roles = new Set((await admin.get<Array<{ name: string }>>('/roles')).map((r) => r.name));
+  for (const role of file.roles?.realm ?? []) {
+    if (roles.has(role.name)) continue;
+    await mustSend(admin, 'POST', '/roles', { name: role.name, description: role.description });
+    changed.push(`role ${role.name}`);
+  }
+  for (const fileClient of file.clients ?? []) {
+    if (!fileClient.protocolMappers?.length) continue;
+    const client = await findClient(admin, fileClient.clientId);
+    const present = new Set((await admin.get<Array<{ name: string }>>(`/clients/${client.id}/protocol-mappers/models`)).map((m) => m.name));
+    for (const mapper of fileClient.protocolMappers) {
+      if (present.has(mapper.name)) continue;
+      await mustSend(admin, 'POST', `/clients/${client.id}/protocol-mappers/models`, mapper);
+      changed.push(`${fileClient.clientId} mapper ${mapper.name}`);
+    }
+  }
+  for (const fileComponent of file.components?.['org.keycloak.storage.UserStorageProvider'] ?? []) {
+    const component = await findComponent(admin, fileComponent.name);
+    const existing = await admin.get<Array<ComponentRep & { providerId: string }>>(`/components?parent=${component.id}&type=${LDAP_MAPPER_TYPE}`);
+    for (const mapper of fileComponent.subComponents?.[LDAP_MAPPER_TYPE] ?? []) {
+      const current = existing.find((m) => m.name === mapper.name);
+      if (!current) {
+        await mustSend(admin, 'POST', '/components', { ...mapper, providerType: LDAP_MAPPER_TYPE, parentId: component.id });
+        changed.push(`${fileComponent.name} mapper ${mapper.name}`);
+        continue;
+      }
+      const keys = (RECONCILED_LDAP_MAPPER_KEYS[mapper.name] ?? []).filter((key) => !sameList(current.config[key], mapper.config[key]));
+      if (keys.length === 0) continue;
+      const config = { ...current.config };
+      for (const key of keys) config[key] = mapper.config[key]!;
+      await mustSend(admin, 'PUT', `/components/${current.id}`, { ...current, config });
+      changed.push(`${fileComponent.name} mapper ${mapper.name} ${keys.join(', ')}`);
+    }
+  }
+  return changed;
+}
+
 export async function reconcileRealm(env: StackEnv): Promise<string[]> {
   const admin = await connectAdmin(env);
   return [
     ...(await reconcileRealmSettings(admin)),
+    ...(await reconcileRealmObjects(admin, env)),
     ...(await reconcileClients(admin, env)),
     ...(await reconcileLdap(admin, env)),
     ...(await reconcileYandex(admin, env)),

@@ -203,6 +203,43 @@ describe('realm configuration (admin API)', () => {
     expect(await reconcileRealm(env)).toEqual(['reports-jobs secret']);
     expect((await clientCredentialsToken('reports-jobs', env.JOBS_CLIENT_SECRET!)).status).toBe(200);
   });
+
+  test('reconciling brings back region mappers and the crm_operator group filter an older realm lacks, then changes nothing', async () => {
+    const MAPPER_TYPE = 'org.keycloak.storage.ldap.mappers.LDAPStorageMapper';
+    type Mapper = { id: string; name: string; providerId?: string; protocolMapper?: string; config: Record<string, unknown> };
+    const bff = await findClient(admin, 'reports-bff');
+    const bffMappers = () => admin.get<Mapper[]>(`/clients/${bff.id}/protocol-mappers/models`);
+    const ldapMappers = async (name: string) => admin.get<Mapper[]>(`/components?parent=${(await findComponent(admin, name)).id}&type=${MAPPER_TYPE}`);
+    // Leave the shared realm whole even if an expectation below fails.
+    cleanups.push(async () => void (await reconcileRealm(env)));
+
+    // The realm as imported from the file before issue 11: no region anywhere, crm_operator not mapped.
+    const bffRegion = (await bffMappers()).find((m) => m.name === 'region');
+    expect(bffRegion).toBeDefined();
+    expect((await admin.send('DELETE', `/clients/${bff.id}/protocol-mappers/models/${bffRegion!.id}`)).status).toBe(204);
+    const euRegion = (await ldapMappers('ldap-europe')).find((m) => m.name === 'region');
+    expect(euRegion).toBeDefined();
+    expect((await admin.send('DELETE', `/components/${euRegion!.id}`)).status).toBe(204);
+    const ruRoles = (await ldapMappers('ldap-russia')).find((m) => m.name === 'roles from groups')!;
+    const oldFilter = ['(|(cn=prothetic_user)(cn=user)(cn=administrator))'];
+    expect((await admin.send('PUT', `/components/${ruRoles.id}`, { ...ruRoles, config: { ...ruRoles.config, 'roles.ldap.filter': oldFilter } })).status).toBe(204);
+
+    expect((await reconcileRealm(env)).sort()).toEqual(
+      ['ldap-europe mapper region', 'ldap-russia mapper roles from groups roles.ldap.filter', 'reports-bff mapper region'].sort(),
+    );
+    const restored = (await bffMappers()).find((m) => m.name === 'region');
+    expect(restored?.protocolMapper).toBe('oidc-usermodel-attribute-mapper');
+    expect(restored?.config).toMatchObject({ 'user.attribute': 'region', 'claim.name': 'region', 'access.token.claim': 'true' });
+    const eu = (await ldapMappers('ldap-europe')).find((m) => m.name === 'region');
+    expect(eu?.providerId).toBe('hardcoded-attribute-mapper');
+    expect(eu?.config).toMatchObject({ 'user.model.attribute': ['region'], 'attribute.value': ['eu'] });
+    const ru = (await ldapMappers('ldap-russia')).find((m) => m.name === 'roles from groups');
+    expect(ru?.config['roles.ldap.filter']).toEqual(['(|(cn=prothetic_user)(cn=user)(cn=administrator)(cn=crm_operator))']);
+    // Nothing was duplicated, and a second run has nothing left to do.
+    expect((await bffMappers()).filter((m) => m.name === 'region')).toHaveLength(1);
+    expect((await ldapMappers('ldap-europe')).filter((m) => m.name === 'region')).toHaveLength(1);
+    expect(await reconcileRealm(env)).toEqual([]);
+  });
 });
 
 describe('reports-jobs service account', () => {
