@@ -5,7 +5,7 @@ import type { AccessTokenVerifier } from '../common/auth/verify-access-token.ts'
 import type { Probe } from '../common/http/health-ready.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import type { ClickHouseTransport } from '../db/clickhouse/client.ts';
-import { createChRows, createClickHouseQueryClient, type ChQueryClient } from './clickhouse-rows.ts';
+import { createChRows, createClickHouseQueryClient, type ChQueryClient, type ChRows } from './clickhouse-rows.ts';
 import type { CoreConfig } from './config.ts';
 import { createCdcInspector, type CdcInspector } from './health/cdc-inspector.ts';
 import { jwksProbe } from '../common/http/probes.ts';
@@ -39,6 +39,8 @@ export interface CoreDeps {
   cdc: CdcInspector;
   /** The operator API's CRM database (core/crm); undefined when CRM_CORE_DATABASE_URL is unset. */
   crm: CrmStore | undefined;
+  /** Binder-built queries on the report database as core's read-only user (core/crm/replication.ts). */
+  chRows: ChRows;
   /** Releases pools and sockets (graceful shutdown, tests). */
   close(): Promise<void>;
 }
@@ -126,6 +128,7 @@ export function buildCoreDeps(config: CoreConfig, overrides: CoreDepsOptions = {
     },
     cdc: createCdcInspector({ rows: chRows }),
     crm,
+    chRows,
     async close() {
       await reportCache.flush();
       await Promise.allSettled([clients.clickhouse.close(), clients.telemetryDb.end({ timeout: 5 }), reportVersions.close(), crm?.close()]);

@@ -14,6 +14,7 @@ import { registerChangeOrderStatus } from './order-status.ts';
 import { registerViewOrder } from './order-view.ts';
 import { registerAssignProsthesis } from './prosthesis-assign.ts';
 import { registerRegisterProsthesis } from './prosthesis-register.ts';
+import { registerReplication } from './replication.ts';
 import { registerViewProsthesis } from './prosthesis-view.ts';
 
 /** Largest CRM request body accepted: generous for a customer, order or prosthesis record. */
@@ -38,4 +39,5 @@ export function registerCrmRoutes(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): vo
   registerCreateOrder(app, deps);
   registerViewOrder(app, deps);
   registerChangeOrderStatus(app, deps);
+  registerReplication(app, deps);
 }

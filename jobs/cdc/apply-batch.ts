@@ -96,8 +96,9 @@ export async function applyCdcBatch(client: ClickHouseClient, changes: readonly 
   const applied: Change[] = [];
   const rejected: Poison[] = [];
   // 18.16 fills omitted JSONEachRow fields with the type's zero, not the column DEFAULT, so
-  // _synced_at is always sent.
-  const toRow = (change: Change) => ({ ...change.row, _synced_at: syncedAt });
+  // _synced_at is always sent. The two ms columns let core tell an operator how long a change took
+  // from the CRM commit to ClickHouse (core/crm/replication.ts); _synced_at has second precision.
+  const toRow = (change: Change) => ({ ...change.row, _synced_at: syncedAt, _source_ts_ms: change.sourceTsMs, _ingested_ms: Math.floor(nowMs) });
   for (const [table, tableChanges] of byTable) {
     try {
       await client.insert({ table, values: tableChanges.map(toRow), format: 'JSONEachRow' });
