@@ -5,6 +5,7 @@ import { checkWithChdb, type ChdbStatement } from '../../db/clickhouse/chdb-chec
 import { clickHouseConfigFromEnv, createClickHouseClient } from '../../db/clickhouse/client.ts';
 import { chDateTime, chIdentifier, chSql, chTuple, chUuid } from '../../db/clickhouse/sql.ts';
 import { MIGRATIONS_DIR } from '../../db/migrate.ts';
+import { replicationQuery } from '../../core/crm/replication.ts';
 import { readMigrationFiles, splitClickHouseStatements } from '../../db/runner/files.ts';
 import { historyTableDdl, migrateClickHouse } from '../../db/runner/clickhouse.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
@@ -75,6 +76,7 @@ function projectQueries(): ChdbStatement[] {
       sql: `SELECT p.chip_id, c.username, c.region FROM (SELECT id, chip_id, customer_id FROM crm_prostheses FINAL WHERE _deleted = 0) AS p
         ANY LEFT JOIN (SELECT id AS customer_id, username, region FROM crm_customers FINAL WHERE _deleted = 0) AS c USING customer_id`,
     },
+    { name: 'crm replication: first row at or after a saved version (core/crm/replication.ts)', sql: replicationQuery('customers', customerId, 1_736_935_200_000_000n).text },
     { name: 'etl_runs insert', sql: chSql`INSERT INTO etl_runs VALUES (${randomUUID()}, ${'etl'}, ${chDateTime(hour)}, ${chDateTime(hour)}, ${'ok'}, ${chDateTime(hour)}, ${chDateTime(hour)}, 1, 1, 1, ${''}, ${''})`.text },
     { name: 'retention drops a month', sql: 'ALTER TABLE report_hourly DROP PARTITION 202401' },
     { name: 'late-data delete of hours', sql: chSql`ALTER TABLE report_hourly DELETE WHERE user_id = ${'nobody'} AND hour = ${chDateTime(hour)}`.text },
