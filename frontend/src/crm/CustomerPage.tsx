@@ -11,6 +11,8 @@ import { crmQueries } from './crm-queries.ts';
 import { RecordNotFound, isNotFound } from './RecordNotFound.tsx';
 import { SaveProblem, SelectField, TextField, useCrmForm } from './form-parts.tsx';
 import { ProsthesisRow } from './ProsthesisRow.tsx';
+import { ReplicationStatus } from './ReplicationStatus.tsx';
+import { rememberSave } from './replication.ts';
 
 /** A customer of the operator's region: details (editable), prostheses, orders. */
 export function CustomerPage({ customerId }: { customerId: string }) {
@@ -44,6 +46,7 @@ export function CustomerPage({ customerId }: { customerId: string }) {
       <p className="muted" data-testid="customer-summary">
         {customer.username} · {m.region}: {customer.region.toUpperCase()}
       </p>
+      <ReplicationStatus pageId={customer.id} />
 
       <div className="crm-grid">
         <EditCustomer
@@ -91,6 +94,7 @@ function EditCustomer({ customer, justSaved, onSaved, onReload }: { customer: Cu
     mutationFn: (body: Parameters<typeof editCustomer>[2]) => editCustomer(base.id, base.etag, body),
     onSuccess: (saved) => {
       queryClient.setQueryData<CustomerDetail>(crmQueries.customer(base.id).queryKey, (detail) => (detail ? { ...detail, customer: saved } : detail));
+      rememberSave(queryClient, { entity: 'customers', id: saved.id, etag: saved.etag, pages: [saved.id] });
       void queryClient.invalidateQueries({ queryKey: ['crm', 'search'] });
       onSaved();
     },
@@ -145,8 +149,9 @@ function RegisterProsthesis({ customer, models }: { customer: Customer; models: 
   const form = useCrmForm(prosthesisFormSchema, { chip_id: '', serial_number: '', model_id: '' });
   const register = useMutation({
     mutationFn: registerProsthesis,
-    onSuccess: () => {
+    onSuccess: (prosthesis) => {
       form.reset();
+      rememberSave(queryClient, { entity: 'prostheses', id: prosthesis.id, etag: prosthesis.etag, pages: [customer.id] });
       void queryClient.invalidateQueries({ queryKey: crmQueries.customer(customer.id).queryKey });
     },
     onError: form.refused,
@@ -202,6 +207,7 @@ function NewOrder({ customer, models }: { customer: Customer; models: readonly M
   const create = useMutation({
     mutationFn: createOrder,
     onSuccess: (order) => {
+      rememberSave(queryClient, { entity: 'orders', id: order.id, etag: order.etag, pages: [order.id, customer.id] });
       void queryClient.invalidateQueries({ queryKey: crmQueries.customer(customer.id).queryKey });
       void navigate({ to: '/operator/orders/$orderId', params: { orderId: order.id } });
     },

@@ -10,6 +10,8 @@ import { useCrmMessages } from './crm-messages.ts';
 import { crmQueries } from './crm-queries.ts';
 import { RecordNotFound, isNotFound } from './RecordNotFound.tsx';
 import { SaveProblem } from './form-parts.tsx';
+import { ReplicationStatus } from './ReplicationStatus.tsx';
+import { rememberSave } from './replication.ts';
 import { defaultChoice, statusChoices } from './order-status.ts';
 import { describeSaveFailure, type SaveFailure } from './save-failure.ts';
 
@@ -58,6 +60,7 @@ export function OrderPage({ orderId }: { orderId: string }) {
           {notice}
         </p>
       ) : null}
+      <ReplicationStatus pageId={data.id} />
       <StatusForm key={`${data.etag}:${round}`} order={data} onReload={reload} onSaved={(saved) => setNotice(m.statusChanged(m.statuses[saved.status]))} />
     </main>
   );
@@ -74,6 +77,7 @@ function StatusForm({ order, onReload, onSaved }: { order: Versioned<Order>; onR
     mutationFn: (status: OrderStatus) => changeOrderStatus(base.id, base.etag, status),
     onSuccess: (saved) => {
       queryClient.setQueryData(crmQueries.order(base.id).queryKey, saved);
+      rememberSave(queryClient, { entity: 'orders', id: saved.id, etag: saved.etag, pages: [saved.id, saved.customer_id] });
       void queryClient.invalidateQueries({ queryKey: crmQueries.customer(base.customer_id).queryKey });
       onSaved(saved);
     },

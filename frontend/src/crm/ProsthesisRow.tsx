@@ -5,6 +5,7 @@ import { reassignProsthesis, type Prosthesis } from './crm-api.ts';
 import { useCrmMessages } from './crm-messages.ts';
 import { crmQueries } from './crm-queries.ts';
 import { SaveProblem } from './form-parts.tsx';
+import { rememberSave } from './replication.ts';
 import { describeSaveFailure, type SaveFailure } from './save-failure.ts';
 
 /** One prosthesis of the customer, with "move to another customer" (a search of the region, then a choice). */
@@ -39,7 +40,9 @@ function Reassign({ prosthesis, onClose, onReload }: { prosthesis: Prosthesis; o
   const candidates = useQuery({ ...crmQueries.search(q ?? ''), enabled: q !== null });
   const move = useMutation({
     mutationFn: () => reassignProsthesis(prosthesis.id, prosthesis.etag, target),
-    onSuccess: () => {
+    onSuccess: (moved) => {
+      // Shown on the page the operator is on (the previous owner's) and on the new owner's.
+      rememberSave(queryClient, { entity: 'prostheses', id: moved.id, etag: moved.etag, pages: [prosthesis.customer_id, moved.customer_id] });
       void queryClient.invalidateQueries({ queryKey: ['crm', 'customer'] });
       onClose();
     },

@@ -66,6 +66,10 @@ const en = {
   nextStatus: 'Next status',
   finalStatus: 'This order is final: its status can no longer change.',
   statusChanged: (status: string) => `Status is now “${status}”.`,
+  replicationWaiting: 'Waiting for the change to reach reports…',
+  inReportsAfter: (ms: number) => `In reports after ${ms} ms.`,
+  notInReportsYet: 'Not in reports yet (checked for 10 s); it will appear when replication catches up.',
+  replicationUnknown: 'Could not check whether the change reached reports.',
   statuses: {
     new: 'New',
     confirmed: 'Confirmed',
@@ -156,6 +160,10 @@ const ru: CrmMessages = {
   nextStatus: 'Следующий статус',
   finalStatus: 'Заказ завершён: его статус больше не меняется.',
   statusChanged: (status) => `Статус теперь «${status}».`,
+  replicationWaiting: 'Ждём, когда изменение появится в отчётах…',
+  inReportsAfter: (ms) => `В отчётах через ${ms} мс.`,
+  notInReportsYet: 'В отчётах пока нет (проверяли 10 с); изменение появится, когда репликация догонит.',
+  replicationUnknown: 'Не удалось проверить, дошло ли изменение до отчётов.',
   statuses: {
     new: 'Новый',
     confirmed: 'Подтверждён',
