@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
+import { clickHouseConfigFromEnv, createClickHouseClient } from '../../db/clickhouse/client.ts';
+import { replicationQuery } from '../../core/crm/replication.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
 import type { CdcConsumer } from '../../jobs/cdc/consumer.ts';
 import { createCdcHarness, eventually } from '../jobs/support/cdc-harness.ts';
@@ -137,6 +139,20 @@ describe('crm.replication', () => {
       expect(foreign.status).toBe(404);
     }
   }, 180_000);
+
+  test('core’s read-only ClickHouse user can run the query on the stack’s report database (as `npm run dev` starts core)', async () => {
+    const client = createClickHouseClient({ ...clickHouseConfigFromEnv(env), username: env.CLICKHOUSE_CORE_USER!, password: env.CLICKHOUSE_CORE_PASSWORD! });
+    try {
+      for (const entity of ['customers', 'prostheses', 'orders'] as const) {
+        const result = await client.query({ query: replicationQuery(entity, randomUUID(), 1n).text, format: 'JSONEachRow' });
+        expect(await result.json()).toEqual([]);
+      }
+      const write = await client.command({ query: 'ALTER TABLE crm_orders DELETE WHERE 0' }).then(() => 'allowed', (error: Error) => error.message);
+      expect(write).toMatch(/readonly/i);
+    } finally {
+      await client.close();
+    }
+  });
 
   test('bad input answers 400 with the reason; no ClickHouse query is built from it', async () => {
     const id = randomUUID();
