@@ -6,9 +6,11 @@
  *   signed message: `GET\n/reports/${key}\n${exp}`; keys use only [A-Za-z0-9._@/-], so the path
  *   needs no percent-encoding and the edge verifies exactly `url.pathname`.
  * Purge:  `POST ${CDN_URL}/purge` with JSON `{"prefixes":["user/"]}` or `{"all":true}` and headers
- *   `x-cdn-timestamp: <unix seconds>`, `x-cdn-signature: <base64url HMAC>` over
- *   `POST\n/purge\n${timestamp}\n${body}`, under a key derived from CDN_SIGNING_KEY (label
- *   "cdn-purge") so a leaked URL signature can never authorise a purge.
+ *   `x-cdn-timestamp: <unix seconds>`, `x-cdn-nonce: <base64url, 22-64 chars>`,
+ *   `x-cdn-signature: <base64url HMAC>` over `POST\n/purge\n${timestamp}\n${nonce}\n${body}`, under
+ *   a key derived from CDN_SIGNING_KEY (label "cdn-purge") so a leaked URL signature can never
+ *   authorise a purge. The timestamp bounds a captured request to the window; the nonce, remembered
+ *   by the edge until that window closes, makes it usable once.
  */
 
 const encoder = new TextEncoder();
@@ -17,6 +19,8 @@ export const REPORT_PATH_PREFIX = '/reports/';
 export const PURGE_PATH = '/purge';
 export const PURGE_TIMESTAMP_HEADER = 'x-cdn-timestamp';
 export const PURGE_SIGNATURE_HEADER = 'x-cdn-signature';
+export const PURGE_NONCE_HEADER = 'x-cdn-nonce';
+const NONCE_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
 /** Keys are S3 object keys of report documents: user segment, kind, optional date, file name. */
 export const REPORT_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,63}){1,3}$/;
 
@@ -84,28 +88,38 @@ async function purgeKey(signingKey: string): Promise<Uint8Array> {
   return new Uint8Array(derived);
 }
 
-export function purgeMessage(timestampSeconds: number, body: string): string {
-  return `POST\n${PURGE_PATH}\n${timestampSeconds}\n${body}`;
+export function purgeMessage(timestampSeconds: number, nonce: string, body: string): string {
+  return `POST\n${PURGE_PATH}\n${timestampSeconds}\n${nonce}\n${body}`;
 }
 
-/** Headers authenticating a purge request body. */
-export async function signPurgeRequest(body: string, signingKey: string, nowSeconds: number): Promise<Record<string, string>> {
-  const signature = await hmac(await purgeKey(signingKey), purgeMessage(nowSeconds, body));
-  return { [PURGE_TIMESTAMP_HEADER]: String(nowSeconds), [PURGE_SIGNATURE_HEADER]: signature };
+/** 128 random bits, base64url: a fresh one per purge request. */
+export function newPurgeNonce(): string {
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(16)).buffer as ArrayBuffer);
 }
 
-/** The edge's check of a purge request; `windowSeconds` bounds replays of a captured request. */
-export async function verifyPurgeRequest(
-  headers: Headers,
-  body: string,
-  signingKey: string,
-  nowSeconds: number,
-  windowSeconds = 300,
-): Promise<{ ok: true } | { ok: false; reason: 'malformed' | 'stale' | 'bad_signature' }> {
+/** Headers authenticating a purge request body, each call with a new nonce unless one is given. */
+export async function signPurgeRequest(body: string, signingKey: string, nowSeconds: number, nonce = newPurgeNonce()): Promise<Record<string, string>> {
+  if (!NONCE_PATTERN.test(nonce)) throw new Error('purge nonce must be 22-64 base64url characters');
+  const signature = await hmac(await purgeKey(signingKey), purgeMessage(nowSeconds, nonce, body));
+  return { [PURGE_TIMESTAMP_HEADER]: String(nowSeconds), [PURGE_NONCE_HEADER]: nonce, [PURGE_SIGNATURE_HEADER]: signature };
+}
+
+export type PurgeRequestCheck =
+  | { ok: true; nonce: string; nonceExpiresAtSeconds: number }
+  | { ok: false; reason: 'malformed' | 'stale' | 'bad_signature' };
+
+/**
+ * The edge's check of a purge request: shape, the timestamp within `windowSeconds`, the signature.
+ * It cannot see replays; the caller claims the returned nonce in a shared store until
+ * `nonceExpiresAtSeconds`, after which the timestamp check alone refuses the request.
+ */
+export async function verifyPurgeRequest(headers: Headers, body: string, signingKey: string, nowSeconds: number, windowSeconds = 300): Promise<PurgeRequestCheck> {
   const timestamp = headers.get(PURGE_TIMESTAMP_HEADER) ?? '';
+  const nonce = headers.get(PURGE_NONCE_HEADER) ?? '';
   const signature = headers.get(PURGE_SIGNATURE_HEADER) ?? '';
-  if (!/^\d{1,12}$/.test(timestamp) || !/^[A-Za-z0-9_-]{43}$/.test(signature)) return { ok: false, reason: 'malformed' };
+  if (!/^\d{1,12}$/.test(timestamp) || !NONCE_PATTERN.test(nonce) || !/^[A-Za-z0-9_-]{43}$/.test(signature)) return { ok: false, reason: 'malformed' };
   if (Math.abs(nowSeconds - Number(timestamp)) > windowSeconds) return { ok: false, reason: 'stale' };
-  const expected = await hmac(await purgeKey(signingKey), purgeMessage(Number(timestamp), body));
-  return timingSafeEqualText(expected, signature) ? { ok: true } : { ok: false, reason: 'bad_signature' };
+  const expected = await hmac(await purgeKey(signingKey), purgeMessage(Number(timestamp), nonce, body));
+  if (!timingSafeEqualText(expected, signature)) return { ok: false, reason: 'bad_signature' };
+  return { ok: true, nonce, nonceExpiresAtSeconds: Number(timestamp) + windowSeconds };
 }

@@ -1,5 +1,6 @@
 import type { ServiceEnv } from '../../common/http/service-env.ts';
 import type { Logger } from '../../common/log.ts';
+import type { EdgeStore } from '../store/store.ts';
 import type { CdnConfig } from '../config.ts';
 import type { ObjectCache, PurgeTarget } from './cache/object-cache.ts';
 import type { StaleWhileRevalidateCache } from './cache/stale-while-revalidate.ts';
@@ -19,6 +20,8 @@ export interface CdnDeps {
   compressor: Compressor;
   /** Report links already verified, until they expire (shared by the full route and the fast path). */
   links: VerifiedLinks;
+  /** Where purge nonces are claimed; shared by every process of the edge so a replay fails on any. */
+  store: EdgeStore;
   /**
    * Other processes serving the same cache role (cluster workers of one Node/Bun edge): a purge
    * answered here resolves only once each of them has dropped the entries too.

@@ -1,4 +1,6 @@
 import { createLogger, type Logger } from '../../common/log.ts';
+import { createMemoryStore } from '../store/memory.ts';
+import type { EdgeStore } from '../store/store.ts';
 import type { CdnConfig } from '../config.ts';
 import { createStaleWhileRevalidate } from './cache/stale-while-revalidate.ts';
 import type { ObjectCache, PurgeTarget } from './cache/object-cache.ts';
@@ -15,6 +17,8 @@ export interface CdnRuntime {
   logger?: Logger;
   now?: () => number;
   peers?: CdnPeers;
+  /** The edge's shared store (Redis, Durable Objects); a lone in-process CDN may do with its own memory. */
+  store?: EdgeStore;
 }
 
 /** How long any entry may still be served: the Cache API's max-age and the purge marks' lifetime. */
@@ -57,6 +61,7 @@ export function buildCdnDeps(config: CdnConfig, runtime: CdnRuntime): CdnDeps {
     compressor: runtime.compressor ?? createStreamCompressor(),
     links: createVerifiedLinks(config.CDN_SIGNING_KEY),
     peers: runtime.peers,
+    store: runtime.store ?? createMemoryStore(now),
   };
 }
 

@@ -1,7 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { PURGE_SIGNATURE_HEADER, PURGE_TIMESTAMP_HEADER, verifyPurgeRequest } from '../../common/cdn/signing.ts';
+import { PURGE_NONCE_HEADER, PURGE_SIGNATURE_HEADER, PURGE_TIMESTAMP_HEADER, verifyPurgeRequest } from '../../common/cdn/signing.ts';
 import { ApiError, ErrorCode, describeZodIssues } from '../../common/http/errors.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
+import { storeKeys } from '../store/store.ts';
 import type { PurgeTarget } from './cache/object-cache.ts';
 import type { CdnDeps, CdnEnv } from './context.ts';
 
@@ -40,13 +41,15 @@ export const purgeRoute = createRoute({
   request: {
     headers: z.object({
       [PURGE_TIMESTAMP_HEADER]: z.string().optional().openapi({ description: 'Unix seconds the request was signed at' }),
-      [PURGE_SIGNATURE_HEADER]: z.string().optional().openapi({ description: 'base64url HMAC-SHA256 over method, path, timestamp and body' }),
+      [PURGE_NONCE_HEADER]: z.string().optional().openapi({ description: 'base64url, 22-64 characters, new for every request: a request is accepted once' }),
+      [PURGE_SIGNATURE_HEADER]: z.string().optional().openapi({ description: 'base64url HMAC-SHA256 over method, path, timestamp, nonce and body' }),
     }),
     body: { required: true, content: { 'application/json': { schema: PurgeRequestSchema } } },
   },
   responses: {
     200: { description: 'Purged', content: { 'application/json': { schema: PurgeResponseSchema } } },
     401: { description: 'Missing, stale or wrong signature', ...errorBody },
+    409: { description: 'Replayed: this nonce was already used (details.reason "replayed")', ...errorBody },
     413: { description: 'Body above 64 KiB', ...errorBody },
     422: { description: 'Body is not a purge request', ...errorBody },
   },
@@ -60,10 +63,17 @@ export function registerPurge(app: OpenAPIHono<CdnEnv>, deps: CdnDeps): void {
   app.post(purgeRoute.path, async (c) => {
     const body = await c.req.text();
     if (new TextEncoder().encode(body).byteLength > MAX_BODY_BYTES) throw new ApiError({ code: ErrorCode.payload_too_large, message: `Purge body above ${MAX_BODY_BYTES} bytes` });
-    const check = await verifyPurgeRequest(c.req.raw.headers, body, deps.config.CDN_SIGNING_KEY, Math.floor(deps.now() / 1000), deps.config.CDN_PURGE_WINDOW_SECONDS);
+    const nowSeconds = Math.floor(deps.now() / 1000);
+    const check = await verifyPurgeRequest(c.req.raw.headers, body, deps.config.CDN_SIGNING_KEY, nowSeconds, deps.config.CDN_PURGE_WINDOW_SECONDS);
     if (!check.ok) {
       c.header('WWW-Authenticate', 'HMAC realm="cdn-purge"');
       throw new ApiError({ code: ErrorCode.unauthorized, message: 'Purge requests must be signed with the CDN signing key', details: { reason: check.reason } });
+    }
+    // Claimed only after the signature holds, so unsigned traffic cannot fill the store; kept until
+    // the timestamp alone would refuse the request (+1 s for the window's inclusive edge).
+    const claimSeconds = Math.max(1, check.nonceExpiresAtSeconds - nowSeconds + 1);
+    if (!(await deps.store.setIfAbsent(storeKeys.cdnPurgeNonce(check.nonce), String(nowSeconds), claimSeconds))) {
+      throw new ApiError({ code: ErrorCode.conflict, message: 'This signed purge request was already used; sign a new one (new nonce)', details: { reason: 'replayed' } });
     }
     let json: unknown;
     try {

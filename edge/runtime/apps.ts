@@ -78,10 +78,9 @@ export async function buildEdgeListeners(
   runtime: ServerRuntime,
 ): Promise<{ listeners: EdgeListener[]; close: () => Promise<void> }> {
   const shared = loadEdgeConfig(env);
-  // Redis only where something uses it: the BFF, and purge marks of the Cache API (Deno's CDN).
-  const needsStore = names.includes('bff') || runtime.openCache !== undefined;
-  // Loaded only when used: a CDN-only process then carries neither the BFF nor ioredis (~25 MiB of RSS on Node).
-  const store = needsStore ? (await import('./redis-store.ts')).createRedisStore({ url: parseConfig('edge (server)', ServerConfigSchema, env).REDIS_URL }) : undefined;
+  // Every app uses Redis: the BFF for sessions, the CDN for purge nonces (shared by all workers, so a
+  // replayed purge fails on any of them) and, with the Cache API (Deno), purge marks.
+  const store = (await import('./redis-store.ts')).createRedisStore({ url: parseConfig('edge (server)', ServerConfigSchema, env).REDIS_URL });
   const compressor = createZlibCompressor();
   const listeners: EdgeListener[] = [];
   for (const name of names) {
@@ -90,14 +89,14 @@ export async function buildEdgeListeners(
       const [{ createBffApp }, { buildBffDeps }, { openFrontendDist }] = await Promise.all([import('../bff/app.ts'), import('../bff/deps.ts'), import('./frontend-dist.ts')]);
       const config = loadBffConfig(env);
       const frontendAssets = config.FRONTEND_DIST_DIR ? await openFrontendDist(config.FRONTEND_DIST_DIR) : undefined;
-      const deps = await buildBffDeps(config, { store: store!, logger, peerAddress: runtime.peerAddress, fetchUpstream: runtime.fetchUpstream, frontendAssets, compressor });
+      const deps = await buildBffDeps(config, { store, logger, peerAddress: runtime.peerAddress, fetchUpstream: runtime.fetchUpstream, frontendAssets, compressor });
       listeners.push({ name, port: config.BFF_PORT, host: config.HOST, fetch: createBffApp(deps).fetch });
     } else {
       const config = loadCdnConfig(env);
       const cache = runtime.openCache
-        ? createCacheApiCache({ open: runtime.openCache, retainSeconds: retainSecondsOf(config), ledger: createPurgeLedger({ store: store!, now: Date.now, retainSeconds: retainSecondsOf(config) }) })
+        ? createCacheApiCache({ open: runtime.openCache, retainSeconds: retainSecondsOf(config), ledger: createPurgeLedger({ store, now: Date.now, retainSeconds: retainSecondsOf(config) }) })
         : createMemoryLruCache(config.CDN_CACHE_MAX_BYTES);
-      const deps = buildCdnDeps(config, { cache, compressor, logger, peers: runtime.peers });
+      const deps = buildCdnDeps(config, { cache, compressor, logger, peers: runtime.peers, store });
       listeners.push({
         name,
         port: config.CDN_PORT,
@@ -108,5 +107,5 @@ export async function buildEdgeListeners(
       });
     }
   }
-  return { listeners, close: async () => store?.close() };
+  return { listeners, close: async () => store.close() };
 }

@@ -87,7 +87,7 @@ async function build(env: Bindings): Promise<FetchHandler> {
       retainSeconds,
       ledger: createPurgeLedger({ store, now: Date.now, retainSeconds }),
     });
-    return createCdnApp(buildCdnDeps(config, { cache, compressor: createRuntimeEncoding() })).fetch as FetchHandler;
+    return createCdnApp(buildCdnDeps(config, { cache, compressor: createRuntimeEncoding(), store })).fetch as FetchHandler;
   }
   throw new Error(`edge (workerd): EDGE_APP must be "bff" or "cdn", got ${JSON.stringify(env.EDGE_APP)}`);
 }

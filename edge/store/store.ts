@@ -41,6 +41,8 @@ export const storeKeys = {
   refreshLock: (sessionId: string) => `edge:refresh-lock:${sessionId}`,
   rateLimit: (scope: string, client: string, window: number) => `edge:rate:${scope}:${client}:${window}`,
   cdnPurges: () => 'edge:cdn-purges',
+  /** A signed purge request's nonce, claimed until its signature expires so it cannot be replayed. */
+  cdnPurgeNonce: (nonce: string) => `edge:cdn-purge-nonce:${nonce}`,
   /** Read (never written) by /health/ready to see the store answer. */
   readinessProbe: () => 'edge:health:probe',
 };

@@ -62,7 +62,7 @@ describe('invalidate.happy', () => {
     expect(body.deleted_keys.sort()).toEqual(keysOf(users[0]!).sort());
     expect(body.purge).toMatchObject({ attempted: true, ok: true, status: 200 });
     expect(purges).toHaveLength(1);
-    expect(purges[0]!.verified).toEqual({ ok: true });
+    expect(purges[0]!.verified).toMatchObject({ ok: true, nonce: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) });
     expect(JSON.parse(purges[0]!.body)).toEqual({ prefixes: [`${users[0]}/`] });
     for (const key of keysOf(users[0]!)) expect(await core.deps.reportStore.exists(key)).toBe(false);
     for (const key of keysOf(users[1]!)) expect(await core.deps.reportStore.exists(key)).toBe(true);

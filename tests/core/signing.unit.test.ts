@@ -25,10 +25,21 @@ describe('signed report URLs', () => {
     expect(await verifyReportUrl(new URL('http://x/reports/../secret?exp=1&sig=x'), KEY, NOW)).toMatchObject({ ok: false });
   });
 
-  test('purge requests are signed over timestamp and body, with a key of their own', async () => {
+  test('purge requests are signed over timestamp, nonce and body, with a key of their own', async () => {
     const body = JSON.stringify({ prefixes: ['ivan.petrov/'] });
     const headers = new Headers(await signPurgeRequest(body, KEY, NOW));
-    expect(await verifyPurgeRequest(headers, body, KEY, NOW + 10)).toEqual({ ok: true });
+    const nonce = headers.get('x-cdn-nonce')!;
+    expect(nonce).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // The nonce is returned for the edge to claim until the window closes.
+    expect(await verifyPurgeRequest(headers, body, KEY, NOW + 10)).toEqual({ ok: true, nonce, nonceExpiresAtSeconds: NOW + 300 });
+    // Each signing draws a new nonce; a nonce swapped into a captured request breaks its signature.
+    expect(new Headers(await signPurgeRequest(body, KEY, NOW)).get('x-cdn-nonce')).not.toBe(nonce);
+    const swapped = new Headers(headers);
+    swapped.set('x-cdn-nonce', `${nonce.slice(0, -1)}${nonce.endsWith('A') ? 'B' : 'A'}`);
+    expect(await verifyPurgeRequest(swapped, body, KEY, NOW)).toEqual({ ok: false, reason: 'bad_signature' });
+    const noNonce = new Headers(headers);
+    noNonce.delete('x-cdn-nonce');
+    expect(await verifyPurgeRequest(noNonce, body, KEY, NOW)).toEqual({ ok: false, reason: 'malformed' });
     expect(await verifyPurgeRequest(headers, JSON.stringify({ all: true }), KEY, NOW)).toEqual({ ok: false, reason: 'bad_signature' });
     expect(await verifyPurgeRequest(headers, body, KEY, NOW + 3600)).toEqual({ ok: false, reason: 'stale' });
     // A URL signature never passes as a purge signature.

@@ -214,6 +214,10 @@ for (const runtime of selectedRuntimes()) {
       expect(purged.status).toBe(200);
       expect(((await purged.json()) as { purged: unknown }).purged).toEqual({ prefixes: [`${prefix}/`] });
       expect((await fetch(url)).headers.get('x-cache-status')).toBe('MISS');
+      // The same signed request again: its nonce is claimed in the edge's store (Redis, Durable Object).
+      const replayed = await fetch(`${edge.cdnUrl}/purge`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+      expect(replayed.status).toBe(409);
+      expect(((await replayed.json()) as { error: { details: { reason: string } } }).error.details.reason).toBe('replayed');
     });
   });
 }
