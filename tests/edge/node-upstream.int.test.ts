@@ -15,7 +15,9 @@ import { APP_ORIGIN, NODE, stackEnv, startProcess, type RunningProcess } from '.
  */
 const BIG_BYTES = 3 * 1024 * 1024;
 const LENGTH_BYTES = 1024 * 1024;
-const UPSTREAM_TIMEOUT_MS = 600;
+// The BFF cuts a streamed answer at this deadline too: long enough for 3 MiB through a loaded
+// 2-core machine (600 ms cut it there), short enough for the silent-core test.
+const UPSTREAM_TIMEOUT_MS = 3_000;
 const LOGIN_TIMEOUT_MS = 60_000;
 
 const seen: Array<{ path: string; authorization: string | undefined; cookie: string | undefined; body: string }> = [];
@@ -63,6 +65,8 @@ function freshGet(url: string, headers: Record<string, string>): Promise<{ statu
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
       res.on('error', reject);
+      // A body cut off by the BFF ends with 'close' and no 'end': fail instead of waiting forever.
+      res.on('close', () => !res.complete && reject(new Error(`answer cut off after ${chunks.reduce((n, c) => n + c.length, 0)} bytes`)));
     });
     req.on('error', reject);
     req.end();
