@@ -30,13 +30,7 @@ const KNOWN_FILE_CYCLES: Array<{ files: string[]; owner: string; reason: string 
 ];
 
 /** Folder-level circles owned elsewhere (same rule: listed with a reason, emptied by the coordinator). */
-const KNOWN_UNIT_CYCLES: Array<{ units: string[]; owner: string; reason: string }> = [
-  {
-    units: ['bench', 'tests'],
-    owner: 'benchmarks (issue 12)',
-    reason: "benchmarks borrow the tests' harnesses (tests/helpers, tests/*/support) and tests/bench tests bench/lib; a shared harness kit would end it",
-  },
-];
+const KNOWN_UNIT_CYCLES: Array<{ units: string[]; owner: string; reason: string }> = [];
 
 /** What each runtime layer (and the tooling kit) may import, by folder; tooling folders are free but acyclic. */
 const ALLOWED_UNITS: Record<string, string[]> = {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { parseWrkOutput, wrkScript } from '../../bench/lib/wrk.ts';
+import { parseWrkOutput, wrkScript } from './wrk.ts';
 
 /** wrk 4.1's human output with --latency, copied from a run against ClickHouse's /ping. */
 const HUMAN = `Running 1s test @ http://127.0.0.1:8123/ping

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { nginxConfig } from '../../bench/lib/nginx.ts';
-import { parseVmRssBytes, treeRssMiB } from '../../bench/lib/rss.ts';
+import { nginxConfig } from './nginx.ts';
+import { parseVmRssBytes, treeRssMiB } from './rss.ts';
 
 describe('nginx anchor config', () => {
   const conf = nginxConfig('/tmp/x', 41234, { path: '/reports/u/daily/2026-11-24/report.json', upstreamUrl: 'http://127.0.0.1:9002/reports/u/daily/2026-11-24/report.json?X-Amz-Signature=abc&X-Amz-Expires=21600' });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { figure, formatCell, formatMet, formatNumber, formatRatio, meets, na, renderMarkdownTable } from '../../bench/lib/table.ts';
-import { median, range } from '../../bench/lib/stats.ts';
+import { figure, formatCell, formatMet, formatNumber, formatRatio, meets, na, renderMarkdownTable } from './table.ts';
+import { median, range } from './stats.ts';
 
 describe('median and range', () => {
   test('odd and even counts; non-finite values ignored', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { preservedProfiles, renderDocument } from '../../bench/lib/doc.ts';
-import { lastJsonLine, parseCdcOutput, parseEtlOutput } from '../../bench/lib/sub-bench.ts';
+import { preservedProfiles, renderDocument } from './doc.ts';
+import { lastJsonLine, parseCdcOutput, parseEtlOutput } from './sub-bench.ts';
 
 describe('sub-bench output', () => {
   test('the last stdout line that is a JSON object wins; log lines that only look like JSON are skipped', () => {
