@@ -12,24 +12,12 @@ const graph = buildImportGraph();
 console.log(describeGraph(graph));
 
 /**
- * Known file circles in areas other engineers own, allowed until they are closed. The coordinator
- * empties this list; an entry that no longer matches a real cycle is printed as stale (not failed:
- * the owner's fix may land before the list is edited).
+ * File circles allowed for a while, each with an owner and a reason (none now: keep it that way).
+ * An entry that no longer matches a real cycle is printed as stale rather than failed.
  */
-const KNOWN_FILE_CYCLES: Array<{ files: string[]; owner: string; reason: string }> = [
-  {
-    files: ['edge/bff/context.ts', 'edge/bff/frontend-assets.ts'],
-    owner: 'BFF (issue 10 step 5)',
-    reason: 'type-only: the context names the asset server type, the asset server reads the context type',
-  },
-  {
-    files: ['edge/bff/session/session-memo.ts', 'edge/bff/session/sessions.ts'],
-    owner: 'BFF session memo (work in progress on 2026-12-06)',
-    reason: 'the memo wraps the session store and imports its types; the store imports the memo back',
-  },
-];
+const KNOWN_FILE_CYCLES: Array<{ files: string[]; owner: string; reason: string }> = [];
 
-/** Folder-level circles owned elsewhere (same rule: listed with a reason, emptied by the coordinator). */
+/** Folder-level circles allowed for a while (same rule; none now). */
 const KNOWN_UNIT_CYCLES: Array<{ units: string[]; owner: string; reason: string }> = [];
 
 /** What each runtime layer (and the tooling kit) may import, by folder; tooling folders are free but acyclic. */

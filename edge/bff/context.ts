@@ -4,7 +4,7 @@ import type { Logger } from '../../common/log.ts';
 import type { Compressor } from '../cdn/compression.ts';
 import type { BffConfig } from '../config.ts';
 import type { EdgeStore } from '../store/store.ts';
-import type { FrontendAssetReader } from './frontend-assets.ts';
+import type { FrontendAssetReader } from './frontend-asset-reader.ts';
 import type { IdentityProvider } from './keycloak.ts';
 import type { RandomBytes } from './session/session-token.ts';
 import type { LoadedSession, SessionService } from './session/sessions.ts';

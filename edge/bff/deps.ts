@@ -5,7 +5,7 @@ import type { BffConfig } from '../config.ts';
 import { clientAddressOf } from '../security/rate-limit.ts';
 import type { EdgeStore } from '../store/store.ts';
 import type { BffDeps, UpstreamFetch } from './context.ts';
-import type { FrontendAssetReader } from './frontend-assets.ts';
+import type { FrontendAssetReader } from './frontend-asset-reader.ts';
 import { createKeycloakProvider, type IdentityProvider } from './keycloak.ts';
 import { createTokenRefresher } from './session/refresh.ts';
 import { webRandomBytes, type RandomBytes } from './session/session-token.ts';

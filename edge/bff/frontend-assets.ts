@@ -4,16 +4,8 @@ import { errorResponse, ErrorCode } from '../../common/http/errors.ts';
 import { isCompressible, negotiateCoding, type ContentCoding } from '../cdn/compression.ts';
 import { matchesIfNoneMatch, representationEtag, strongEtagOf } from '../cdn/etag.ts';
 import type { BffDeps, BffEnv } from './context.ts';
+import type { FrontendAssetReader } from './frontend-asset-reader.ts';
 
-/**
- * The built app (frontend/dist), as the runtime can read it: node:fs on Node, Bun and Deno
- * (edge/runtime/frontend-dist.ts), the Workers Static Assets binding on workerd. `path` is relative
- * to the build's root, already decoded and checked here (no `.`/`..` segment, no backslash, no
- * control character); the reader confines it to its root again. Undefined when no such file.
- */
-export interface FrontendAssetReader {
-  read(path: string): Promise<Uint8Array<ArrayBuffer> | undefined>;
-}
 
 /** Vite names these after a hash of their content: a name never changes meaning. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';

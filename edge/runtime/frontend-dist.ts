@@ -1,7 +1,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { ConfigError } from '../../common/config.ts';
-import type { FrontendAssetReader } from '../bff/frontend-assets.ts';
+import type { FrontendAssetReader } from '../bff/frontend-asset-reader.ts';
 
 /** Node, Bun and Deno: FRONTEND_DIST_DIR checked at start (a directory holding index.html), then read with node:fs. */
 export async function openFrontendDist(dir: string): Promise<FrontendAssetReader> {

@@ -7,7 +7,7 @@ import { createCdnApp } from '../cdn/app.ts';
 import { buildCdnDeps, retainSecondsOf } from '../cdn/deps.ts';
 import { createRuntimeEncoding } from '../cdn/compression.ts';
 import { loadBffConfig, loadCdnConfig } from '../config.ts';
-import type { FrontendAssetReader } from '../bff/frontend-assets.ts';
+import type { FrontendAssetReader } from '../bff/frontend-asset-reader.ts';
 import { applyStoreOp, createDurableObjectStore, type StoreObjectNamespace, type StoreOp } from '../store/durable-object.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { SessionRecord, SessionTokens } from './sessions.ts';
+import type { SessionRecord, SessionTokens } from './session-record.ts';
 
 /**
  * Per-process memo of what a session record's text decodes to: the parsed record and, once opened,

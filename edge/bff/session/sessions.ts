@@ -2,40 +2,10 @@ import { storeKeys, type EdgeStore } from '../../store/store.ts';
 import { generateSessionToken, hashSessionSecret, isSessionSecretValid, parseSessionToken, type RandomBytes } from './session-token.ts';
 import { createSessionMemo, type SessionMemo } from './session-memo.ts';
 import { VaultError, type TokenVault } from './token-vault.ts';
+import type { SessionRecord, SessionTokens, SessionUser } from './session-record.ts';
 
-/** Who the session belongs to, from the verified ID and access tokens. */
-export interface SessionUser {
-  username: string;
-  subject: string;
-  name: string | null;
-  email: string | null;
-  roles: string[];
-}
-
-/** The IdP tokens; they never leave the BFF and are encrypted at rest. */
-export interface SessionTokens {
-  accessToken: string;
-  refreshToken: string | null;
-  idToken: string | null;
-}
-
-export interface SessionRecord {
-  v: 1;
-  id: string;
-  secretHash: string;
-  user: SessionUser;
-  createdAtMs: number;
-  lastSeenAtMs: number;
-  absoluteExpiresAtMs: number;
-  accessExpiresAtMs: number;
-  refreshExpiresAtMs: number | null;
-  /** Bumped by each token refresh; waiters in other processes watch it. */
-  generation: number;
-  sealedTokens: string;
-  userAgent: string | null;
-  /** Keycloak's SSO session (`sid` of the ID token), when it named one: back-channel logout ends by it. */
-  ssoSessionId?: string | null;
-}
+// The record's shape lives in session-record.ts (the memo reads it too); named here for the BFF's other files.
+export type { SessionRecord, SessionTokens, SessionUser };
 
 /** A validated session plus the exact stored text, which compare-and-set writes are based on. */
 export interface LoadedSession {
