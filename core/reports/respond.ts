@@ -33,7 +33,7 @@ function noData(request: DocumentRequest): ApiError {
 /** The stored document (memory, S3, or computed and stored on a miss); 404 when the day has no data. */
 export async function readReportDocument(c: Context<CoreEnv>, deps: CoreDeps, request: DocumentRequest): Promise<StoredDocument> {
   const result = await deps.reportCache.read(request);
-  addToWideEvent(c as never, { cache: result.outcome, report: request.kind });
+  addToWideEvent(c, { cache: result.outcome, report: request.kind });
   if (!result.found) throw noData(request);
   return result.document;
 }
@@ -79,7 +79,7 @@ export async function respondWithListPage(c: Context<CoreEnv>, deps: CoreDeps, u
 /** A short-lived signed CDN URL for the document's object, creating the object on a miss. */
 export async function signedReportUrl(c: Context<CoreEnv>, deps: CoreDeps, request: DocumentRequest): Promise<SignedUrl> {
   const result = await deps.reportCache.ensure(request);
-  addToWideEvent(c as never, { cache: result.outcome, report: request.kind, cdn: true });
+  addToWideEvent(c, { cache: result.outcome, report: request.kind, cdn: true });
   if (!result.found) throw noData(request);
   const expiresAtSeconds = Math.floor(deps.now() / 1000) + deps.config.CDN_URL_TTL_SECONDS;
   const url = await signReportUrl({ cdnUrl: deps.config.CDN_URL, key: result.key, expiresAtSeconds, signingKey: deps.config.CDN_SIGNING_KEY });

@@ -1,14 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { USERNAME_PATTERN } from '../../common/auth/principal.ts';
-import { errorResponseDoc } from '../../common/http/openapi.ts';
+import { bearerErrorDocs, errorResponseDoc } from '../../common/http/openapi.ts';
 
 /** Route-level schemas shared by the report operations. */
 
-export const commonErrors = {
-  401: errorResponseDoc('Missing, malformed, expired or otherwise invalid access token'),
-  403: errorResponseDoc('The token lacks the role this operation needs'),
-  503: errorResponseDoc('A dependency (ClickHouse, S3, Keycloak) is unavailable; see Retry-After'),
-} as const;
+export const commonErrors = bearerErrorDocs('A dependency (ClickHouse, S3, Keycloak) is unavailable; see Retry-After');
 
 export const badRequest = errorResponseDoc('Bad date or paging parameters');
 export const notFound = errorResponseDoc('No data for that day');

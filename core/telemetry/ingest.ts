@@ -109,7 +109,7 @@ export function registerIngestTelemetry(app: OpenAPIHono<CoreEnv>, deps: CoreDep
     });
     if (rejected.length > 0) {
       deps.metrics.telemetryEvents.inc({ outcome: 'rejected' }, rejected.length);
-      addToWideEvent(c as never, { received: raw.length, rejected: rejected.length });
+      addToWideEvent(c, { received: raw.length, rejected: rejected.length });
       throw new ApiError({
         code: ErrorCode.unprocessable,
         message: `${rejected.length} of ${raw.length} events are invalid; nothing was written`,
@@ -137,7 +137,7 @@ export function registerIngestTelemetry(app: OpenAPIHono<CoreEnv>, deps: CoreDep
     };
     deps.metrics.telemetryEvents.inc({ outcome: 'accepted' }, result.accepted);
     deps.metrics.telemetryEvents.inc({ outcome: 'duplicate' }, result.duplicate);
-    addToWideEvent(c as never, { received: result.received, accepted: result.accepted, duplicate: result.duplicate });
+    addToWideEvent(c, { received: result.received, accepted: result.accepted, duplicate: result.duplicate });
     return c.json(result, 200);
   });
 }

@@ -1,13 +1,9 @@
 import { z } from '@hono/zod-openapi';
-import { errorResponseDoc } from '../../common/http/openapi.ts';
+import { bearerErrorDocs } from '../../common/http/openapi.ts';
 import type { RunRecord } from './run-history.ts';
 import { JOB_NAMES } from './run-history.ts';
 
-export const authErrors = {
-  401: errorResponseDoc('Missing, malformed, expired or otherwise invalid access token'),
-  403: errorResponseDoc('The token lacks the role this operation needs'),
-  503: errorResponseDoc('Keycloak or a store is unavailable; see Retry-After'),
-} as const;
+export const authErrors = bearerErrorDocs('Keycloak or a store is unavailable; see Retry-After');
 
 export const RunSchema = z
   .object({

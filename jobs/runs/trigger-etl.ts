@@ -53,7 +53,7 @@ export function registerTriggerEtl(app: OpenAPIHono<JobsEnv>, deps: JobsDeps): v
     const started = await triggerJob(c, job, () => startEtl(deps, deps.etlScope, deps.etlSettings, request));
     // The run outlives the request; its outcome is logged and lands in the run history.
     started.done.catch((error: unknown) => deps.logger.error('etl.unexpected', { error }));
-    addToWideEvent(c as never, { runId: started.runId });
+    addToWideEvent(c, { runId: started.runId });
     return c.json({ run_id: started.runId, job, status: 'started' as const }, 202);
   });
 }

@@ -19,7 +19,7 @@ export async function triggerJob<T extends { status: string }>(c: Context<JobsEn
   } catch (error) {
     throw new ApiError({ code: ErrorCode.service_unavailable, message: `Could not start ${job}: ${errorMessage(error).slice(0, 200)}`, details: { dependency: 'telemetry_db' }, retryAfterSeconds: 5 });
   }
-  addToWideEvent(c as never, { job, actor: c.get('principal')?.username, ...details });
+  addToWideEvent(c, { job, actor: c.get('principal')?.username, ...details });
   if (started.status === 'skipped') throw new ApiError({ code: ErrorCode.conflict, message: (started as Skipped).reason });
   return started as Exclude<T, Skipped>;
 }
