@@ -111,6 +111,7 @@ describe('API description', () => {
         'POST /api/crm/orders',
         'GET /api/crm/orders/{id}',
         'PUT /api/crm/orders/{id}/status',
+        'GET /api/crm/replication/{entity}/{id}',
       ].sort(),
     );
     const docs = await core.request('/docs', { token });
