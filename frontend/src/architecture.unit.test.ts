@@ -1,74 +1,25 @@
 import { describe, expect, test } from 'bun:test';
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { buildImportGraph } from '../../tools/architecture/import-graph.ts';
 
 /**
- * The app's import graph, type-only imports included (a type-only circle still ties two files
- * together for the next reader): no file-level circle, and the folders form layers — `app/`
- * (shell, routes, providers) on top, the feature folders `admin/` → `reports/` → `session/` (and `crm/`, the
- * operator's pages, beside `admin/`: it uses `session/` and the shared folders, never the reports), then the
- * shared `ui/`, `http/`, `i18n/` — so a newcomer finds a behaviour in one hop and a feature can
- * be read without the shell.
+ * The app's folders form layers — `app/` (shell, routes, providers) on top, the feature folders
+ * `admin/` → `reports/` → `session/` (and `crm/`, the operator's pages, beside `admin/`: it uses
+ * `session/` and the shared folders, never the reports), then the shared `ui/`, `http/`, `i18n/` —
+ * so a newcomer finds a behaviour in one hop and a feature can be read without the shell. The
+ * graph (type-only imports included) is the repository's one (tools/architecture/import-graph.ts);
+ * tests/architecture.unit.test.ts checks it has no circle anywhere, this app included.
  */
 
-const SRC = import.meta.dir;
-const IMPORT = /^\s*(?:import|export)\s+(?:type\s+)?(?:[\s\S]*?\s+from\s+)?['"]([^'"]+)['"]/gm;
+const PREFIX = 'frontend/src/';
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    return /\.tsx?$/.test(entry.name) && !/\.unit\.test\.ts$/.test(entry.name) ? [path] : [];
-  });
-}
-
+/** The app's own source files (tests aside) and the app sources each imports (not its CSS), relative to frontend/src. */
 function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
-  for (const file of sourceFiles(SRC)) {
-    const targets: string[] = [];
-    for (const match of readFileSync(file, 'utf8').matchAll(IMPORT)) {
-      const specifier = match[1]!;
-      if (!specifier.startsWith('.')) continue;
-      const target = resolve(dirname(file), specifier);
-      if (target.startsWith(SRC) && /\.tsx?$/.test(target)) targets.push(relative(SRC, target));
-    }
-    graph.set(relative(SRC, file), targets);
+  for (const [file, targets] of buildImportGraph().edges) {
+    if (!file.startsWith(PREFIX) || /\.test\.tsx?$/.test(file)) continue;
+    graph.set(file.slice(PREFIX.length), [...targets].filter((t) => t.startsWith(PREFIX) && /\.tsx?$/.test(t)).map((t) => t.slice(PREFIX.length)));
   }
   return graph;
-}
-
-/** Strongly connected components with more than one member (or a self-import): the circles. */
-function circles(graph: Map<string, string[]>): string[][] {
-  let counter = 0;
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const stack: string[] = [];
-  const onStack = new Set<string>();
-  const found: string[][] = [];
-  const visit = (node: string) => {
-    index.set(node, counter);
-    low.set(node, counter++);
-    stack.push(node);
-    onStack.add(node);
-    for (const next of graph.get(node) ?? []) {
-      if (!index.has(next)) {
-        visit(next);
-        low.set(node, Math.min(low.get(node)!, low.get(next)!));
-      } else if (onStack.has(next)) low.set(node, Math.min(low.get(node)!, index.get(next)!));
-    }
-    if (low.get(node) === index.get(node)) {
-      const component: string[] = [];
-      let member: string;
-      do {
-        member = stack.pop()!;
-        onStack.delete(member);
-        component.push(member);
-      } while (member !== node);
-      if (component.length > 1 || (graph.get(node) ?? []).includes(node)) found.push(component.sort());
-    }
-  };
-  for (const node of graph.keys()) if (!index.has(node)) visit(node);
-  return found;
 }
 
 const folderOf = (file: string) => (file.includes('/') ? file.slice(0, file.indexOf('/')) : '(root)');
@@ -95,10 +46,6 @@ describe('frontend import graph', () => {
     expect(graph.size).toBeGreaterThan(30);
   });
 
-  test('no file imports itself back through others (type-only imports included)', () => {
-    expect(circles(graph)).toEqual([]);
-  });
-
   test('folders import only the layers below them', () => {
     const crossings = [...graph].flatMap(([file, targets]) =>
       targets
@@ -106,15 +53,5 @@ describe('frontend import graph', () => {
         .map((target) => `${file} → ${target}`),
     );
     expect(crossings).toEqual([]);
-  });
-
-  test('the checker itself sees a circle when there is one', () => {
-    const looped = new Map([
-      ['a.ts', ['b.ts']],
-      ['b.ts', ['c.ts']],
-      ['c.ts', ['a.ts']],
-      ['d.ts', ['a.ts']],
-    ]);
-    expect(circles(looped)).toEqual([['a.ts', 'b.ts', 'c.ts']]);
   });
 });
