@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,16 +8,16 @@ import { buildBffDeps } from '../../edge/bff/deps.ts';
 import { loadBffConfig } from '../../edge/config.ts';
 import { createRedisStore } from '../../edge/runtime/redis-store.ts';
 import { createMemoryLogger } from '../../common/log.ts';
-import { pingRedis, renderRedisConfig } from '../../stack/services/redis.ts';
+import { renderRedisConfig } from '../../stack/services/redis.ts';
 import { addDirectoryPerson, type DirectoryPerson } from '../helpers/directory-person.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { killHard, startRedisServer } from '../helpers/private-redis.ts';
 import { loginThroughBff, TestBrowser } from '../helpers/keycloak-login.ts';
 import { BFF_ORIGIN, LOGIN_TIMEOUT_MS, stackEnv, startCore, type RunningProcess } from './support.ts';
 
 // Issue 9, "sessions survive a Redis crash", at session level: a BFF (in-process, real Keycloak
 // login, real core) on a PRIVATE redis-server started from the stack's own redis.conf on a spare
 // port and scratch folder; that server is SIGKILLed and restarted. The shared Redis is never touched.
-const SERVER = '/usr/bin/redis-server';
 /** Extra redis-server arguments; `['--appendonly', 'no']` turns persistence off and must make this fail. */
 const SERVER_OVERRIDES: string[] = [];
 const dataDir = mkdtempSync(join(tmpdir(), 'session-redis-crash-'));
@@ -29,24 +29,8 @@ let core: RunningProcess;
 let person: DirectoryPerson | undefined;
 let store: ReturnType<typeof createRedisStore> | undefined;
 
-async function startServer(): Promise<ChildProcess> {
-  const child = spawn(SERVER, [configFile, ...SERVER_OVERRIDES], { cwd: dataDir, stdio: 'ignore' });
-  started.push(child);
-  const deadline = Date.now() + 15_000;
-  while (!(await pingRedis('127.0.0.1', port, 500))) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode})`);
-    if (Date.now() > deadline) throw new Error('redis-server did not answer PING within 15 s');
-    await Bun.sleep(50);
-  }
-  return child;
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+function startServer(): Promise<ChildProcess> {
+  return startRedisServer({ configFile, port, extraArgs: SERVER_OVERRIDES, cwd: dataDir, started });
 }
 
 beforeAll(async () => {
