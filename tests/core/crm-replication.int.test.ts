@@ -8,6 +8,7 @@ import type { CdcConsumer } from '../../jobs/cdc/consumer.ts';
 import { createCdcHarness, eventually } from '../jobs/support/cdc-harness.ts';
 import { createScratchClickHouse, type ScratchClickHouse } from '../jobs/support/scratch-stores.ts';
 import { addRegionalPerson, type OperatorTestPerson } from './crm-people.ts';
+import { insertTestModel, removeTestCrmRows } from './support/crm-rows.ts';
 import { createCoreHarness, type CoreHarness } from './support/harness.ts';
 
 // "In reports after N ms" (issue 11) end to end: a save through core's CRM API → CRM PostgreSQL →
@@ -63,10 +64,7 @@ beforeAll(async () => {
   consumer = await harness.start();
   core = createCoreHarness({ CLICKHOUSE_DATABASE: clickhouse.database });
   crm = postgres(env.CRM_DATABASE_URL!, { max: 2, onnotice: () => undefined });
-  const [model] = await crm<{ id: string }[]>`
-    insert into crm.prosthesis_models (name, manufacturer, kind, actuator_count, battery_capacity_mah, weight_g)
-    values (${`Replication Test ${tag}`}, 'Test Works', 'hand', 6, 2000, 450) returning id::text`;
-  modelId = model!.id;
+  modelId = await insertTestModel(crm, `Replication Test ${tag}`);
   [ruOperator, euOperator] = await Promise.all([addRegionalPerson(env, 'ru', ['crm_operator']), addRegionalPerson(env, 'eu', ['crm_operator'])]);
   [ruToken, euToken] = await Promise.all([ruOperator.accessToken(), euOperator.accessToken()]);
 }, 240_000);
@@ -75,17 +73,7 @@ afterAll(async () => {
   await consumer?.stop();
   await harness?.close();
   if (crm) {
-    if (customerIds.length > 0) {
-      const prostheses = await crm<{ id: string }[]>`select id::text from crm.prostheses where customer_id in ${crm(customerIds)}`;
-      const orders = await crm<{ id: string }[]>`select id::text from crm.orders where customer_id in ${crm(customerIds)}`;
-      const entities = [...customerIds, ...prostheses.map((p) => p.id), ...orders.map((o) => o.id)];
-      await crm`delete from crm.audit_log where entity_id in ${crm(entities)}`;
-      await crm`delete from crm.orders where customer_id in ${crm(customerIds)}`;
-      await crm`delete from crm.prostheses where customer_id in ${crm(customerIds)}`;
-      await crm`delete from crm.prosthesis_assignments where customer_id in ${crm(customerIds)}`;
-      await crm`delete from crm.customers where id in ${crm(customerIds)}`;
-    }
-    if (modelId) await crm`delete from crm.prosthesis_models where id = ${modelId}`;
+    await removeTestCrmRows(crm, customerIds, modelId);
     await crm.end();
   }
   await Promise.allSettled([ruOperator?.remove(), euOperator?.remove()]);

@@ -4,6 +4,7 @@ import postgres from 'postgres';
 import { createCoreHarness, type CoreHarness } from './support/harness.ts';
 import { createTestPerson, type TestPerson } from './support/keycloak-people.ts';
 import { addRegionalPerson, type OperatorTestPerson } from './crm-people.ts';
+import { insertTestModel, removeTestCrmRows } from './support/crm-rows.ts';
 
 // The CRM operator API over HTTP (app.request) against the real CRM PostgreSQL, with real
 // Keycloak tokens of temporary LDAP people: an operator in each directory and a prosthesis owner.
@@ -48,10 +49,7 @@ async function auditOf(entityId: string) {
 beforeAll(async () => {
   core = createCoreHarness();
   crm = postgres(core.env.CRM_DATABASE_URL!, { max: 2, onnotice: () => undefined });
-  const [model] = await crm<{ id: string }[]>`
-    insert into crm.prosthesis_models (name, manufacturer, kind, actuator_count, battery_capacity_mah, weight_g)
-    values (${`CRM Test ${tag}`}, 'Test Works', 'hand', 6, 2000, 450) returning id::text`;
-  modelId = model!.id;
+  modelId = await insertTestModel(crm, `CRM Test ${tag}`);
   [ruOperator, euOperator, owner] = await Promise.all([
     addRegionalPerson(core.env, 'ru', ['crm_operator']),
     addRegionalPerson(core.env, 'eu', ['crm_operator']),
@@ -62,18 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (crm) {
-    const ids = [...customerIds];
-    if (ids.length > 0) {
-      const prostheses = await crm<{ id: string }[]>`select id::text from crm.prostheses where customer_id in ${crm(ids)}`;
-      const orders = await crm<{ id: string }[]>`select id::text from crm.orders where customer_id in ${crm(ids)}`;
-      const entities = [...ids, ...prostheses.map((p) => p.id), ...orders.map((o) => o.id)];
-      await crm`delete from crm.audit_log where entity_id in ${crm(entities)}`;
-      await crm`delete from crm.orders where customer_id in ${crm(ids)}`;
-      await crm`delete from crm.prostheses where customer_id in ${crm(ids)}`;
-      await crm`delete from crm.prosthesis_assignments where customer_id in ${crm(ids)}`;
-      await crm`delete from crm.customers where id in ${crm(ids)}`;
-    }
-    if (modelId) await crm`delete from crm.prosthesis_models where id = ${modelId}`;
+    await removeTestCrmRows(crm, [...customerIds], modelId);
     await crm.end();
   }
   await Promise.allSettled([ruOperator?.remove(), euOperator?.remove(), owner?.remove()]);
