@@ -134,14 +134,7 @@ function superuserConnection(spec: ClusterSpec, url: string | undefined, databas
  * create the publication), on every `up` and `provision`; an unchanged state is left as it is.
  */
 async function provisionCdcRole(spec: ClusterSpec, env: StackEnv): Promise<void> {
-  const password = env[CDC_PASSWORD_VAR];
-  if (!password) throw new Error(`${CDC_PASSWORD_VAR} is not set`);
-  const sql = superuserConnection(spec, env.CRM_DATABASE_URL, spec.database);
-  try {
-    const [role] = await sql`select 1 from pg_roles where rolname = ${CDC_ROLE}`;
-    await sql.unsafe(
-      `${role ? 'ALTER' : 'CREATE'} ROLE ${CDC_ROLE} LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD ${quoteLiteral(password)}`,
-    );
+  await provisionLoginRole(spec, env, CDC_ROLE, CDC_PASSWORD_VAR, 'REPLICATION', async (sql) => {
     // A native cluster made before the CDC role existed gave the owner REPLICATION; take it back.
     if (runningPid(spec.name) !== undefined) await sql.unsafe(`ALTER ROLE ${spec.role} NOREPLICATION`);
     const tables = await sql<{ name: string }[]>`
@@ -149,10 +142,39 @@ async function provisionCdcRole(spec: ClusterSpec, env: StackEnv): Promise<void>
       from pg_publication_tables where pubname = ${CRM_PUBLICATION} order by 1`;
     if (tables.length === 0) throw new Error(`publication ${CRM_PUBLICATION} is missing or empty; the CRM migrations create it`);
     const schemas = [...new Set(tables.map((t) => t.name.split('.')[0]!))];
+    return [
+      ...schemas.map((schema) => `GRANT USAGE ON SCHEMA ${schema}`),
+      `GRANT SELECT ON TABLE ${tables.map((t) => t.name).join(', ')}`,
+    ];
+  });
+}
+
+/**
+ * Creates the login role `role` with the password in `env[passwordVar]`, or brings an existing one
+ * to that password and these attributes (never superuser, createdb, createrole or bypassrls), then
+ * grants it CONNECT on the cluster's database and `grants(sql)` (each statement without its
+ * `TO role`) in one transaction.
+ */
+async function provisionLoginRole(
+  spec: ClusterSpec,
+  env: StackEnv,
+  role: string,
+  passwordVar: string,
+  replication: 'REPLICATION' | 'NOREPLICATION',
+  grants: (sql: postgres.Sql) => Promise<string[]>,
+): Promise<void> {
+  const password = env[passwordVar];
+  if (!password) throw new Error(`${passwordVar} is not set`);
+  const sql = superuserConnection(spec, env.CRM_DATABASE_URL, spec.database);
+  try {
+    const [existing] = await sql`select 1 from pg_roles where rolname = ${role}`;
+    await sql.unsafe(
+      `${existing ? 'ALTER' : 'CREATE'} ROLE ${role} LOGIN ${replication} NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD ${quoteLiteral(password)}`,
+    );
+    const statements = await grants(sql);
     await sql.begin(async (tx) => {
-      await tx.unsafe(`GRANT CONNECT ON DATABASE ${spec.database} TO ${CDC_ROLE}`);
-      for (const schema of schemas) await tx.unsafe(`GRANT USAGE ON SCHEMA ${schema} TO ${CDC_ROLE}`);
-      await tx.unsafe(`GRANT SELECT ON TABLE ${tables.map((t) => t.name).join(', ')} TO ${CDC_ROLE}`);
+      await tx.unsafe(`GRANT CONNECT ON DATABASE ${spec.database} TO ${role}`);
+      for (const grant of statements) await tx.unsafe(`${grant} TO ${role}`);
     });
   } finally {
     await sql.end();
@@ -174,22 +196,10 @@ const CORE_CRM_GRANTS = [
 ];
 
 async function provisionCoreCrmRole(spec: ClusterSpec, env: StackEnv): Promise<void> {
-  const password = env[CORE_CRM_PASSWORD_VAR];
-  if (!password) throw new Error(`${CORE_CRM_PASSWORD_VAR} is not set`);
-  const sql = superuserConnection(spec, env.CRM_DATABASE_URL, spec.database);
-  try {
-    const [role] = await sql`select 1 from pg_roles where rolname = ${CORE_CRM_ROLE}`;
-    await sql.unsafe(
-      `${role ? 'ALTER' : 'CREATE'} ROLE ${CORE_CRM_ROLE} LOGIN NOREPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD ${quoteLiteral(password)}`,
-    );
-    await sql.begin(async (tx) => {
-      await tx.unsafe(`GRANT CONNECT ON DATABASE ${spec.database} TO ${CORE_CRM_ROLE}`);
-      await tx.unsafe(`GRANT USAGE ON SCHEMA crm TO ${CORE_CRM_ROLE}`);
-      for (const grant of CORE_CRM_GRANTS) await tx.unsafe(`${grant} TO ${CORE_CRM_ROLE}`);
-    });
-  } finally {
-    await sql.end();
-  }
+  await provisionLoginRole(spec, env, CORE_CRM_ROLE, CORE_CRM_PASSWORD_VAR, 'NOREPLICATION', async () => [
+    'GRANT USAGE ON SCHEMA crm',
+    ...CORE_CRM_GRANTS,
+  ]);
 }
 
 const crmCluster: ClusterSpec = {
