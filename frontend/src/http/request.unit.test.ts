@@ -1,37 +1,17 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { ApiFailure, onSessionEnded, requestJson } from './request.ts';
+import { envelope, restoreFetch, scriptFetch } from './scripted-fetch.ts';
 
 /**
  * The request layer with a scripted fetch standing in for the network (pure logic: how
  * answers become data, null, or an ApiFailure; the real BFF and CDN are exercised by tests/e2e).
  */
 
-type Script = Record<string, () => Response | Promise<Response>>;
-const realFetch = globalThis.fetch;
-const seen: string[] = [];
-
-function script(routes: Script) {
-  seen.length = 0;
-  globalThis.fetch = (async (input: RequestInfo | URL) => {
-    const url = String(input);
-    seen.push(url);
-    const answer = routes[url];
-    if (!answer) throw new TypeError(`Failed to fetch ${url}`);
-    return answer();
-  }) as typeof fetch;
-}
-
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-const envelope = (status: number, code: string, reason?: string) =>
-  json(status, { error: { code, message: code, requestId: 'req-123', ...(reason ? { details: { reason } } : {}) } });
-
-afterEach(() => {
-  globalThis.fetch = realFetch;
-});
+afterEach(restoreFetch);
 
 describe('requestJson', () => {
   test('an error envelope becomes an ApiFailure with its code, reason and request id', async () => {
-    script({ '/api/reports/summary': () => envelope(503, 'service_unavailable') });
+    scriptFetch({ '/api/reports/summary': () => envelope(503, 'service_unavailable') });
     const failure = await requestJson('/api/reports/summary').catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ApiFailure);
     expect(failure).toMatchObject({ kind: 'http', status: 503, code: 'service_unavailable', requestId: 'req-123' });
@@ -40,7 +20,7 @@ describe('requestJson', () => {
   test('a 401 announces the end of the session, unless the caller expects to be signed out', async () => {
     const reasons: Array<string | undefined> = [];
     const stop = onSessionEnded((failure) => reasons.push(failure.reason));
-    script({ '/auth/me': () => envelope(401, 'session_expired', 'session_expired') });
+    scriptFetch({ '/auth/me': () => envelope(401, 'session_expired', 'session_expired') });
     await requestJson('/auth/me').catch(() => undefined);
     await requestJson('/auth/me', { expectSignedOut: true }).catch(() => undefined);
     stop();
@@ -48,7 +28,7 @@ describe('requestJson', () => {
   });
 
   test('no connection and a non-JSON answer are failures of their own kind', async () => {
-    script({ '/broken': () => new Response('<html>bad gateway</html>', { status: 200 }) });
+    scriptFetch({ '/broken': () => new Response('<html>bad gateway</html>', { status: 200 }) });
     expect(await requestJson('/nowhere').catch((error: unknown) => (error as ApiFailure).kind)).toBe('network');
     expect(await requestJson('/broken').catch((error: unknown) => (error as ApiFailure).kind)).toBe('format');
   });

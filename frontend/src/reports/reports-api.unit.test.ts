@@ -1,40 +1,20 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import type { ApiFailure } from '../http/request.ts';
 import { loadOwnDailyReport, loadOwnSummary } from './reports-api.ts';
+import { envelope, json, restoreFetch, scriptFetch, seen } from '../http/scripted-fetch.ts';
 
 /**
  * The app's request logic with a scripted fetch standing in for the network (pure logic: how
  * answers become data, null, or an ApiFailure; the real BFF and CDN are exercised by tests/e2e).
  */
 
-type Script = Record<string, () => Response | Promise<Response>>;
-const realFetch = globalThis.fetch;
-const seen: string[] = [];
-
-function script(routes: Script) {
-  seen.length = 0;
-  globalThis.fetch = (async (input: RequestInfo | URL) => {
-    const url = String(input);
-    seen.push(url);
-    const answer = routes[url];
-    if (!answer) throw new TypeError(`Failed to fetch ${url}`);
-    return answer();
-  }) as typeof fetch;
-}
-
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-const envelope = (status: number, code: string, reason?: string) =>
-  json(status, { error: { code, message: code, requestId: 'req-123', ...(reason ? { details: { reason } } : {}) } });
-
-afterEach(() => {
-  globalThis.fetch = realFetch;
-});
+afterEach(restoreFetch);
 
 describe('own report documents', () => {
   const signed = (key: string) => json(200, { url: `http://cdn.test/reports/${key}?exp=1&sig=x`, key, expires_at: '2026-11-25T00:00:00Z', cache: 'hit' });
 
   test('are read from the signed CDN URL', async () => {
-    script({
+    scriptFetch({
       '/api/reports/cdn/summary': () => signed('ann/summary/summary.json'),
       'http://cdn.test/reports/ann/summary/summary.json?exp=1&sig=x': () => json(200, { user_id: 'ann', movements: 5 }),
     });
@@ -46,7 +26,7 @@ describe('own report documents', () => {
     const warn = console.warn;
     console.warn = () => undefined;
     try {
-      script({
+      scriptFetch({
         '/api/reports/cdn/2026-11-24': () => signed('ann/daily/2026-11-24/report.json'),
         'http://cdn.test/reports/ann/daily/2026-11-24/report.json?exp=1&sig=x': () => envelope(502, 'bad_gateway'),
         '/api/reports/2026-11-24': () => json(200, { user_id: 'ann', date: '2026-11-24' }),
@@ -59,9 +39,9 @@ describe('own report documents', () => {
   });
 
   test('"no data" (404) is an empty answer, other failures are not', async () => {
-    script({ '/api/reports/cdn/2026-11-23': () => envelope(404, 'not_found') });
+    scriptFetch({ '/api/reports/cdn/2026-11-23': () => envelope(404, 'not_found') });
     expect(await loadOwnDailyReport('2026-11-23')).toBeNull();
-    script({ '/api/reports/cdn/summary': () => envelope(403, 'forbidden') });
+    scriptFetch({ '/api/reports/cdn/summary': () => envelope(403, 'forbidden') });
     expect(await loadOwnSummary().catch((error: unknown) => (error as ApiFailure).status)).toBe(403);
   });
 });
