@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { SessionRecord, SessionTokens } from './session-record.ts';
 
 /**
@@ -35,63 +36,38 @@ function freeze(record: SessionRecord): SessionRecord {
 }
 
 export function createSessionMemo(maxChars = 8 * 1024 * 1024): SessionMemo {
-  const entries = new Map<string, Entry>();
-  let chars = 0;
-
-  const drop = (id: string) => {
-    const entry = entries.get(id);
-    if (!entry) return;
-    chars -= entry.chars;
-    entries.delete(id);
-  };
-
-  const keep = (id: string, entry: Entry) => {
-    drop(id);
-    if (entry.chars > maxChars) return;
-    entries.set(id, entry);
-    chars += entry.chars;
-    for (const oldest of entries.keys()) {
-      if (chars <= maxChars) break;
-      drop(oldest);
-    }
-  };
-
-  const touch = (id: string, entry: Entry) => {
-    // Map order is insertion order: re-inserting marks the entry most recently used.
-    entries.delete(id);
-    entries.set(id, entry);
-  };
+  // lru-cache, as the CDN's memory cache (edge/cdn/cache/memory-lru.ts): a hit moves the entry in
+  // a linked list instead of deleting and re-adding a Map entry. An entry alone larger than the
+  // budget is not kept (and replaces nothing it would have replaced).
+  const entries = new LRUCache<string, Entry>({ maxSize: maxChars, sizeCalculation: (entry) => Math.max(1, entry.chars) });
 
   return {
     record(id, raw, parse) {
       const entry = entries.get(id);
-      if (entry && entry.raw === raw) {
-        touch(id, entry);
-        return entry.record;
-      }
+      if (entry && entry.raw === raw) return entry.record;
       const record = parse(raw);
       if (!record) {
-        drop(id);
+        entries.delete(id);
         return undefined;
       }
-      keep(id, { raw, record: freeze(record), chars: raw.length });
+      entries.set(id, { raw, record: freeze(record), chars: raw.length });
       return record;
     },
 
     async tokens(record, open) {
-      const entry = entries.get(record.id);
+      const entry = entries.peek(record.id);
       if (entry?.tokens && entry.sealedTokens === record.sealedTokens) return entry.tokens;
       const tokens = Object.freeze(await open());
       // Only remembered beside the record they came from (a record read by another path is not memoised).
-      const current = entries.get(record.id);
+      const current = entries.peek(record.id);
       if (current && current.record.sealedTokens === record.sealedTokens) {
-        keep(record.id, { ...current, sealedTokens: record.sealedTokens, tokens, chars: current.raw.length + tokenChars(tokens) });
+        entries.set(record.id, { ...current, sealedTokens: record.sealedTokens, tokens, chars: current.raw.length + tokenChars(tokens) });
       }
       return tokens;
     },
 
     forget(id) {
-      drop(id);
+      entries.delete(id);
     },
 
     get size() {
