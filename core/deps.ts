@@ -4,6 +4,7 @@ import { createAccessTokenVerifierFromConfig } from '../common/auth/access-token
 import type { AccessTokenVerifier } from '../common/auth/verify-access-token.ts';
 import type { Probe } from '../common/http/health-ready.ts';
 import { createLogger, type Logger } from '../common/log.ts';
+import { createS3Client } from '../common/s3/client.ts';
 import type { ClickHouseTransport } from '../db/clickhouse/client.ts';
 import { createChRows, createClickHouseQueryClient, type ChQueryClient, type ChRows } from './clickhouse-rows.ts';
 import type { CoreConfig } from './config.ts';
@@ -14,7 +15,7 @@ import { createCdnPurger, type CdnPurger } from './reports/cdn-purge.ts';
 import { createClickHouseReportSource, type ReportSource } from './reports/clickhouse-source.ts';
 import { createReportCache, type ReportCache } from './reports/report-cache.ts';
 import { createRedisReportVersions, noReportVersions, type ReportVersions } from './reports/report-versions.ts';
-import { createS3Client, createS3ReportStore, type ReportObjectStore } from './reports/s3-store.ts';
+import { createS3ReportStore, type ReportObjectStore } from './reports/s3-store.ts';
 import { rememberVerifiedTokens } from './verified-tokens.ts';
 import { createCrmStore, type CrmStore } from './crm/store.ts';
 import { createPgTelemetryStore, type TelemetryStore } from './telemetry/pg-store.ts';
@@ -74,7 +75,6 @@ export function buildCoreDeps(config: CoreConfig, overrides: CoreDepsOptions = {
     s3: createS3Client({
       endpoint: config.S3_ENDPOINT,
       region: config.S3_REGION,
-      bucket: config.S3_BUCKET,
       accessKeyId: config.S3_ACCESS_KEY_ID,
       secretAccessKey: config.S3_SECRET_ACCESS_KEY,
       timeoutMs: config.S3_TIMEOUT_MS,

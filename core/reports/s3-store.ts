@@ -8,7 +8,6 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { createS3Client as createSharedS3Client } from '../../common/s3/client.ts';
 import { DependencyUnavailable } from '../dependency.ts';
 
 /** Where cached report documents live. Private objects; readers get signed CDN URLs. */
@@ -20,20 +19,6 @@ export interface ReportObjectStore {
   /** Deletes every object under the prefix ('' = the whole bucket); returns the deleted keys. */
   deletePrefix(prefix: string): Promise<string[]>;
   ping(): Promise<void>;
-}
-
-export interface S3StoreSettings {
-  endpoint: string;
-  region: string;
-  bucket: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  timeoutMs: number;
-}
-
-/** Core's settings handed to the project's one S3 client factory (common/s3/client.ts). */
-export function createS3Client(settings: S3StoreSettings): S3Client {
-  return createSharedS3Client(settings);
 }
 
 function statusOf(error: unknown): number | undefined {

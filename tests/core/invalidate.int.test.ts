@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { verifyPurgeRequest } from '../../common/cdn/signing.ts';
-import { createS3Client } from '../../core/reports/s3-store.ts';
+import { createS3Client } from '../../common/s3/client.ts';
 import { createCoreHarness, type CoreHarness } from './support/harness.ts';
 import { createTestPerson, serviceAccountToken, type TestPerson } from './support/keycloak-people.ts';
 
@@ -77,7 +77,7 @@ describe('invalidate.happy', () => {
 
   test('{all:true} empties the bucket (a scratch bucket, not the shared one)', async () => {
     const bucket = `inv-${stamp}`;
-    const s3 = createS3Client({ endpoint: core.env.S3_ENDPOINT!, region: core.env.S3_REGION!, bucket, accessKeyId: core.env.S3_ACCESS_KEY_ID!, secretAccessKey: core.env.S3_SECRET_ACCESS_KEY!, timeoutMs: 5000 });
+    const s3 = createS3Client({ endpoint: core.env.S3_ENDPOINT!, region: core.env.S3_REGION!, accessKeyId: core.env.S3_ACCESS_KEY_ID!, secretAccessKey: core.env.S3_SECRET_ACCESS_KEY!, timeoutMs: 5000 });
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const scratch = createCoreHarness({ S3_BUCKET: bucket, CDN_URL: `http://127.0.0.1:${recorder.port}` });
     try {
