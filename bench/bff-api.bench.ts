@@ -26,7 +26,7 @@ import { Agent, request } from 'node:http';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { loadStackEnv } from '../stack/lib/env.ts';
-import { ROOT } from '../stack/lib/paths.ts';
+import { ROOT } from '../tools/kit/paths.ts';
 import { freePort } from '../tests/helpers/free-port.ts';
 import { fetchUserTokens, loginThroughBff, TestBrowser } from '../tests/helpers/keycloak-login.ts';
 

@@ -28,7 +28,7 @@ import { loadBffConfig } from '../edge/config.ts';
 import { openFrontendDist } from '../edge/runtime/frontend-dist.ts';
 import { createZlibCompressor } from '../edge/runtime/zlib-compressor.ts';
 import { createMemoryStore } from '../edge/store/memory.ts';
-import { ROOT } from '../stack/lib/paths.ts';
+import { ROOT } from '../tools/kit/paths.ts';
 import { freePort } from '../tests/helpers/free-port.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));

@@ -25,7 +25,7 @@ import postgres from 'postgres';
 import { deriveDeviceSecret, signTelemetryBody } from '../core/telemetry/device-signature.ts';
 import { dailyReportQuery } from '../core/reports/clickhouse-source.ts';
 import { loadStackEnv } from '../stack/lib/env.ts';
-import { ROOT } from '../stack/lib/paths.ts';
+import { ROOT } from '../tools/kit/paths.ts';
 import { createCoreHarness, createMartSeeder } from '../tests/core/support/harness.ts';
 import { createTestPerson } from '../tests/core/support/keycloak-people.ts';
 import { freePort } from '../tests/helpers/free-port.ts';

@@ -40,7 +40,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { signReportUrl } from '../common/cdn/signing.ts';
 import { loadStackEnv } from '../stack/lib/env.ts';
-import { paths, ROOT } from '../stack/lib/paths.ts';
+import { paths, ROOT } from '../tools/kit/paths.ts';
 import { localS3Client } from '../stack/services/s3.ts';
 import { s3Settings } from '../stack/services/s3-server.ts';
 import { freePort } from '../tests/helpers/free-port.ts';

@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
 import { deriveDeviceSecret, signTelemetryBody } from '../core/telemetry/device-signature.ts';
 import { loadStackEnv } from '../stack/lib/env.ts';
-import { ROOT } from '../stack/lib/paths.ts';
+import { ROOT } from '../tools/kit/paths.ts';
 import { freePort } from '../tests/helpers/free-port.ts';
 
 const argv = process.argv.slice(2);

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { StackEnv } from '../../stack/lib/env.ts';
-import { ROOT } from '../../stack/lib/paths.ts';
+import { ROOT } from '../../tools/kit/paths.ts';
 import { freePort } from '../../tests/helpers/free-port.ts';
 
 export type Runtime = 'node' | 'bun';

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { paths } from '../../stack/lib/paths.ts';
+import { paths } from '../../tools/kit/paths.ts';
 import { freePort } from '../../tests/helpers/free-port.ts';
 import { waitForHttp } from './apps.ts';
 

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../../stack/lib/paths.ts';
+import { ROOT } from '../../tools/kit/paths.ts';
 import { RUNTIME_BIN } from './apps.ts';
 
 export type SubBenchOutcome = { ok: true; json: Record<string, unknown> | undefined; stdout: string } | { ok: false; reason: string; stdout: string };

@@ -4,11 +4,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import postgres from 'postgres';
 import { fixKafkajsNegativeTimeout } from '../../jobs/cdc/kafkajs-negative-timeout.ts';
 import type { StackEnv } from '../lib/env.ts';
-import { log } from '../lib/log.ts';
-import { copyMavenArtifact, copyMavenClasspath } from '../lib/maven.ts';
-import { paths } from '../lib/paths.ts';
-import { run, runningPid, sleep, startDaemon, stopDaemon } from '../lib/proc.ts';
-import { waitForDaemon } from '../lib/wait.ts';
+import { log } from '../../tools/kit/log.ts';
+import { copyMavenArtifact, copyMavenClasspath } from '../../tools/kit/maven.ts';
+import { paths } from '../../tools/kit/paths.ts';
+import { run, runningPid, sleep, startDaemon, stopDaemon } from '../../tools/kit/proc.ts';
+import { waitForDaemon } from '../../tools/kit/wait.ts';
 import { ensureJavaAndMaven, jvmArgs, KAFKA_VERSION, renderTemplate, SLF4J_BINDING } from './kafka.ts';
 import type { StackService } from './service.ts';
 

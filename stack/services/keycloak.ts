@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StackEnv } from '../lib/env.ts';
-import { ensureDebPackages } from '../lib/apt.ts';
-import { log } from '../lib/log.ts';
-import { copyMavenArtifact } from '../lib/maven.ts';
-import { paths } from '../lib/paths.ts';
-import { run, runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
-import { waitForDaemon } from '../lib/wait.ts';
+import { ensureDebPackages } from '../../tools/kit/apt.ts';
+import { log } from '../../tools/kit/log.ts';
+import { copyMavenArtifact } from '../../tools/kit/maven.ts';
+import { paths } from '../../tools/kit/paths.ts';
+import { run, runningPid, startDaemon, stopDaemon } from '../../tools/kit/proc.ts';
+import { waitForDaemon } from '../../tools/kit/wait.ts';
 import { readerDn } from './ldap.ts';
 import type { StackService } from './service.ts';
 

@@ -5,12 +5,12 @@ import { Attribute, Change, Client, InvalidCredentialsError, NoSuchObjectError }
 import { demoPassword, type Region } from '../../demo/people.ts';
 import { BASE_DN, PASSWORD_PLACEHOLDER, readSeedLdif, type LdifEntry } from '../config/ldap/seed.ts';
 import type { StackEnv } from '../lib/env.ts';
-import { ensureDebPackages } from '../lib/apt.ts';
-import { log } from '../lib/log.ts';
-import { paths } from '../lib/paths.ts';
-import { runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
-import { systemUser } from '../lib/user.ts';
-import { waitForDaemon } from '../lib/wait.ts';
+import { ensureDebPackages } from '../../tools/kit/apt.ts';
+import { log } from '../../tools/kit/log.ts';
+import { paths } from '../../tools/kit/paths.ts';
+import { runningPid, startDaemon, stopDaemon } from '../../tools/kit/proc.ts';
+import { systemUser } from '../../tools/kit/user.ts';
+import { waitForDaemon } from '../../tools/kit/wait.ts';
 import type { StackService } from './service.ts';
 
 /**

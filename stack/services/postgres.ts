@@ -2,12 +2,12 @@ import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { StackEnv } from '../lib/env.ts';
-import { ensureDebPackages } from '../lib/apt.ts';
-import { log } from '../lib/log.ts';
-import { paths } from '../lib/paths.ts';
-import { forgetPid, recordPid, run, runningPid } from '../lib/proc.ts';
-import { runAs, systemUser } from '../lib/user.ts';
-import { waitUntilReady } from '../lib/wait.ts';
+import { ensureDebPackages } from '../../tools/kit/apt.ts';
+import { log } from '../../tools/kit/log.ts';
+import { paths } from '../../tools/kit/paths.ts';
+import { forgetPid, recordPid, run, runningPid } from '../../tools/kit/proc.ts';
+import { runAs, systemUser } from '../../tools/kit/user.ts';
+import { waitUntilReady } from '../../tools/kit/wait.ts';
 import type { StackService } from './service.ts';
 
 const PG_VERSION = '15';

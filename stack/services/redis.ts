@@ -2,12 +2,12 @@ import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import type { StackEnv } from '../lib/env.ts';
-import { ensureDebPackages } from '../lib/apt.ts';
-import { log } from '../lib/log.ts';
-import { paths } from '../lib/paths.ts';
-import { run, runningPid, sleep, startDaemon, stopDaemon } from '../lib/proc.ts';
-import { systemUser } from '../lib/user.ts';
-import { waitForDaemon } from '../lib/wait.ts';
+import { ensureDebPackages } from '../../tools/kit/apt.ts';
+import { log } from '../../tools/kit/log.ts';
+import { paths } from '../../tools/kit/paths.ts';
+import { run, runningPid, sleep, startDaemon, stopDaemon } from '../../tools/kit/proc.ts';
+import { systemUser } from '../../tools/kit/user.ts';
+import { waitForDaemon } from '../../tools/kit/wait.ts';
 import type { StackService } from './service.ts';
 
 const NAME = 'redis';

@@ -12,8 +12,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { StackEnv } from '../lib/env.ts';
-import { log } from '../lib/log.ts';
-import { paths } from '../lib/paths.ts';
+import { log } from '../../tools/kit/log.ts';
+import { paths } from '../../tools/kit/paths.ts';
 
 export const VERSITYGW_MODULE = 'github.com/versity/versitygw';
 export const VERSITYGW_VERSION = 'v1.8.0';

@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../common/s3/client.ts';
 import type { StackEnv } from '../lib/env.ts';
-import { runningPid, startDaemon, stopDaemon } from '../lib/proc.ts';
-import { waitForDaemon } from '../lib/wait.ts';
+import { runningPid, startDaemon, stopDaemon } from '../../tools/kit/proc.ts';
+import { waitForDaemon } from '../../tools/kit/wait.ts';
 import { installVersitygw, s3Settings, versitygwCommand, VERSITYGW_VERSION, type S3Settings } from './s3-server.ts';
 import type { StackService } from './service.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ROOT } from '../../stack/lib/paths.ts';
+import { ROOT } from '../../tools/kit/paths.ts';
 
 /**
  * Portability guard: code under edge/ and common/ runs on workerd and Deno too, so it may use Web

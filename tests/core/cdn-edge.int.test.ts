@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT } from '../../stack/lib/paths.ts';
+import { ROOT } from '../../tools/kit/paths.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { createCoreHarness, createMartSeeder, type CoreHarness } from './support/harness.ts';
 import { createTestPerson, serviceAccountToken, type TestPerson } from './support/keycloak-people.ts';

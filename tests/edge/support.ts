@@ -9,7 +9,7 @@ import { createRedisStore } from '../../edge/runtime/redis-store.ts';
 import { storeKeys } from '../../edge/store/store.ts';
 import { createMemoryLogger } from '../../common/log.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
-import { ROOT } from '../../stack/lib/paths.ts';
+import { ROOT } from '../../tools/kit/paths.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { loginThroughBff, TestBrowser } from '../helpers/keycloak-login.ts';
 

@@ -23,7 +23,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import { join } from 'node:path';
 import { demoPassword } from '../../demo/people.ts';
 import type { StackEnv } from '../../stack/lib/env.ts';
-import { paths } from '../../stack/lib/paths.ts';
+import { paths } from '../../tools/kit/paths.ts';
 import { connectAdmin } from '../../stack/services/keycloak.ts';
 
 const PERIOD_SECONDS = 30;

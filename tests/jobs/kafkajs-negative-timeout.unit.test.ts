@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT } from '../../stack/lib/paths.ts';
+import { ROOT } from '../../tools/kit/paths.ts';
 
 // Under the Node 24 the scripts run, with no --disable-warning: kafkajs's request queue arms a
 // negative timeout on an idle queue; the fix stops that, and a negative timeout of ours still warns.

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StackEnv } from '../../../stack/lib/env.ts';
-import { ROOT } from '../../../stack/lib/paths.ts';
+import { ROOT } from '../../../tools/kit/paths.ts';
 
 /**
  * The project's own apps for the browser tests, started as real processes with the stack env on

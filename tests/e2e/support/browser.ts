@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page, Response as PwResponse } from 'playwright-core';
-import { ROOT } from '../../../stack/lib/paths.ts';
+import { ROOT } from '../../../tools/kit/paths.ts';
 import { startPlaywrightDriver, type PlaywrightDriver } from './playwright-driver.ts';
 
 /**

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { BrowserType } from 'playwright-core';
-import { ROOT } from '../../../stack/lib/paths.ts';
+import { ROOT } from '../../../tools/kit/paths.ts';
 
 /**
  * playwright-core with its browser-side half in a Node process. Under Bun, Playwright's own

@@ -5,7 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { signPurgeRequest, signReportUrl } from '../../../common/cdn/signing.ts';
-import { ROOT } from '../../../stack/lib/paths.ts';
+import { ROOT } from '../../../tools/kit/paths.ts';
 import { localS3Client } from '../../../stack/services/s3.ts';
 import { s3Settings } from '../../../stack/services/s3-server.ts';
 import { completeKeycloakLogin, loginThroughBff, TestBrowser } from '../../helpers/keycloak-login.ts';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ROOT } from '../../../stack/lib/paths.ts';
+import { ROOT } from '../../../tools/kit/paths.ts';
 import { freePort } from '../../helpers/free-port.ts';
 import { BUN, DENO, NODE, startProcess, stackEnv, type RunningProcess } from '../support.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { unstable_getDurableObjectClassNameToUseSQLiteMap, unstable_readConfig } from 'wrangler';
-import { paths, ROOT } from '../../../stack/lib/paths.ts';
+import { paths, ROOT } from '../../../tools/kit/paths.ts';
 
 /**
  * Serves one worker of edge/wrangler.jsonc (`--env bff|cdn`) on workerd through Miniflare, for the
