@@ -443,34 +443,11 @@ async function coreWarmSummary(fx: Fixture, opts: RunOptions): Promise<TableRow[
   const c1 = await alternate(sides, opts, 1, 'core summary c=1');
   recordDetails('core warm summary c=32', c32);
   recordDetails('core warm summary c=1', c1);
-  const [n32, b32, a32] = [cellOf(c32, 'node', rps, 'req/s'), cellOf(c32, 'bun', rps, 'req/s'), cellOf(c32, 'clickhouse', rps, 'req/s')];
-  const [n1, b1, a1] = [cellOf(c1, 'node', p50, 'ms'), cellOf(c1, 'bun', p50, 'ms'), cellOf(c1, 'clickhouse', p50, 'ms')];
-  return [
-    {
-      path: 'core direct, warm summary, c=32 (req/s)',
-      node: n32,
-      bun: b32,
-      anchor: { label: 'bare ClickHouse summary query', cell: a32 },
-      ratio: versus(n32, b32, a32, 'ClickHouse'),
-      goal: '≥ 4,400 req/s (10× Python 440)',
-      met: formatMet([
-        { label: 'Node', met: meets(n32, (v) => v >= 4400) },
-        { label: 'Bun', met: meets(b32, (v) => v >= 4400) },
-      ]),
-    },
-    {
-      path: 'core direct, warm summary, c=1, p50',
-      node: n1,
-      bun: b1,
-      anchor: { label: 'bare ClickHouse summary query', cell: a1 },
-      ratio: versus(n1, b1, a1, 'ClickHouse'),
-      goal: '≤ 0.4 ms (Python 1.95 ms)',
-      met: formatMet([
-        { label: 'Node', met: meets(n1, (v) => v <= 0.4) },
-        { label: 'Bun', met: meets(b1, (v) => v <= 0.4) },
-      ]),
-    },
-  ];
+  return warmSummaryRows(c32, c1, {
+    path: 'core direct',
+    anchor: { side: 'clickhouse', label: 'bare ClickHouse summary query', name: 'ClickHouse' },
+    goals: { rps: ['≥ 4,400 req/s (10× Python 440)', 4400], p50: ['≤ 0.4 ms (Python 1.95 ms)', 0.4] },
+  });
 }
 
 async function bffToCore(fx: Fixture, opts: RunOptions): Promise<TableRow[]> {
@@ -497,31 +474,49 @@ async function bffToCore(fx: Fixture, opts: RunOptions): Promise<TableRow[]> {
   const c1 = await alternate(sides, opts, 1, 'BFF c=1');
   recordDetails('BFF → core (Node) warm summary c=32', c32);
   recordDetails('BFF → core (Node) warm summary c=1', c1);
-  const [n32, b32, a32] = [cellOf(c32, 'node', rps, 'req/s'), cellOf(c32, 'bun', rps, 'req/s'), cellOf(c32, 'core', rps, 'req/s')];
-  const [n1, b1, a1] = [cellOf(c1, 'node', p50, 'ms'), cellOf(c1, 'bun', p50, 'ms'), cellOf(c1, 'core', p50, 'ms')];
+  return warmSummaryRows(c32, c1, {
+    path: 'BFF → core',
+    anchor: { side: 'core', label: 'core (Node) direct', name: 'core' },
+    goals: { rps: ['≥ 3,200 req/s (10× Python 317)', 3200], p50: ['≤ 1.2 ms (Python 5.5 ms)', 1.2] },
+  });
+}
+
+/**
+ * The two rows of a warm-summary path: req/s at c=32 and p50 at c=1, Node and Bun beside the
+ * anchor side, each runtime held to the goal (a floor for req/s, a ceiling for p50).
+ */
+function warmSummaryRows(
+  c32: SideResults,
+  c1: SideResults,
+  row: { path: string; anchor: { side: string; label: string; name: string }; goals: { rps: [goal: string, floor: number]; p50: [goal: string, ceiling: number] } },
+): TableRow[] {
+  const [n32, b32, a32] = [cellOf(c32, 'node', rps, 'req/s'), cellOf(c32, 'bun', rps, 'req/s'), cellOf(c32, row.anchor.side, rps, 'req/s')];
+  const [n1, b1, a1] = [cellOf(c1, 'node', p50, 'ms'), cellOf(c1, 'bun', p50, 'ms'), cellOf(c1, row.anchor.side, p50, 'ms')];
+  const [rpsGoal, floor] = row.goals.rps;
+  const [p50Goal, ceiling] = row.goals.p50;
   return [
     {
-      path: 'BFF → core, warm summary, c=32 (req/s)',
+      path: `${row.path}, warm summary, c=32 (req/s)`,
       node: n32,
       bun: b32,
-      anchor: { label: 'core (Node) direct', cell: a32 },
-      ratio: versus(n32, b32, a32, 'core'),
-      goal: '≥ 3,200 req/s (10× Python 317)',
+      anchor: { label: row.anchor.label, cell: a32 },
+      ratio: versus(n32, b32, a32, row.anchor.name),
+      goal: rpsGoal,
       met: formatMet([
-        { label: 'Node', met: meets(n32, (v) => v >= 3200) },
-        { label: 'Bun', met: meets(b32, (v) => v >= 3200) },
+        { label: 'Node', met: meets(n32, (v) => v >= floor) },
+        { label: 'Bun', met: meets(b32, (v) => v >= floor) },
       ]),
     },
     {
-      path: 'BFF → core, warm summary, c=1, p50',
+      path: `${row.path}, warm summary, c=1, p50`,
       node: n1,
       bun: b1,
-      anchor: { label: 'core (Node) direct', cell: a1 },
-      ratio: versus(n1, b1, a1, 'core'),
-      goal: '≤ 1.2 ms (Python 5.5 ms)',
+      anchor: { label: row.anchor.label, cell: a1 },
+      ratio: versus(n1, b1, a1, row.anchor.name),
+      goal: p50Goal,
       met: formatMet([
-        { label: 'Node', met: meets(n1, (v) => v <= 1.2) },
-        { label: 'Bun', met: meets(b1, (v) => v <= 1.2) },
+        { label: 'Node', met: meets(n1, (v) => v <= ceiling) },
+        { label: 'Bun', met: meets(b1, (v) => v <= ceiling) },
       ]),
     },
   ];
