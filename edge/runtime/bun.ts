@@ -1,4 +1,5 @@
 import { getConnInfo } from 'hono/bun';
+import { createLogger } from '../../common/log.ts';
 import { buildEdgeListeners, flushLogs, selectEdgeApps, type EdgeListener } from './apps.ts';
 import { joinCluster, workerCountOf, type ClusterPeers } from './workers.ts';
 
@@ -15,7 +16,7 @@ async function serve(peers: ClusterPeers | undefined): Promise<void> {
   for (const listener of listeners) if (listener.applyPeerPurge) peers?.onPurge(listener.applyPeerPurge);
   const servers = listeners.map((listener) => {
     const server = Bun.serve({ fetch: fetchHandler(listener), port: listener.port, hostname: listener.host, reusePort: peers !== undefined });
-    console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', service: listener.name, event: 'server.listening', runtime: 'bun', port: server.port, pid: process.pid }));
+    createLogger({ service: listener.name }).info('server.listening', { runtime: 'bun', port: server.port, pid: process.pid });
     return server;
   });
   process.on('exit', flushLogs);

@@ -1,4 +1,5 @@
 import { getConnInfo } from 'hono/deno';
+import { createLogger } from '../../common/log.ts';
 import { buildEdgeListeners, flushLogs, selectEdgeApps } from './apps.ts';
 
 /**
@@ -24,7 +25,7 @@ const servers = listeners.map((listener) =>
     {
       port: listener.port,
       hostname: listener.host,
-      onListen: ({ port }) => console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', service: listener.name, event: 'server.listening', runtime: 'deno', port })),
+      onListen: ({ port }) => createLogger({ service: listener.name }).info('server.listening', { runtime: 'deno', port }),
     },
     (request, info) => listener.fetch(request, info),
   ),

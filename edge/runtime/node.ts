@@ -1,6 +1,7 @@
 import { getRequestListener } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createLogger } from '../../common/log.ts';
 import { buildEdgeListeners, flushLogs, selectEdgeApps, type EdgeListener } from './apps.ts';
 import { createNodeUpstream } from './node-upstream.ts';
 import { joinCluster, workerCountOf, type ClusterPeers } from './workers.ts';
@@ -23,7 +24,7 @@ async function serve(peers: ClusterPeers | undefined): Promise<void> {
     server.listen({ port: listener.port, host: listener.host, reusePort: peers !== undefined, exclusive: true }, () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : listener.port;
-      console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', service: listener.name, event: 'server.listening', runtime: 'node', port, pid: process.pid }));
+      createLogger({ service: listener.name }).info('server.listening', { runtime: 'node', port, pid: process.pid });
     });
     return server;
   });

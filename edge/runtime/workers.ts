@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { createLogger } from '../../common/log.ts';
 import type { PurgeTarget } from '../cdn/cache/object-cache.ts';
 import type { CdnPeers } from '../cdn/context.ts';
 
@@ -56,8 +57,8 @@ function startPrimary(count: number, runtime: string): ClusterPeers {
   let nextRelay = 0;
   let apply: ((target: PurgeTarget) => Promise<unknown>) | undefined;
   const pending = new Map<string, Pending>();
-  const say = (event: string, fields: Record<string, unknown> = {}) =>
-    console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', service: 'edge', event, runtime, pid: process.pid, ...fields }));
+  const logger = createLogger({ service: 'edge' }, { runtime, pid: process.pid });
+  const say = (event: string, fields: Record<string, unknown> = {}) => logger.info(event, fields);
   const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
 
   /** Sends a purge to every worker except `from`; `settle` runs once all confirmed, or on timeout. */
