@@ -8,7 +8,7 @@ import type { CdcConsumer } from '../../jobs/cdc/consumer.ts';
 import { createCdcHarness, eventually } from '../jobs/support/cdc-harness.ts';
 import { createScratchClickHouse, type ScratchClickHouse } from '../jobs/support/scratch-stores.ts';
 import { addRegionalPerson, type OperatorTestPerson } from './crm-people.ts';
-import { insertTestModel, removeTestCrmRows } from './support/crm-rows.ts';
+import { callCrm, insertTestModel, removeTestCrmRows } from './support/crm-rows.ts';
 import { createCoreHarness, type CoreHarness } from './support/harness.ts';
 
 // "In reports after N ms" (issue 11) end to end: a save through core's CRM API → CRM PostgreSQL →
@@ -29,17 +29,7 @@ let modelId: string;
 const tag = randomUUID().slice(0, 8);
 const customerIds: string[] = [];
 
-type Json = Record<string, any>;
-
-async function call(token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await core.request(path, {
-    method,
-    token,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, etag: response.headers.get('etag'), body: (await response.json()) as Json };
-}
+const call = (token: string, method: string, path: string, body?: unknown, headers?: Record<string, string>) => callCrm(core, token, method, path, body, headers);
 
 /** Polls the route as the page does until the saved version is in ClickHouse; returns lag_ms. */
 async function replicatedLag(entity: string, id: string, etag: string): Promise<number> {

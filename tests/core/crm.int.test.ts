@@ -4,7 +4,7 @@ import postgres from 'postgres';
 import { createCoreHarness, type CoreHarness } from './support/harness.ts';
 import { createTestPerson, type TestPerson } from './support/keycloak-people.ts';
 import { addRegionalPerson, type OperatorTestPerson } from './crm-people.ts';
-import { insertTestModel, removeTestCrmRows } from './support/crm-rows.ts';
+import { callCrm, insertTestModel, removeTestCrmRows } from './support/crm-rows.ts';
 
 // The CRM operator API over HTTP (app.request) against the real CRM PostgreSQL, with real
 // Keycloak tokens of temporary LDAP people: an operator in each directory and a prosthesis owner.
@@ -22,15 +22,9 @@ const customerIds = new Set<string>();
 type Json = Record<string, any>;
 
 async function call(token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await core.request(path, {
-    method,
-    token,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await response.json()) as Json;
-  if (response.status < 300 && json.customer?.id) customerIds.add(json.customer.id);
-  return { status: response.status, etag: response.headers.get('etag'), body: json };
+  const answer = await callCrm(core, token, method, path, body, headers);
+  if (answer.status < 300 && answer.body.customer?.id) customerIds.add(answer.body.customer.id);
+  return answer;
 }
 
 async function createCustomer(token: string, name: string) {

@@ -1,6 +1,24 @@
 import type postgres from 'postgres';
+import type { CoreHarness } from './harness.ts';
 
-/** Rows the CRM integration tests create in CRM PostgreSQL directly, and their removal. */
+/** Shared set-up of the CRM integration tests: calls to core's CRM API, and rows made in CRM PostgreSQL directly. */
+
+export interface CrmAnswer {
+  status: number;
+  etag: string | null;
+  body: Record<string, any>;
+}
+
+/** One call to core's API with an operator's token; a body is sent as JSON. */
+export async function callCrm(core: CoreHarness, token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<CrmAnswer> {
+  const response = await core.request(path, {
+    method,
+    token,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, etag: response.headers.get('etag'), body: (await response.json()) as Record<string, any> };
+}
 
 /** A prosthesis model of the test's own (the API has no route to add one); returns its id. */
 export async function insertTestModel(crm: postgres.Sql, name: string): Promise<string> {
