@@ -58,9 +58,9 @@ export interface LoggerOptions {
 const noop = () => {};
 
 /**
- * The portable logger (workerd, Deno, tests): one JSON line per event through `write`. Node and
- * Bun servers use pino behind the same interface (edge/runtime/pino-logger.ts), which formats
- * faster and writes asynchronously. Levels below the threshold cost one call to a no-op.
+ * The logger of every runtime: one JSON line per event through `write`. The Node, Bun and Deno
+ * edge servers give it a batched writer (createBatchedWriter, edge/runtime/apps.ts), measured
+ * cheaper per line than pino. Levels below the threshold cost one call to a no-op.
  */
 export function createLogger(options: LoggerOptions, bound: LogFields = {}): Logger {
   const threshold = LEVEL_ORDER[options.level ?? 'info'];
