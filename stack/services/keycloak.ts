@@ -411,8 +411,7 @@ async function reconcileYandex(admin: AdminClient, env: StackEnv): Promise<strin
 }
 
 /** The realm file's brute-force and refresh-token settings, applied to a realm imported before they changed. */
-async function reconcileRealmSettings(admin: AdminClient): Promise<string[]> {
-  const file = JSON.parse(readFileSync(REALM_FILE, 'utf8')) as Record<string, unknown>;
+async function reconcileRealmSettings(admin: AdminClient, file: RealmFile): Promise<string[]> {
   const current = await admin.get<Record<string, unknown>>('');
   const update: Record<string, unknown> = {};
   for (const key of RECONCILED_REALM_SETTINGS) {
@@ -434,6 +433,7 @@ const LDAP_MAPPER_TYPE = 'org.keycloak.storage.ldap.mappers.LDAPStorageMapper';
 const RECONCILED_LDAP_MAPPER_KEYS: Record<string, readonly string[]> = { 'roles from groups': ['roles.ldap.filter'] };
 
 interface RealmFile {
+  [setting: string]: unknown;
   roles?: { realm?: Array<{ name: string; description?: string }> };
   clients?: Array<{ clientId: string; protocolMappers?: Array<{ name: string; [key: string]: unknown }> }>;
   components?: Record<string, Array<{ name: string; subComponents?: Record<string, Array<{ name: string; providerId: string; config: Record<string, string[]> }>> }>>;
@@ -449,8 +449,7 @@ function realmFile(env: StackEnv): RealmFile {
  * Realm roles, client protocol mappers and LDAP mappers the realm file declares: created when the
  * running realm lacks them (it was imported from an older file), matched by name, never deleted.
  */
-async function reconcileRealmObjects(admin: AdminClient, env: StackEnv): Promise<string[]> {
-  const file = realmFile(env);
+async function reconcileRealmObjects(admin: AdminClient, file: RealmFile): Promise<string[]> {
   const changed: string[] = [];
   const roles = new Set((await admin.get<Array<{ name: string }>>('/roles')).map((r) => r.name));
   for (const role of file.roles?.realm ?? []) {
@@ -491,9 +490,10 @@ async function reconcileRealmObjects(admin: AdminClient, env: StackEnv): Promise
 
 export async function reconcileRealm(env: StackEnv): Promise<string[]> {
   const admin = await connectAdmin(env);
+  const file = realmFile(env);
   return [
-    ...(await reconcileRealmSettings(admin)),
-    ...(await reconcileRealmObjects(admin, env)),
+    ...(await reconcileRealmSettings(admin, file)),
+    ...(await reconcileRealmObjects(admin, file)),
     ...(await reconcileClients(admin, env)),
     ...(await reconcileLdap(admin, env)),
     ...(await reconcileYandex(admin, env)),
