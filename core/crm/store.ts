@@ -73,6 +73,3 @@ export async function runCrm<T>(work: () => Promise<T>): Promise<T> {
     throw error;
   }
 }
-
-/** Row version as text: updated_at in microseconds (set by the crm.set_updated_at trigger on every write). */
-export const VERSION_COLUMN = (alias: string) => `(extract(epoch from ${alias}.updated_at) * 1000000)::bigint::text`;
