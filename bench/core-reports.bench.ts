@@ -29,6 +29,7 @@ import { ROOT } from '../tools/kit/paths.ts';
 import { createCoreHarness, createMartSeeder } from '../tests/core/support/harness.ts';
 import { createTestPerson } from '../tests/core/support/keycloak-people.ts';
 import { freePort } from '../tests/helpers/free-port.ts';
+import { parseWrkOutput } from './lib/wrk.ts';
 
 const run = promisify(execFile);
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -49,19 +50,12 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-const toMs = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit]!;
-
 /** wrk -t1 (the load generator shares the two cores with the server): req/s and latency percentiles. */
 async function wrk(url: string, connections: number, token: string) {
   const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', `authorization: Bearer ${token}`, url], { timeout: (seconds + 30) * 1000 });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
-  const latency = (p: string) => {
-    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(stdout);
-    return m ? toMs(m[1]!, m[2]!) : NaN;
-  };
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const figures = parseWrkOutput(stdout);
   const errors = /Socket errors: .*/.exec(stdout)?.[0] ?? '';
-  return { rps, p50: latency('50'), p99: latency('99'), non2xx, errors };
+  return { rps: figures.requestsPerSecond, p50: figures.p50Ms, p99: figures.p99Ms, non2xx: figures.non2xx3xx, errors };
 }
 
 type WrkResult = Awaited<ReturnType<typeof wrk>> & { rpsRange?: [number, number] };
