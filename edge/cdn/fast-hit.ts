@@ -2,7 +2,7 @@ import type { CachedObject } from './cache/object-cache.ts';
 import { isCompressible, negotiateCoding, type ContentCoding } from './compression.ts';
 import type { CdnDeps } from './context.ts';
 import { matchesIfNoneMatch } from './etag.ts';
-import { builtRepresentation, cacheControlFor, representationOf } from './representation.ts';
+import { builtRepresentation, cacheControlFor, REPORT_VARY, representationOf } from './representation.ts';
 
 /**
  * The answer to the commonest request there is: a fresh cache hit for a link verified before.
@@ -34,7 +34,8 @@ export type FastHits = (method: string, pathAndQuery: string, header: HeaderRead
 /** What the CORS middleware of the full app exposes (edge/cdn/app.ts uses the same list). */
 export const REPORT_EXPOSED_HEADERS = ['etag', 'x-cache-status', 'x-request-id', 'content-length', 'last-modified'];
 const EXPOSED = REPORT_EXPOSED_HEADERS.join(',');
-const VARY = 'Accept-Encoding, Origin';
+/** The representation's Vary plus Origin, which the CORS middleware adds on the full route. */
+const VARY = `${REPORT_VARY}, Origin`;
 const REPORTS = '/reports/';
 
 /** undefined where the cache cannot answer synchronously (the Cache API on Deno and workerd). */
