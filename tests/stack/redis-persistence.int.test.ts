@@ -1,50 +1,24 @@
 import { afterAll, describe, expect, test } from 'bun:test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { needsAofSwitch, pingRedis, renderRedisConfig, switchOnAof } from '../../stack/services/redis.ts';
+import { needsAofSwitch, renderRedisConfig, switchOnAof } from '../../stack/services/redis.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { killHard, startRedisServer } from '../helpers/private-redis.ts';
 
 // A private redis-server with the stack's own configuration (the file stack/services/redis.ts writes
 // for the shared Redis) on a spare port and a scratch folder: the shared Redis is never killed.
-const SERVER = '/usr/bin/redis-server';
 const dataDir = mkdtempSync(join(tmpdir(), 'redis-persistence-'));
 let server: ChildProcess | undefined;
 /** Every server this file started: a failing expectation must not leave one running. */
 const started: ChildProcess[] = [];
 
-function sparePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(port: number, extraArgs: string[] = [], dir = dataDir): Promise<ChildProcess> {
+function startServer(port: number, extraArgs: string[] = [], dir = dataDir): Promise<ChildProcess> {
   const configFile = join(dir, 'redis.conf');
   writeFileSync(configFile, renderRedisConfig(dir, port));
-  const child = spawn(SERVER, [configFile, ...extraArgs], { stdio: 'ignore' });
-  started.push(child);
-  const deadline = Date.now() + 15_000;
-  while (!(await pingRedis('127.0.0.1', port, 500))) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode})`);
-    if (Date.now() > deadline) throw new Error('redis-server did not answer PING within 15 s');
-    await Bun.sleep(50);
-  }
-  return child;
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+  return startRedisServer({ configFile, port, extraArgs, started });
 }
 
 afterAll(async () => {
@@ -54,7 +28,7 @@ afterAll(async () => {
 
 describe('redis persistence (stack config, private server)', () => {
   test('the config asks for an append-only file fsynced every second', async () => {
-    const port = await sparePort();
+    const port = await freePort();
     server = await startServer(port);
     const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
@@ -69,7 +43,7 @@ describe('redis persistence (stack config, private server)', () => {
   });
 
   test('keys written more than a second before a SIGKILL are there after the restart', async () => {
-    const port = await sparePort();
+    const port = await freePort();
     server = await startServer(port);
     const before = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
     await before.connect();
@@ -102,7 +76,7 @@ describe('redis persistence (stack config, private server)', () => {
   test('a data folder with only an RDB snapshot (made before AOF) keeps its keys when AOF comes on', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'redis-rdb-to-aof-'));
     try {
-      const port = await sparePort();
+      const port = await freePort();
       // The old configuration: snapshots only.
       server = await startServer(port, ['--appendonly', 'no'], dir);
       const old = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
