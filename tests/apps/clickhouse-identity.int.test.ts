@@ -1,10 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { clickHouseIdentity } from '../../stack/dev.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
-import { ROOT } from '../../tools/kit/paths.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { startServiceChild, type ServiceChild } from '../core/support/chunked-flood.ts';
 
 /**
  * Least privilege (issue 9): `npm run dev` starts core and jobs as their own ClickHouse users, not as
@@ -12,39 +9,17 @@ import { freePort } from '../helpers/free-port.ts';
  * ready (its ClickHouse checks pass as that user), and that user must not be able to do more.
  */
 const stackEnv = loadStackEnv();
-const NODE = join(ROOT, 'node_modules', '.bin', 'node');
-const running: ChildProcess[] = [];
+const running: ServiceChild[] = [];
 
 afterEach(async () => {
-  for (const child of running.splice(0)) {
-    if (child.exitCode !== null) continue;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  }
+  for (const app of running.splice(0)) await app.stop();
 });
 
-async function startApp(entry: string, env: Record<string, string>): Promise<{ url: string; output: () => string }> {
-  const port = await freePort();
-  const child = spawn(NODE, [entry], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', CDC_ENABLED: 'false', SCHEDULER_ENABLED: 'false' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.push(child);
-  let output = '';
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}:\n${output}`);
-    const live = await fetch(`${url}/health/live`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
-    if (live?.ok) return { url, output: () => output };
-    if (Date.now() > deadline) throw new Error(`${entry} not live within 20 s:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Starts an app from its Node entry file with `env` (scheduler and CDC consumer off) and waits until it is live. */
+async function startApp(entry: string, env: Record<string, string>): Promise<{ url: string }> {
+  const app = await startServiceChild(entry, { ...process.env, ...env, CDC_ENABLED: 'false', SCHEDULER_ENABLED: 'false' });
+  running.push(app);
+  return { url: `http://127.0.0.1:${app.port}` };
 }
 
 async function clickHouseAs(identity: Record<string, string>, query: string): Promise<{ status: number; body: string }> {
