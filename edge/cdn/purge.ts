@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { PURGE_NONCE_HEADER, PURGE_SIGNATURE_HEADER, PURGE_TIMESTAMP_HEADER, verifyPurgeRequest } from '../../common/cdn/signing.ts';
+import { readRequestTextWithin } from '../../common/http/body-limit.ts';
 import { ApiError, ErrorCode, describeZodIssues } from '../../common/http/errors.ts';
 import { addToWideEvent } from '../../common/http/wide-event.ts';
 import { storeKeys } from '../store/store.ts';
@@ -58,11 +59,12 @@ export const purgeRoute = createRoute({
 /**
  * The signature covers the exact body bytes, so the body is read as text and verified before it
  * is parsed; the route's schema documents the shape and the same schema checks it afterwards.
+ * The read is bounded (common/http/body-limit.ts): the route is unauthenticated until the
+ * signature holds, so a chunked body is cut off at 64 KiB instead of being buffered whole.
  */
 export function registerPurge(app: OpenAPIHono<CdnEnv>, deps: CdnDeps): void {
   app.post(purgeRoute.path, async (c) => {
-    const body = await c.req.text();
-    if (new TextEncoder().encode(body).byteLength > MAX_BODY_BYTES) throw new ApiError({ code: ErrorCode.payload_too_large, message: `Purge body above ${MAX_BODY_BYTES} bytes` });
+    const body = await readRequestTextWithin(c.req.raw, MAX_BODY_BYTES);
     const nowSeconds = Math.floor(deps.now() / 1000);
     const check = await verifyPurgeRequest(c.req.raw.headers, body, deps.config.CDN_SIGNING_KEY, nowSeconds, deps.config.CDN_PURGE_WINDOW_SECONDS);
     if (!check.ok) {
