@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UUID_PATTERN, type CdcTable } from './tables.ts';
+import type { CdcTable } from './tables.ts';
 
 /** A Kafka message as the consumer received it; key and value are the original bytes. */
 export interface RawMessage {
@@ -46,7 +46,7 @@ export interface Tombstone {
 
 export type Decoded = Change | Poison | Tombstone;
 
-const KeySchema = z.object({ id: z.string() });
+const KeySchema = z.object({ id: z.union([z.string(), z.number()]) });
 
 const EnvelopeSchema = z.object({
   op: z.string(),
@@ -93,6 +93,9 @@ export function decodeChange(message: RawMessage, tables: ReadonlyMap<string, Cd
   const keyJson = parseJson(message.key);
   const key = keyJson.ok ? KeySchema.safeParse(keyJson.value) : undefined;
   if (!key?.success) return poison(message, 'bad_key', keyJson.ok ? 'key is not {"id": …}' : `key is not JSON: ${keyJson.error}`);
+  // Canonical text of the key's id (a lower-case UUID; a bigint id as decimal text), compared below.
+  const keyId = table.id.safeParse(key.data.id);
+  if (!keyId.success) return poison(message, 'bad_key', `key id ${String(key.data.id).slice(0, 40)} is not a valid id of ${table.name}`);
 
   const valueJson = parseJson(message.value);
   if (!valueJson.ok) return poison(message, 'not_json', `value is not JSON: ${valueJson.error}`);
@@ -109,10 +112,10 @@ export function decodeChange(message: RawMessage, tables: ReadonlyMap<string, Cd
 
   if (op === 'd') {
     // With the default replica identity only the key of the old row is meaningful.
-    const id = typeof before?.id === 'string' ? before.id : undefined;
-    const validId = id !== undefined && UUID_PATTERN.test(id) ? id.toLowerCase() : undefined;
-    if (!validId) return poison(message, 'invalid_row', 'delete without a before.id UUID');
-    if (key.data.id.toLowerCase() !== validId) return poison(message, 'key_mismatch', `key id ${key.data.id} ≠ before.id ${validId}`);
+    const id = table.id.safeParse(before?.id);
+    const validId = id.success ? id.data : undefined;
+    if (!validId) return poison(message, 'invalid_row', `delete without a valid before.id of ${table.name}`);
+    if (keyId.data !== validId) return poison(message, 'key_mismatch', `key id ${keyId.data} ≠ before.id ${validId}`);
     return {
       kind: 'change',
       message,
@@ -129,7 +132,7 @@ export function decodeChange(message: RawMessage, tables: ReadonlyMap<string, Cd
   if (!after) return poison(message, 'invalid_row', `op ${op} without an after image`);
   const row = table.row.safeParse(after);
   if (!row.success) return poison(message, 'invalid_row', describeIssues(row.error));
-  if (key.data.id.toLowerCase() !== row.data.id) return poison(message, 'key_mismatch', `key id ${key.data.id} ≠ after.id ${row.data.id}`);
+  if (keyId.data !== row.data.id) return poison(message, 'key_mismatch', `key id ${keyId.data} ≠ after.id ${row.data.id}`);
   return {
     kind: 'change',
     message,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The four replicated CRM tables: topic, ClickHouse table, and how a Debezium row image (see
+ * The replicated CRM tables: topic, ClickHouse table, and how a Debezium row image (see
  * docs/cdc-events.md) becomes a ClickHouse row. Values are validated here, so a malformed event
  * is refused as poison before it reaches an insert.
  */
@@ -25,6 +25,22 @@ const timestamp = z.string().transform((value, ctx) => {
 
 const uint = (max: number) => z.number().int().min(0).max(max);
 
+/** The same ZonedTimestamp in whole ms, for times the ETL compares with event times (valid_from). */
+const timestampMs = z.string().transform((value, ctx) => {
+  const ms = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/.test(value) ? Date.parse(value) : Number.NaN;
+  if (!Number.isFinite(ms) || ms < 0 || ms / 1000 > DATETIME_MAX_SECONDS) {
+    ctx.addIssue({ code: 'custom', message: `not a timestamp in DateTime's range: ${value.slice(0, 40)}` });
+    return z.NEVER;
+  }
+  return Math.floor(ms);
+});
+
+/**
+ * A bigint identity key: Debezium sends int64 as a JSON number. Kept as decimal text (ids are
+ * compared and keyed as strings; ClickHouse parses a quoted UInt64 in JSONEachRow, as _version).
+ */
+const bigintId = z.union([z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,15}$/, 'not a bigint id')]).transform((value) => String(value));
+
 /**
  * numeric(12,2) arrives as an exact decimal string (decimal.handling.mode=string). 18.16 does not
  * parse a quoted Decimal in JSONEachRow, so it is sent as a JSON number: with at most 12
@@ -38,7 +54,7 @@ const decimal12_2 = z
 
 const text = z.string();
 
-export const CDC_TABLE_NAMES = ['customers', 'prosthesis_models', 'prostheses', 'orders'] as const;
+export const CDC_TABLE_NAMES = ['customers', 'prosthesis_models', 'prostheses', 'orders', 'prosthesis_assignments'] as const;
 export type CdcTableName = (typeof CDC_TABLE_NAMES)[number];
 
 export interface CdcTable {
@@ -47,6 +63,8 @@ export interface CdcTable {
   clickhouseTable: string;
   /** Validates an `after` image and converts it to the ClickHouse row (without _version/_deleted). */
   row: z.ZodType<Record<string, unknown> & { id: string }>;
+  /** Validates a key's or a delete's `id` and gives its canonical text (a lower-case UUID by default). */
+  id: z.ZodType<string, unknown>;
 }
 
 /**
@@ -99,11 +117,26 @@ const orders = z.object({
   updated_at: timestamp,
 });
 
+/**
+ * Who owned a prosthesis from when (written by a CRM trigger on every (re)assignment). valid_from
+ * goes in twice: DateTime for people and queries, ms for the ETL's split of an hour.
+ */
+const prosthesisAssignments = z
+  .object({
+    id: bigintId,
+    prosthesis_id: uuid,
+    customer_id: uuid,
+    valid_from: timestampMs,
+    created_at: timestamp,
+  })
+  .transform((row) => ({ ...row, valid_from: Math.floor(row.valid_from / 1000), valid_from_ms: row.valid_from }));
+
 export const CDC_TABLES: Record<CdcTableName, CdcTable> = {
-  customers: { name: 'customers', clickhouseTable: 'crm_customers', row: customers },
-  prosthesis_models: { name: 'prosthesis_models', clickhouseTable: 'crm_prosthesis_models', row: prosthesisModels },
-  prostheses: { name: 'prostheses', clickhouseTable: 'crm_prostheses', row: prostheses },
-  orders: { name: 'orders', clickhouseTable: 'crm_orders', row: orders },
+  customers: { name: 'customers', clickhouseTable: 'crm_customers', row: customers, id: uuid },
+  prosthesis_models: { name: 'prosthesis_models', clickhouseTable: 'crm_prosthesis_models', row: prosthesisModels, id: uuid },
+  prostheses: { name: 'prostheses', clickhouseTable: 'crm_prostheses', row: prostheses, id: uuid },
+  orders: { name: 'orders', clickhouseTable: 'crm_orders', row: orders, id: uuid },
+  prosthesis_assignments: { name: 'prosthesis_assignments', clickhouseTable: 'crm_prosthesis_assignments', row: prosthesisAssignments, id: bigintId },
 };
 
 /** Debezium names topics `<prefix>.<schema>.<table>`; the CRM tables live in schema `crm`. */

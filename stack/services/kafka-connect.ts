@@ -119,6 +119,29 @@ export function newlyExcludedColumns(registered: Record<string, string>, desired
   return [...excludedColumns(desired)].filter((column) => !before.has(column));
 }
 
+/** Tables the desired config streams that the registered one did not (table.include.list). */
+export function newlyIncludedTables(registered: Record<string, string>, desired: Record<string, string>): string[] {
+  const list = (config: Record<string, string>) => (config['table.include.list'] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const before = new Set(list(registered));
+  return list(desired).filter((table) => !before.has(table));
+}
+
+/**
+ * A table added to table.include.list is only streamed from then on: Debezium snapshots a table
+ * once, when the connector has no offsets. Its existing rows (say, the assignment history that CRM
+ * migration 002 backfilled) would never reach the topics. So the connector is stopped and its
+ * source offsets deleted; once the new config is registered and resumed, snapshot.mode=initial
+ * re-reads every table (`op: "r"`), then streams from the slot. The topics stay: snapshot rows
+ * carry the current LSN, so the replica keeps the same state, and consumers skip `r` for cache
+ * invalidation and the ETL's recomputation.
+ */
+async function resnapshotForNewTables(env: StackEnv, tables: readonly string[]): Promise<void> {
+  log.warn('kafka-connect', `${CONNECTOR_NAME} now includes ${tables.join(', ')}: deleting its source offsets so it snapshots them`);
+  await connectRequest(env, 'PUT', `/connectors/${CONNECTOR_NAME}/stop`);
+  await waitForConnectorState(env, 'STOPPED');
+  await connectRequest(env, 'DELETE', `/connectors/${CONNECTOR_NAME}/offsets`);
+}
+
 async function connectRequest(env: StackEnv, method: string, path: string, body?: unknown): Promise<Response> {
   const response = await fetch(`${connectUrl(env)}${path}`, {
     method,
@@ -199,6 +222,12 @@ async function registerConnector(env: StackEnv): Promise<boolean> {
     if (newlyExcluded.length > 0) {
       await purgeTopicsAndResnapshot(env, desired, newlyExcluded);
       purged = true;
+    } else {
+      const newlyIncluded = newlyIncludedTables(existing, desired);
+      if (newlyIncluded.length > 0) {
+        await resnapshotForNewTables(env, newlyIncluded);
+        purged = true;
+      }
     }
   } else if (current.status !== 404) {
     throw new Error(`GET ${base}/connectors/${CONNECTOR_NAME}/config answered ${current.status}: ${await current.text()}`);

@@ -123,3 +123,47 @@ describe('ordering of changes to one row', () => {
     expect(kept[0]!.version).toBe(30n);
   });
 });
+
+describe('the assignment history (bigint keys)', () => {
+  const assignment = {
+    id: 42,
+    prosthesis_id: ID.toUpperCase(),
+    customer_id: '9f1c4f8e-3b1d-4c5e-9a7b-0c2d3e4f5a6b',
+    valid_from: '2026-12-06T10:30:05.123456Z',
+    created_at: '2026-12-06T10:30:05.123456Z',
+  };
+  const topic = 'crm.crm.prosthesis_assignments';
+
+  test('a create keeps valid_from in seconds and in ms, the id as decimal text', () => {
+    const decoded = decodeChange(message(topic, { id: 42 }, envelope('c', assignment)), tables);
+    expect(decoded.kind).toBe('change');
+    const change = decoded as Change;
+    expect(change.id).toBe('42');
+    expect(change.row).toEqual({
+      id: '42',
+      prosthesis_id: ID,
+      customer_id: assignment.customer_id,
+      valid_from: Math.floor(Date.parse(assignment.valid_from) / 1000),
+      valid_from_ms: Date.parse(assignment.valid_from),
+      created_at: Math.floor(Date.parse(assignment.created_at) / 1000),
+      _version: '27359536',
+      _deleted: 0,
+    });
+  });
+
+  test('a delete names the bigint id; a UUID or mismatched key is poison', () => {
+    const deleted = decodeChange(message(topic, { id: 42 }, envelope('d', null, { id: 42 })), tables) as Change;
+    expect(deleted.row).toEqual({ id: '42', _version: '27359536', _deleted: 1 });
+    const uuidKey = decodeChange(message(topic, { id: ID }, envelope('c', assignment)), tables);
+    expect(uuidKey.kind === 'poison' && uuidKey.reason).toBe('bad_key');
+    const mismatch = decodeChange(message(topic, { id: 43 }, envelope('c', assignment)), tables);
+    expect(mismatch.kind === 'poison' && mismatch.reason).toBe('key_mismatch');
+    const negative = decodeChange(message(topic, { id: 42 }, envelope('c', { ...assignment, id: -1 })), tables);
+    expect(negative.kind === 'poison' && negative.reason).toBe('invalid_row');
+  });
+
+  test('a UUID table still refuses a numeric key', () => {
+    const decoded = decodeChange(message('crm.crm.customers', { id: 7 }, envelope('c', customer)), tables);
+    expect(decoded.kind === 'poison' && decoded.reason).toBe('bad_key');
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { loadConnectorConfig, newlyExcludedColumns } from '../../stack/services/kafka-connect.ts';
+import { loadConnectorConfig, newlyExcludedColumns, newlyIncludedTables } from '../../stack/services/kafka-connect.ts';
 
 describe('crm-connector config', () => {
   test('keeps every direct identifier of a customer but the username in the CRM', () => {
@@ -14,5 +14,14 @@ describe('crm-connector config', () => {
     expect(newlyExcludedColumns(old, desired)).toEqual(['crm.customers.full_name', 'crm.customers.email']);
     expect(newlyExcludedColumns(desired, desired)).toEqual([]);
     expect(newlyExcludedColumns(desired, old)).toEqual([]);
+  });
+
+  test('streams the assignment history; a grown table list names the tables to snapshot', () => {
+    expect((loadConnectorConfig()['table.include.list'] ?? '').split(',')).toContain('crm.prosthesis_assignments');
+    const old = { 'table.include.list': 'crm.customers,crm.prostheses' };
+    const desired = { 'table.include.list': 'crm.customers, crm.prostheses,crm.prosthesis_assignments' };
+    expect(newlyIncludedTables(old, desired)).toEqual(['crm.prosthesis_assignments']);
+    expect(newlyIncludedTables(desired, desired)).toEqual([]);
+    expect(newlyIncludedTables(desired, old)).toEqual([]);
   });
 });
