@@ -23,7 +23,7 @@ export interface StoredDocument {
 
 export type CachedDocument =
   | { found: true; key: string; document: StoredDocument; outcome: CacheOutcome }
-  /** A daily report for a day without data: nothing is stored, the route answers 404. */
+  /** A daily report for a day without data: nothing is stored in S3 (only a short-lived marker in memory), the route answers 404. */
   | { found: false; key: string; outcome: CacheOutcome };
 
 export type CachedObject = { found: boolean; key: string; outcome: 'hit' | 'miss' };
@@ -76,6 +76,19 @@ export interface ReportCacheDeps {
  */
 const MEMORY_TTL_MS = 60 * 60_000;
 
+/**
+ * A day without data is remembered as empty for this long (per process), so asking for it again
+ * costs neither an S3 read nor a ClickHouse query. Short because nothing is stored for it in S3:
+ * when the ETL fills the day it invalidates the user, and the version bump (report-versions.ts)
+ * makes every replica drop the marker at once; the TTL only bounds how long a replica that misses
+ * that signal (no Redis, a failed bump) keeps answering 404, at one ETL period's scale or less
+ * (jobs run every 15 min). It still caps the ClickHouse work of an empty day at one query a
+ * minute per process however often it is asked.
+ */
+export const EMPTY_RESULT_TTL_MS = 60_000;
+/** Markers are tiny (a key and a token); this only bounds a walk through many distinct days. */
+const EMPTY_RESULT_MAX_ENTRIES = 50_000;
+
 export function etagOf(body: string): string {
   return `"${createHash('md5').update(body).digest('hex')}"`;
 }
@@ -99,6 +112,8 @@ export function createReportCache(deps: ReportCacheDeps): ReportCache {
           ttl: MEMORY_TTL_MS,
         })
       : undefined;
+  // Kept apart from `memory`: it works with the memory level off (then the TTL alone bounds it).
+  const empties = new LRUCache<string, { token: string | undefined }>({ max: EMPTY_RESULT_MAX_ENTRIES, ttl: EMPTY_RESULT_TTL_MS });
   const inFlight = new Map<string, Promise<Computed>>();
   const pendingWrites = new Map<string, Promise<boolean>>();
   const generations = new Map<string, number>();
@@ -150,7 +165,10 @@ export function createReportCache(deps: ReportCacheDeps): ReportCache {
     const generation = generationOf(request.userId);
     const task = (async (): Promise<Computed> => {
       const result = await compute(request);
-      if (result === null) return { found: false, written: Promise.resolve(false) };
+      if (result === null) {
+        if (await stillCurrent(request.userId, generation, token)) empties.set(key, { token });
+        return { found: false, written: Promise.resolve(false) };
+      }
       const body = JSON.stringify(result);
       const document: StoredDocument = { body, etag: etagOf(body) };
       if (memory && token !== undefined && (await stillCurrent(request.userId, generation, token))) {
@@ -177,11 +195,23 @@ export function createReportCache(deps: ReportCacheDeps): ReportCache {
     return entry;
   }
 
+  /** Known to be empty under this version token (a marker from an older version is dropped). */
+  function knownEmpty(key: string, token: string | undefined): boolean {
+    const marker = empties.get(key);
+    if (!marker) return false;
+    if (marker.token !== token) {
+      empties.delete(key);
+      return false;
+    }
+    return true;
+  }
+
   function forgetLocally(scope: readonly string[] | 'all') {
     if (scope === 'all') {
       globalGeneration++;
       inFlight.clear();
       memory?.clear();
+      empties.clear();
       return;
     }
     for (const userId of scope) {
@@ -189,6 +219,7 @@ export function createReportCache(deps: ReportCacheDeps): ReportCache {
       const prefix = userPrefix(userId);
       for (const key of inFlight.keys()) if (key.startsWith(prefix)) inFlight.delete(key);
       if (memory) for (const key of memory.keys()) if (key.startsWith(prefix)) memory.delete(key);
+      for (const key of empties.keys()) if (key.startsWith(prefix)) empties.delete(key);
     }
   }
 
@@ -200,6 +231,10 @@ export function createReportCache(deps: ReportCacheDeps): ReportCache {
       if (entry) {
         deps.onOutcome?.(request.kind, 'memory');
         return { found: true, key, document: entry, outcome: 'memory' };
+      }
+      if (knownEmpty(key, token)) {
+        deps.onOutcome?.(request.kind, 'memory');
+        return { found: false, key, outcome: 'memory' };
       }
       const stored = await deps.store.read(key);
       if (stored !== null) {
@@ -219,6 +254,10 @@ export function createReportCache(deps: ReportCacheDeps): ReportCache {
       if (remembered(key, token)?.inS3) {
         deps.onOutcome?.(request.kind, 'memory');
         return { found: true, key, outcome: 'hit' };
+      }
+      if (knownEmpty(key, token)) {
+        deps.onOutcome?.(request.kind, 'memory');
+        return { found: false, key, outcome: 'hit' };
       }
       await pendingWrites.get(key);
       if (await deps.store.exists(key)) {

@@ -7,6 +7,7 @@ import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import type { ReportList, ReportPage, SignedUrl } from './documents.ts';
 import { parseReportDate } from './keys.ts';
+import { assertReportDateInRange } from './report-date.ts';
 import type { DocumentRequest, StoredDocument } from './report-cache.ts';
 
 /** Shared steps of the report routes (own and admin, JSON and CDN URL). */
@@ -32,6 +33,7 @@ function noData(request: DocumentRequest): ApiError {
 
 /** The stored document (memory, S3, or computed and stored on a miss); 404 when the day has no data. */
 export async function readReportDocument(c: Context<CoreEnv>, deps: CoreDeps, request: DocumentRequest): Promise<StoredDocument> {
+  if (request.kind === 'daily') assertReportDateInRange(request, deps.now());
   const result = await deps.reportCache.read(request);
   addToWideEvent(c, { cache: result.outcome, report: request.kind });
   if (!result.found) throw noData(request);
@@ -78,6 +80,7 @@ export async function respondWithListPage(c: Context<CoreEnv>, deps: CoreDeps, u
 
 /** A short-lived signed CDN URL for the document's object, creating the object on a miss. */
 export async function signedReportUrl(c: Context<CoreEnv>, deps: CoreDeps, request: DocumentRequest): Promise<SignedUrl> {
+  if (request.kind === 'daily') assertReportDateInRange(request, deps.now());
   const result = await deps.reportCache.ensure(request);
   addToWideEvent(c, { cache: result.outcome, report: request.kind, cdn: true });
   if (!result.found) throw noData(request);

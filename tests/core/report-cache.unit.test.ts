@@ -24,6 +24,12 @@ function memoryStore(): ReportObjectStore & { objects: Map<string, string>; writ
       for (const key of keys) objects.delete(key);
       return keys;
     },
+    async listTopLevelSegments() {
+      return [...new Set([...objects.keys()].filter((k) => k.includes('/')).map((k) => k.slice(0, k.indexOf('/'))))];
+    },
+    async anyKeyUnder(prefix: string) {
+      return [...objects.keys()].find((k) => k.startsWith(prefix));
+    },
     async ping() {},
   };
   return store;
@@ -78,6 +84,52 @@ describe('report cache', () => {
     const cache = createReportCache({ store, source });
     expect(await cache.read({ kind: 'daily', userId: 'a', date: '2026-01-02', dayStartMs: 0 })).toMatchObject({ found: false });
     expect(store.objects.size).toBe(0);
+  });
+
+  test('a day without data is remembered: asked again, neither S3 nor ClickHouse is asked (read and ensure)', async () => {
+    const store = memoryStore();
+    const source = slowSource();
+    source.release();
+    let s3Reads = 0;
+    const countingStore = { ...store, read: (key: string) => (s3Reads++, store.read(key)), exists: (key: string) => (s3Reads++, store.exists(key)) };
+    const cache = createReportCache({ store: countingStore, source });
+    const empty = { kind: 'daily' as const, userId: 'a', date: '2026-01-02', dayStartMs: 0 };
+    expect(await cache.read(empty)).toMatchObject({ found: false, outcome: 'miss' });
+    expect([source.calls, s3Reads]).toEqual([1, 1]);
+    expect(await cache.read(empty)).toMatchObject({ found: false, outcome: 'memory' });
+    expect(await cache.ensure(empty)).toMatchObject({ found: false });
+    expect([source.calls, s3Reads]).toEqual([1, 1]);
+  });
+
+  test('an empty-day marker is dropped by a local invalidation and by a version bump on another replica', async () => {
+    const source = slowSource();
+    source.release();
+    const tokens = new Map<string, string>();
+    const versions = {
+      current: async (userId: string) => tokens.get(userId) ?? 'v1',
+      bump: async (scope: readonly string[] | 'all') => {
+        for (const userId of scope === 'all' ? [...tokens.keys()] : scope) tokens.set(userId, `${tokens.get(userId) ?? 'v1'}+`);
+      },
+      isSubscribed: () => true,
+      close: async () => {},
+    };
+    const cache = createReportCache({ store: memoryStore(), source, versions, memoryBytes: 1 << 20 });
+    const empty = { kind: 'daily' as const, userId: 'a', date: '2026-01-02', dayStartMs: 0 };
+    await cache.read(empty);
+    await cache.read(empty);
+    expect(source.calls).toBe(1);
+    await cache.invalidate(['a']);
+    expect(await cache.read(empty)).toMatchObject({ outcome: 'miss' });
+    expect(source.calls).toBe(2);
+    await cache.read(empty);
+    expect(source.calls).toBe(2);
+    tokens.set('a', 'v2'); // another replica's invalidation, seen only through the version
+    expect(await cache.read(empty)).toMatchObject({ outcome: 'miss' });
+    expect(source.calls).toBe(3);
+    // Another user's invalidation leaves this marker alone.
+    await cache.invalidate(['b']);
+    expect(await cache.read(empty)).toMatchObject({ outcome: 'memory' });
+    expect(source.calls).toBe(3);
   });
 
   test('an invalidation during a computation keeps its stale result out of the store', async () => {
