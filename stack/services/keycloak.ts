@@ -47,6 +47,9 @@ const LDAP_COMPONENTS = [
  */
 const LDAP_UUID_ATTRIBUTE = 'entryUUID';
 
+/** Federation settings reconciled from the realm file by reconcileLdapImport. */
+const LDAP_IMPORT_KEYS = ['importEnabled', 'changedSyncPeriod'] as const;
+
 /**
  * Realm-level security settings that a realm imported before they changed must still get: taken from
  * the realm file (the one source) and applied by provision() when the running realm differs.
@@ -337,10 +340,17 @@ async function reconcileClients(admin: AdminClient, env: StackEnv): Promise<stri
  * LDAP connection settings follow the env. The stored bind password cannot be read back (the API
  * masks it), so it is tested against the directory instead and rewritten only when it fails.
  */
-async function reconcileLdap(admin: AdminClient, env: StackEnv): Promise<string[]> {
+async function reconcileLdap(admin: AdminClient, env: StackEnv, file: RealmFile): Promise<string[]> {
   const changed: string[] = [];
   for (const spec of LDAP_COMPONENTS) {
-    const component = await findComponent(admin, spec.name);
+    let component = await findComponent(admin, spec.name);
+    const fileConfig = file.components?.['org.keycloak.storage.UserStorageProvider']?.find((c) => c.name === spec.name)?.config;
+    if (!fileConfig) throw new Error(`${REALM_FILE}: LDAP federation ${spec.name} is missing`);
+    const importChanges = await reconcileLdapImport(admin, component, fileConfig);
+    if (importChanges.length > 0) {
+      changed.push(...importChanges);
+      component = await findComponent(admin, spec.name);
+    }
     const baseDn = required(env, spec.baseDnVar);
     const wanted = {
       connectionUrl: required(env, spec.urlVar),
@@ -380,6 +390,24 @@ async function reconcileLdap(admin: AdminClient, env: StackEnv): Promise<string[
     }
   }
   return changed;
+}
+
+/**
+ * Federation settings that decide what Keycloak keeps of a directory person (importEnabled and the
+ * changed-users sync that only serves imported copies): they follow the realm file. Turning import
+ * off first drops the local copies (names, e-mails, usernames; the directory is untouched); from
+ * then on Keycloak reads people from LDAP on every lookup and keeps only their TOTP credential,
+ * required actions and sessions, keyed by `f:<component id>:<entryUUID>` (docs/identity.md).
+ */
+async function reconcileLdapImport(admin: AdminClient, component: ComponentRep, fileConfig: Record<string, string[]>): Promise<string[]> {
+  const keys = LDAP_IMPORT_KEYS.filter((key) => fileConfig[key] && component.config[key]?.[0] !== fileConfig[key]![0]);
+  if (keys.length === 0) return [];
+  const droppingCopies = component.config.importEnabled?.[0] !== 'false' && fileConfig.importEnabled?.[0] === 'false';
+  if (droppingCopies) await mustSend(admin, 'POST', `/user-storage/${component.id}/remove-imported-users`);
+  const config: Record<string, string[]> = { ...component.config };
+  for (const key of keys) config[key] = fileConfig[key]!;
+  await mustSend(admin, 'PUT', `/components/${component.id}`, { ...component, config });
+  return [`${component.name} ${keys.map((key) => `${key}=${fileConfig[key]![0]}`).join(', ')}${droppingCopies ? ' (imported copies dropped)' : ''}`];
 }
 
 function secretFingerprint(secret: string): string {
@@ -430,13 +458,21 @@ const LDAP_MAPPER_TYPE = 'org.keycloak.storage.ldap.mappers.LDAPStorageMapper';
  * earlier holds an older value that silently drops a role (crm_operator) otherwise. Everything else
  * on an existing mapper is left as it is: an operator may have tuned it.
  */
-const RECONCILED_LDAP_MAPPER_KEYS: Record<string, readonly string[]> = { 'roles from groups': ['roles.ldap.filter'] };
+const RECONCILED_LDAP_MAPPER_KEYS: Record<string, readonly string[]> = {
+  'roles from groups': ['roles.ldap.filter'],
+  // Only meaningful while import is on, but kept true so that turning import back on never
+  // shows a stale central copy of a name or e-mail.
+  username: ['always.read.value.from.ldap'],
+  'first name': ['always.read.value.from.ldap'],
+  'last name': ['always.read.value.from.ldap'],
+  email: ['always.read.value.from.ldap'],
+};
 
 interface RealmFile {
   [setting: string]: unknown;
   roles?: { realm?: Array<{ name: string; description?: string }> };
   clients?: Array<{ clientId: string; protocolMappers?: Array<{ name: string; [key: string]: unknown }> }>;
-  components?: Record<string, Array<{ name: string; subComponents?: Record<string, Array<{ name: string; providerId: string; config: Record<string, string[]> }>> }>>;
+  components?: Record<string, Array<{ name: string; config?: Record<string, string[]>; subComponents?: Record<string, Array<{ name: string; providerId: string; config: Record<string, string[]> }>> }>>;
 }
 
 /** The realm file with ${NAME} filled from env, as Keycloak's import would see it. */
@@ -495,7 +531,7 @@ export async function reconcileRealm(env: StackEnv): Promise<string[]> {
     ...(await reconcileRealmSettings(admin, file)),
     ...(await reconcileRealmObjects(admin, file)),
     ...(await reconcileClients(admin, env)),
-    ...(await reconcileLdap(admin, env)),
+    ...(await reconcileLdap(admin, env, file)),
     ...(await reconcileYandex(admin, env)),
   ];
 }

@@ -4,8 +4,8 @@ import { generateHOTP } from '@oslojs/otp';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { PEOPLE, REGIONS, type Region } from '../../demo/people.ts';
 import { loadStackEnv } from '../../tools/kit/env.ts';
-import { Client } from 'ldapts';
-import { readerDn } from '../../stack/services/ldap.ts';
+import { Attribute, Change, Client } from 'ldapts';
+import { adminDn, readerDn } from '../../stack/services/ldap.ts';
 import { connectAdmin, findClient, findComponent, realmIssuer, reconcileRealm, type AdminClient } from '../../stack/services/keycloak.ts';
 import { addDirectoryPerson } from '../helpers/directory-person.ts';
 
@@ -73,13 +73,14 @@ describe('discovery', () => {
 });
 
 describe('realm configuration (admin API)', () => {
-  test('both LDAP federations are read-only, import users and point at their directory', async () => {
+  test('both LDAP federations are read-only, import nobody and point at their directory', async () => {
     for (const region of REGIONS) {
       const { name, url } = COMPONENT_OF[region];
       const component = await findComponent(admin, name);
       expect(component.config.editMode).toEqual(['READ_ONLY']);
       expect(component.config.connectionUrl).toEqual([url]);
-      expect(component.config.importEnabled).toEqual(['true']);
+      // Issue 11: Keycloak keeps no copy of a directory person (docs/identity.md, "What each store holds").
+      expect(component.config.importEnabled).toEqual(['false']);
       expect(component.config.usernameLDAPAttribute).toEqual(['uid']);
       // entryUUID: the directory's own immutable id, so a person renamed or re-added under an old uid is not
       // taken for someone else.
@@ -242,6 +243,27 @@ describe('realm configuration (admin API)', () => {
   });
 });
 
+describe('realm reconcile: import off', () => {
+  test('a realm that still imports is switched to no import, its local copies dropped, then nothing changes', async () => {
+    const person = await addDirectoryPerson(env, { uidPrefix: 'kc-import', roles: ['user'], givenName: 'Imported', surname: 'Copy' });
+    cleanups.push(() => person.remove());
+    cleanups.push(async () => void (await reconcileRealm(env)));
+    const component = await findComponent(admin, 'ldap-russia');
+    const lookUp = async () => (await admin.get<Array<{ id: string }>>(`/users?username=${encodeURIComponent(person.uid)}&exact=true`))[0];
+
+    // The realm as imported from the file before issue 11: import on, so a lookup stores a copy.
+    expect((await admin.send('PUT', `/components/${component.id}`, { ...component, config: { ...component.config, importEnabled: ['true'] } })).status).toBe(204);
+    const copy = await lookUp();
+    expect(copy?.id).not.toStartWith('f:');
+
+    expect(await reconcileRealm(env)).toEqual(['ldap-russia importEnabled=false (imported copies dropped)']);
+    expect((await findComponent(admin, 'ldap-russia')).config.importEnabled).toEqual(['false']);
+    expect((await lookUp())?.id).toBe(`f:${component.id}:${person.uid}`);
+    await expect(admin.get(`/users/${copy!.id}`)).rejects.toThrow('answered 404');
+    expect(await reconcileRealm(env)).toEqual([]);
+  });
+});
+
 describe('reports-jobs service account', () => {
   test('client credentials give a reports-api token carrying reports_service', async () => {
     const response = await clientCredentialsToken('reports-jobs', env.JOBS_CLIENT_SECRET!);
@@ -263,25 +285,38 @@ describe('reports-jobs service account', () => {
 });
 
 describe('LDAP federation', () => {
-  test('a full sync of each directory imports its people with their roles', async () => {
+  test('people are read from their directory on every lookup, with their roles, and never copied into Keycloak', async () => {
     for (const region of REGIONS) {
       const component = await findComponent(admin, COMPONENT_OF[region].name);
-      const { status, body } = await admin.send('POST', `/user-storage/${component.id}/sync?action=triggerFullSync`);
-      expect(status).toBe(200);
-      expect(body).toMatchObject({ failed: 0 });
       for (const person of PEOPLE.filter((p) => p.region === region)) {
         const [user] = await admin.get<Array<{ id: string; username: string; email: string; firstName: string; lastName: string; federationLink: string }>>(
           `/users?username=${encodeURIComponent(person.uid)}&exact=true`,
         );
         expect(user).toMatchObject({ username: person.uid, email: person.email, firstName: person.givenName, lastName: person.surname, federationLink: component.id });
-        // Linked by the directory's entryUUID (read here as Keycloak reads it: through the read-only account).
-        const { attributes } = await admin.get<{ attributes?: Record<string, string[]> }>(`/users/${user!.id}`);
+        // Not imported: a federated id (no local row); Keycloak 26 keys it by the username, not LDAP_ID.
+        expect(user!.id).toBe(`f:${component.id}:${person.uid}`);
+        const { attributes } = await admin.get<{ attributes?: Record<string, string[]> }>(`/users/${encodeURIComponent(user!.id)}`);
         expect(attributes?.LDAP_ID).toEqual([await entryUuidOf(region, person.uid)]);
-        const roles = (await admin.get<Array<{ name: string }>>(`/users/${user!.id}/role-mappings/realm/composite`)).map((r) => r.name);
+        const roles = (await admin.get<Array<{ name: string }>>(`/users/${encodeURIComponent(user!.id)}/role-mappings/realm/composite`)).map((r) => r.name);
         for (const role of person.roles) expect(roles).toContain(role);
-        for (const other of ['prothetic_user', 'user', 'administrator'].filter((r) => !person.roles.includes(r as never))) expect(roles).not.toContain(other);
+        for (const other of ['prothetic_user', 'user', 'administrator', 'crm_operator'].filter((r) => !person.roles.includes(r as never))) expect(roles).not.toContain(other);
       }
     }
+  });
+
+  test('a name changed in the directory shows at the next lookup (there is no central copy to go stale)', async () => {
+    const person = await addDirectoryPerson(env, { uidPrefix: 'kc-live', roles: ['user'], givenName: 'Before', surname: 'Rename' });
+    cleanups.push(() => person.remove());
+    const lookUp = async () => (await admin.get<Array<{ firstName?: string }>>(`/users?username=${encodeURIComponent(person.uid)}&exact=true`))[0];
+    expect(await lookUp()).toMatchObject({ firstName: 'Before' });
+    const ldap = new Client({ url: env.LDAP_RU_URL!, timeout: 5_000, connectTimeout: 2_000 });
+    try {
+      await ldap.bind(adminDn(env.LDAP_RU_BASE_DN!), env.LDAP_RU_ADMIN_PASSWORD!);
+      await ldap.modify(person.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'givenName', values: ['After'] }) }));
+    } finally {
+      await ldap.unbind().catch(() => {});
+    }
+    expect(await lookUp()).toMatchObject({ firstName: 'After' });
   });
 });
 
