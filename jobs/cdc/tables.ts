@@ -154,3 +154,15 @@ export function tablesByTopic(prefix: string): Map<string, CdcTable> {
 }
 
 export const UUID_PATTERN = UUID;
+
+/**
+ * The stored assignment changes that can move loaded hours: creates and updates of
+ * prosthesis_assignments. Snapshot reads re-state history the replica already had (a re-snapshot
+ * must not recompute the whole mart; hours loaded before the history was replicated are fixed by a
+ * backfill, docs/jobs.md); a delete goes with its prosthesis, whose chip then has no owner at all.
+ */
+export function assignmentChanges(changes: ReadonlyArray<{ table: CdcTable; op: string; row: Record<string, unknown> }>): { prosthesisId: string; validFromMs: number }[] {
+  return changes
+    .filter((change) => change.table.name === 'prosthesis_assignments' && (change.op === 'c' || change.op === 'u'))
+    .map((change) => ({ prosthesisId: String(change.row.prosthesis_id), validFromMs: Number(change.row.valid_from_ms) }));
+}

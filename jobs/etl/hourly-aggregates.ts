@@ -40,7 +40,7 @@ type Db = postgres.ReservedSql;
  * UTC hours by date_bin from a UTC midnight: plain integer arithmetic, twice as fast over a window's
  * rows as date_trunc with a time zone, and the same hour for every event after the origin.
  */
-const HOUR_ORIGIN = '2000-01-01T00:00:00Z';
+export const HOUR_ORIGIN = '2000-01-01T00:00:00Z';
 
 /**
  * Session settings of a run's connection. UTC: hours and minutes of the hour are UTC ones. No JIT:
