@@ -1,5 +1,6 @@
 import { startCdcConsumer, type CdcConsumer } from './cdc/consumer.ts';
 import type { JobsDeps } from './deps.ts';
+import { queueReassignedHours } from './etl/reassigned-hours.ts';
 import { createInvalidationQueue } from './invalidation/invalidation-queue.ts';
 import { errorMessage, sleep } from './retry.ts';
 import { runEtl } from './runs/etl-job.ts';
@@ -50,6 +51,10 @@ export function startJobsRuntime(deps: JobsDeps): JobsRuntime {
             now: deps.now,
             metrics: deps.metrics,
             onUsersAffected: (users) => queue.enqueue(users),
+            onAssignmentsChanged: async (changes) => {
+              const queued = await queueReassignedHours(deps.telemetryDb, deps.etlScope, deps.clickhouse, changes);
+              logger.info('cdc.reassigned_hours_queued', { prostheses: changes.length, hours: queued });
+            },
           });
           deps.runtime.cdc = consumer.status;
           if (stopping) {

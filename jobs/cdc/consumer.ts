@@ -7,7 +7,8 @@ import { applyCdcBatch } from './apply-batch.ts';
 import { CdcStatus } from './cdc-status.ts';
 import { createDeadLetter } from './dead-letter.ts';
 import { decodeChange, type Change, type Poison } from './decode-change.ts';
-import { cdcTopics, tablesByTopic } from './tables.ts';
+import { assignmentChanges, cdcTopics, tablesByTopic } from './tables.ts';
+import type { AssignmentChange } from '../etl/reassigned-hours.ts';
 import { fixKafkajsNegativeTimeout } from './kafkajs-negative-timeout.ts';
 
 export interface CdcConsumerOptions {
@@ -28,6 +29,12 @@ export interface CdcConsumerOptions {
    * failure, so the batch is redelivered rather than its users forgotten.
    */
   onUsersAffected?: (users: ReadonlySet<string>) => Promise<void>;
+  /**
+   * Prostheses whose assignment history changed (a reassignment, not a snapshot read): called with
+   * the same guarantee as onUsersAffected, so the ETL learns which loaded hours to move
+   * (jobs/etl/reassigned-hours.ts).
+   */
+  onAssignmentsChanged?: (changes: readonly AssignmentChange[]) => Promise<void>;
   /** Runs after the insert and the recording of affected users, before the commit; tests throw here to die mid-batch. */
   afterApply?: (batch: { topic: string; partition: number; changes: readonly Change[]; superseded: readonly Change[] }) => void | Promise<void>;
   /** Batch retries before the consumer restarts (kafkajs `retry`). */
@@ -147,6 +154,8 @@ export async function startCdcConsumer(options: CdcConsumerOptions): Promise<Cdc
       }
       status.deadLettered += dead.length;
       if (result.affectedUsers.size > 0) await options.onUsersAffected?.(result.affectedUsers);
+      const reassigned = assignmentChanges(result.applied);
+      if (reassigned.length > 0) await options.onAssignmentsChanged?.(reassigned);
       await options.afterApply?.({ topic, partition, changes: result.applied, superseded: result.superseded });
     } catch (error) {
       metrics.cdcBatchFailures.inc({ topic });
