@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { accessTokenFields, resolveRealmUrls } from '../common/auth/access-token-config.ts';
 import { parseConfig } from '../common/config.ts';
+import { describeOwnerRefKeyProblem } from '../common/identity/owner-ref.ts';
 import {
   booleanField,
   clickHouseFields,
@@ -65,6 +66,15 @@ export const CoreConfigSchema = z
     CDN_SIGNING_KEY: secretField,
     CDN_URL_TTL_SECONDS: intField(300, 1, 86_400),
     CDN_PURGE_TIMEOUT_MS: intField(3_000, 1, 60_000),
+
+    /**
+     * Key of the pseudonymous report owner ids (common/identity/owner-ref.ts): base64url of 32+ random
+     * bytes. Core is the only service that holds it; changing it orphans every mart row and cached report.
+     */
+    OWNER_REF_KEY: z.string().superRefine((value, ctx) => {
+      const problem = describeOwnerRefKeyProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
 
     DEVICE_SECRET_KEY: secretField,
     TELEMETRY_MAX_BODY_BYTES: intField(1_048_576, 1, 64 * 1_048_576),

@@ -14,6 +14,7 @@ import { createCoreMetrics, type CoreMetrics } from './metrics/core-metrics.ts';
 import { createCdnPurger, type CdnPurger } from './reports/cdn-purge.ts';
 import { createClickHouseReportSource, type ReportSource } from './reports/clickhouse-source.ts';
 import { createReportCache, type ReportCache } from './reports/report-cache.ts';
+import { createReportOwners, type ReportOwners } from './reports/owners.ts';
 import { createRedisReportVersions, noReportVersions, type ReportVersions } from './reports/report-versions.ts';
 import { createS3ReportStore, type ReportObjectStore } from './reports/s3-store.ts';
 import { rememberVerifiedTokens } from './verified-tokens.ts';
@@ -33,6 +34,8 @@ export interface CoreDeps {
   reportSource: ReportSource;
   reportStore: ReportObjectStore;
   reportCache: ReportCache;
+  /** Username → pseudonymous report owner ref, the reports' only owner key. */
+  owners: ReportOwners;
   reportVersions: ReportVersions;
   cdnPurger: CdnPurger;
   telemetryStore: TelemetryStore;
@@ -118,6 +121,7 @@ export function buildCoreDeps(config: CoreConfig, overrides: CoreDepsOptions = {
     reportSource,
     reportStore,
     reportCache,
+    owners: createReportOwners(config.OWNER_REF_KEY),
     reportVersions,
     cdnPurger: createCdnPurger({ cdnUrl: config.CDN_URL, signingKey: config.CDN_SIGNING_KEY, timeoutMs: config.CDN_PURGE_TIMEOUT_MS, now }),
     telemetryStore: createPgTelemetryStore(clients.telemetryDb),

@@ -39,7 +39,8 @@ export function requireAccessToken(verifier: AccessTokenVerifier, options: { rea
       unauthorized(c, realm, `Invalid access token: ${result.detail}`, result.reason);
     }
     c.set('principal', result.principal);
-    addToWideEvent(c, { user: result.principal.username, client: result.principal.clientId });
+    // Keycloak's subject, not the username: logs name nobody directly (issue 11, docs/data-model.md).
+    addToWideEvent(c, { subject: result.principal.subject, client: result.principal.clientId });
     await next();
   };
 }

@@ -51,7 +51,7 @@ export interface OwnerRefs {
 export async function createOwnerRefs(secret: string): Promise<OwnerRefs> {
   const decoded = decodeKey(secret);
   if (typeof decoded === 'string') throw new Error(`OWNER_REF_KEY ${decoded}`);
-  const key = await crypto.subtle.importKey('raw', decoded, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const key = await crypto.subtle.importKey('raw', new Uint8Array(decoded), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   const encoder = new TextEncoder();
   return {
     async of(username) {

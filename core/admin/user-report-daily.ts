@@ -29,7 +29,8 @@ export function registerAdminUserDailyReport(app: OpenAPIHono<CoreEnv>, deps: Co
     const principal = getPrincipal(c);
     assertRole(principal, [deps.config.ADMIN_ROLE]);
     const { user, date } = c.req.valid('param');
-    auditAdminRead(c, deps, principal, user, `daily ${date}`);
-    return respondWithDocument<DailyReport>(c, deps, dailyRequest(user, date));
+    const owner = await deps.owners.refOf(user);
+    auditAdminRead(c, deps, principal, owner, `daily ${date}`);
+    return respondWithDocument<DailyReport>(c, deps, dailyRequest(owner, date));
   });
 }

@@ -29,7 +29,8 @@ export function registerAdminUserReportList(app: OpenAPIHono<CoreEnv>, deps: Cor
     assertRole(principal, [deps.config.ADMIN_ROLE]);
     const { user } = c.req.valid('param');
     const { limit, offset } = c.req.valid('query');
-    auditAdminRead(c, deps, principal, user, 'list');
-    return respondWithListPage(c, deps, user, limit, offset);
+    const owner = await deps.owners.refOf(user);
+    auditAdminRead(c, deps, principal, owner, 'list');
+    return respondWithListPage(c, deps, owner, limit, offset);
   });
 }

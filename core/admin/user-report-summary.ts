@@ -27,7 +27,8 @@ export function registerAdminUserReportSummary(app: OpenAPIHono<CoreEnv>, deps: 
     const principal = getPrincipal(c);
     assertRole(principal, [deps.config.ADMIN_ROLE]);
     const { user } = c.req.valid('param');
-    auditAdminRead(c, deps, principal, user, 'summary');
-    return respondWithDocument<ReportSummary>(c, deps, { kind: 'summary', userId: user });
+    const owner = await deps.owners.refOf(user);
+    auditAdminRead(c, deps, principal, owner, 'summary');
+    return respondWithDocument<ReportSummary>(c, deps, { kind: 'summary', userId: owner });
   });
 }

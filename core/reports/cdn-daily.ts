@@ -27,6 +27,6 @@ export function registerCdnDailyReport(app: OpenAPIHono<CoreEnv>, deps: CoreDeps
   app.openapi(cdnDailyReportRoute, async (c) => {
     const principal = getPrincipal(c);
     assertRole(principal, deps.config.REPORT_READER_ROLES);
-    return c.json(await signedReportUrl(c, deps, dailyRequest(principal.username, c.req.valid('param').date)), 200);
+    return c.json(await signedReportUrl(c, deps, dailyRequest(await deps.owners.refOf(principal.username), c.req.valid('param').date)), 200);
   });
 }

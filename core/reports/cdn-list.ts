@@ -24,6 +24,6 @@ export function registerCdnReportList(app: OpenAPIHono<CoreEnv>, deps: CoreDeps)
   app.openapi(cdnReportListRoute, async (c) => {
     const principal = getPrincipal(c);
     assertRole(principal, deps.config.REPORT_READER_ROLES);
-    return c.json(await signedReportUrl(c, deps, { kind: 'list', userId: principal.username }), 200);
+    return c.json(await signedReportUrl(c, deps, { kind: 'list', userId: await deps.owners.refOf(principal.username) }), 200);
   });
 }

@@ -24,6 +24,6 @@ export function registerCdnReportSummary(app: OpenAPIHono<CoreEnv>, deps: CoreDe
   app.openapi(cdnReportSummaryRoute, async (c) => {
     const principal = getPrincipal(c);
     assertRole(principal, deps.config.REPORT_READER_ROLES);
-    return c.json(await signedReportUrl(c, deps, { kind: 'summary', userId: principal.username }), 200);
+    return c.json(await signedReportUrl(c, deps, { kind: 'summary', userId: await deps.owners.refOf(principal.username) }), 200);
   });
 }

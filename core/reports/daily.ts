@@ -27,6 +27,6 @@ export function registerDailyReport(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): 
   app.openapi(dailyReportRoute, async (c) => {
     const principal = getPrincipal(c);
     assertRole(principal, deps.config.REPORT_READER_ROLES);
-    return respondWithDocument<DailyReport>(c, deps, dailyRequest(principal.username, c.req.valid('param').date));
+    return respondWithDocument<DailyReport>(c, deps, dailyRequest(await deps.owners.refOf(principal.username), c.req.valid('param').date));
   });
 }

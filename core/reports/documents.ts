@@ -41,7 +41,7 @@ export type ReportDay = z.infer<typeof ReportDaySchema>;
 
 export const ReportListSchema = z
   .object({
-    user_id: z.string(),
+    user_id: z.string().openapi({ description: 'The owner’s pseudonymous report owner ref (never the username)', example: 'ncvjy4jxtohxag5lkvuw6rjqwfzssj5a' }),
     generated_at: z.string().openapi({ description: 'When this document was computed (ISO 8601)' }),
     total_days: z.number().int(),
     days: z.array(ReportDaySchema).openapi({ description: 'Days with data, newest first' }),
@@ -73,7 +73,7 @@ export type HourPoint = z.infer<typeof HourPointSchema>;
 
 export const DailyReportSchema = z
   .object({
-    user_id: z.string(),
+    user_id: z.string().openapi({ description: 'The owner’s pseudonymous report owner ref (never the username)', example: 'ncvjy4jxtohxag5lkvuw6rjqwfzssj5a' }),
     date: z.string(),
     generated_at: z.string(),
     prostheses: z.array(ProsthesisRefSchema),
@@ -86,7 +86,7 @@ export type DailyReport = z.infer<typeof DailyReportSchema>;
 
 export const ReportSummarySchema = z
   .object({
-    user_id: z.string(),
+    user_id: z.string().openapi({ description: 'The owner’s pseudonymous report owner ref (never the username)', example: 'ncvjy4jxtohxag5lkvuw6rjqwfzssj5a' }),
     generated_at: z.string(),
     active_days: z.number().int(),
     first_activity_at: z.string().nullable().openapi({ description: 'Start of the first UTC hour with data' }),
@@ -106,8 +106,8 @@ export type ReportSummary = z.infer<typeof ReportSummarySchema>;
 
 export const SignedUrlSchema = z
   .object({
-    url: z.string().openapi({ example: 'http://localhost:8002/reports/ivan.petrov/daily/2026-11-24/report.json?exp=1764000000&sig=…' }),
-    key: z.string().openapi({ example: 'ivan.petrov/daily/2026-11-24/report.json' }),
+    url: z.string().openapi({ example: 'http://localhost:8002/reports/ncvjy4jxtohxag5lkvuw6rjqwfzssj5a/daily/2026-11-24/report.json?exp=1764000000&sig=…' }),
+    key: z.string().openapi({ example: 'ncvjy4jxtohxag5lkvuw6rjqwfzssj5a/daily/2026-11-24/report.json' }),
     expires_at: z.string(),
     cache: z.enum(['hit', 'miss']).openapi({ description: 'Whether the object already existed in S3' }),
   })

@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { getPrincipal } from '../../common/auth/bearer-auth.ts';
-import { USERNAME_PATTERN } from '../../common/auth/principal.ts';
+import { OWNER_REF_PATTERN } from '../../common/identity/owner-ref.ts';
 import { boundedBody } from '../../common/http/bounded-body.ts';
 import { bearerSecurity, errorResponseDoc } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
@@ -9,14 +9,15 @@ import { userPrefix } from './keys.ts';
 import { assertRole } from './respond.ts';
 import { commonErrors } from './schemas.ts';
 
-const username = z.string().regex(USERNAME_PATTERN, 'not a username');
+/** Owners are named by their report owner refs (docs/data-model.md), never by username. */
+const ownerRef = z.string().regex(OWNER_REF_PATTERN, 'not an owner ref (32 characters a–z, 2–7)');
 
 export const InvalidateRequestSchema = z
   .union([
-    z.object({ user_ids: z.array(username).min(1).max(10_000) }).strict(),
+    z.object({ user_ids: z.array(ownerRef).min(1).max(10_000) }).strict(),
     z.object({ all: z.literal(true) }).strict(),
   ])
-  .openapi('InvalidateRequest', { example: { user_ids: ['ivan.petrov'] } });
+  .openapi('InvalidateRequest', { example: { user_ids: ['ncvjy4jxtohxag5lkvuw6rjqwfzssj5a'] } });
 
 /** At most this many deleted keys are listed back; the count is always exact. */
 const LISTED_KEYS = 1000;
@@ -43,7 +44,7 @@ export const invalidateReportsRoute = createRoute({
   method: 'post',
   path: '/api/reports/invalidate',
   tags: ['cache'],
-  summary: 'Drop cached reports of some users (or all): every core replica’s memory, S3 and the CDN edge',
+  summary: 'Drop cached reports of some owners (by owner ref) or all: every core replica’s memory, S3 and the CDN edge',
   description:
     'For the jobs service after an ETL load (client-credentials token) and for administrators. Answers 503 naming redis when the ' +
     'per-user versions could not be bumped (S3 and the edge were cleaned anyway; retrying is safe).',
@@ -70,7 +71,7 @@ export function registerInvalidateReports(app: OpenAPIHono<CoreEnv>, deps: CoreD
     const purge = await deps.cdnPurger.purge(users === 'all' ? { all: true } : { prefixes: users.map(userPrefix) });
     deps.logger.info('reports.invalidated', {
       requestId: c.get('requestId'),
-      actor: principal.username,
+      actorSubject: principal.subject,
       scope: users === 'all' ? 'all' : users.length > 20 ? `${users.length} users` : users,
       deletedObjects: deleted.length,
       purgeOk: purge.ok,

@@ -1,6 +1,9 @@
 import type { ReportKind } from './documents.ts';
 
-/** S3 keys of the cached report documents; the user segment comes from the verified token. */
+/**
+ * S3 keys of the cached report documents. The first segment is the owner's report owner ref
+ * (core/reports/owners.ts, from the verified token), never the username: keys show in CDN URLs.
+ */
 export function reportKey(kind: ReportKind, userId: string, date?: string): string {
   switch (kind) {
     case 'list':

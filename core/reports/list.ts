@@ -27,6 +27,6 @@ export function registerListReports(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): 
     const principal = getPrincipal(c);
     assertRole(principal, deps.config.REPORT_READER_ROLES);
     const { limit, offset } = c.req.valid('query');
-    return respondWithListPage(c, deps, principal.username, limit, offset);
+    return respondWithListPage(c, deps, await deps.owners.refOf(principal.username), limit, offset);
   });
 }

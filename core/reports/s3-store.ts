@@ -18,6 +18,10 @@ export interface ReportObjectStore {
   write(key: string, body: string): Promise<void>;
   /** Deletes every object under the prefix ('' = the whole bucket); returns the deleted keys. */
   deletePrefix(prefix: string): Promise<string[]>;
+  /** The first key segments ("folders") of the bucket, without the slash. */
+  listTopLevelSegments(): Promise<string[]>;
+  /** Some key under the prefix, or undefined when there is none. */
+  anyKeyUnder(prefix: string): Promise<string | undefined>;
   ping(): Promise<void>;
 }
 
@@ -110,6 +114,30 @@ export function createS3ReportStore(client: S3Client, bucket: string): ReportObj
           if (result.Errors?.length) throw new Error(`S3 refused to delete ${result.Errors.length} object(s): ${result.Errors[0]?.Code ?? ''} ${result.Errors[0]?.Key ?? ''}`);
         }
         return keys;
+      } catch (error) {
+        return unavailable(error);
+      }
+    },
+
+    async listTopLevelSegments() {
+      try {
+        const segments: string[] = [];
+        let token: string | undefined;
+        do {
+          const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Delimiter: '/', ContinuationToken: token, MaxKeys: 1000 }));
+          for (const common of page.CommonPrefixes ?? []) if (common.Prefix) segments.push(common.Prefix.slice(0, -1));
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+        return segments;
+      } catch (error) {
+        return unavailable(error);
+      }
+    },
+
+    async anyKeyUnder(prefix) {
+      try {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }));
+        return page.Contents?.[0]?.Key;
       } catch (error) {
         return unavailable(error);
       }

@@ -20,7 +20,7 @@ export const UserParamSchema = z.object({
   user: z
     .string()
     .regex(USERNAME_PATTERN, 'not a username')
-    .openapi({ param: { name: 'user', in: 'path' }, example: 'ivan.petrov', description: 'The person’s username (LDAP uid)' }),
+    .openapi({ param: { name: 'user', in: 'path' }, example: 'ivan.petrov', description: 'The person’s username (LDAP uid); core maps it to their report owner ref' }),
 });
 
 export const PagingQuerySchema = z.object({

@@ -24,6 +24,6 @@ export function registerReportSummary(app: OpenAPIHono<CoreEnv>, deps: CoreDeps)
   app.openapi(reportSummaryRoute, async (c) => {
     const principal = getPrincipal(c);
     assertRole(principal, deps.config.REPORT_READER_ROLES);
-    return respondWithDocument<ReportSummary>(c, deps, { kind: 'summary', userId: principal.username });
+    return respondWithDocument<ReportSummary>(c, deps, { kind: 'summary', userId: await deps.owners.refOf(principal.username) });
   });
 }

@@ -73,15 +73,17 @@ function parseEnvFile(text: string): StackEnv {
 
 /**
  * Loads (creating on first use) the stack environment: defaults < .stack/stack.env < process env.
- * `extraSecrets` are generated like the built-in ones; the kit knows no callers' names (the stack
- * adds its demo people's passwords, stack/lib/env.ts), so it imports nothing back.
+ * `extraSecrets` are generated like the built-in ones (24 random bytes unless a length is given); the
+ * kit knows no callers' names (the stack adds its demo people's passwords and the owner-ref key,
+ * stack/lib/env.ts), so it imports nothing back.
  */
-export function loadStackEnv(extraSecrets: readonly string[] = []): StackEnv {
+export function loadStackEnv(extraSecrets: readonly (string | { name: string; bytes: number })[] = []): StackEnv {
   const stored = existsSync(paths.env) ? parseEnvFile(readFileSync(paths.env, 'utf8')) : {};
   let changed = false;
-  for (const name of [...GENERATED_SECRETS, ...extraSecrets]) {
+  for (const secret of [...GENERATED_SECRETS, ...extraSecrets]) {
+    const { name, bytes } = typeof secret === 'string' ? { name: secret, bytes: 24 } : secret;
     if (!stored[name]) {
-      stored[name] = randomBytes(24).toString('base64url');
+      stored[name] = randomBytes(bytes).toString('base64url');
       changed = true;
     }
   }
