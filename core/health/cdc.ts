@@ -26,7 +26,7 @@ export const cdcHealthRoute = createRoute({
   path: '/health/cdc',
   tags: ['health'],
   summary: 'CDC tables as ClickHouse holds them: live and deleted rows, last source change, last applied change',
-  description: 'Consumer lag per partition is on the jobs service (`GET /health/cdc` there); Kafka Connect answers for its connectors.',
+  description: 'Answered from a round at most a second old (requests within a second share one). Consumer lag per partition is on the jobs service (`GET /health/cdc` there); Kafka Connect answers for its connectors.',
   responses: {
     200: { description: 'ClickHouse answered for every CDC table', content: { 'application/json': { schema: CdcHealthSchema } } },
     503: { description: 'ClickHouse did not answer (see problems)', content: { 'application/json': { schema: CdcHealthSchema } } },
@@ -37,16 +37,31 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Requests within this long of a round share its answer (as /health/ready's rounds and jobs' /health/cdc do). */
+export const CDC_HEALTH_REUSE_MS = 1000;
+
+type CdcHealth = z.infer<typeof CdcHealthSchema>;
+
 export function registerCdcHealth(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): void {
+  // The route needs no token and each round is four FINAL scans in ClickHouse: a flood of health
+  // requests must cost at most one round a second.
+  let last: { at: number; body: Promise<CdcHealth> } | undefined;
   app.openapi(cdcHealthRoute, async (c) => {
-    let tables = null;
-    const problems: string[] = [];
-    try {
-      tables = await withTimeout(deps.cdc.tables(), deps.config.HEALTH_TIMEOUT_MS, 'clickhouse');
-    } catch (error) {
-      problems.push(`clickhouse: ${message(error)}`);
-    }
-    const body = { status: problems.length ? ('degraded' as const) : ('ok' as const), problems, tables };
-    return problems.length ? c.json(body, 503) : c.json(body, 200);
+    const now = deps.now();
+    if (!last || now - last.at >= CDC_HEALTH_REUSE_MS || now < last.at) last = { at: now, body: cdcHealth(deps) };
+    const body = await last.body;
+    return body.problems.length ? c.json(body, 503) : c.json(body, 200);
   });
+}
+
+/** One round over the CDC tables; never throws. */
+async function cdcHealth(deps: CoreDeps): Promise<CdcHealth> {
+  let tables = null;
+  const problems: string[] = [];
+  try {
+    tables = await withTimeout(deps.cdc.tables(), deps.config.HEALTH_TIMEOUT_MS, 'clickhouse');
+  } catch (error) {
+    problems.push(`clickhouse: ${message(error)}`);
+  }
+  return { status: problems.length ? 'degraded' : 'ok', problems, tables };
 }
