@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StackEnv } from '../lib/env.ts';
 import { ensureDebPackages } from '../../tools/kit/apt.ts';
@@ -134,6 +134,17 @@ async function isServerUp(env: StackEnv): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Where Keycloak keeps its state (the H2 database under h2/): tests that audit what it stores read it. */
+export const KEYCLOAK_DATA_DIR = DATA_DIR;
+
+/** The JDK Keycloak runs on and the H2 jar it ships: enough to read its database offline (tests/stack/pii-scan). */
+export async function keycloakH2Tools(env: StackEnv): Promise<{ java: string; h2Jar: string }> {
+  const libDir = join(HOME, 'lib', 'lib', 'main');
+  const jar = readdirSync(libDir).find((name) => /^com\.h2database\.h2-[\d.]+\.jar$/.test(name));
+  if (!jar) throw new Error(`${SERVICE}: no com.h2database.h2 jar in ${libDir}`);
+  return { java: join(await javaHome(env), 'bin', 'java'), h2Jar: join(libDir, jar) };
 }
 
 /** Unpacks the distribution once; a half-unpacked folder never takes the final name. */
