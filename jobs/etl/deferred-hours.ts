@@ -72,8 +72,8 @@ export async function requeueDeferredHours(
     const unresolved = chips.filter((chip) => !known.has(chip));
     if (resolved.length > 0) {
       const queued = await db`
-        insert into etl_touched (chip_id, hour)
-        select d.chip_id, d.hour from ${deferred} d
+        insert into etl_touched (chip_id, hour, seg_from, seg_to)
+        select d.chip_id, d.hour, d.hour, d.hour + interval '1 hour' from ${deferred} d
         where d.source = ${scope.source} and d.chip_id = any(${db.array(resolved)}::text[])
           and not exists (select 1 from etl_touched t where t.chip_id = d.chip_id and t.hour = d.hour)`;
       retry.requeuedHours += queued.count;

@@ -9,10 +9,15 @@ export type TouchedBy =
   /** Backfill: rows whose event time is in [from, to). */
   | { kind: 'event_time'; from: Date; to: Date };
 
-/** One (chip, UTC hour), aggregated over every raw row of that hour, not only the new ones. */
+/**
+ * One (chip, UTC hour), aggregated over every raw row of that hour, not only the new ones; or, in
+ * an hour a reassignment cut (owner-spans.ts), over the rows of one owner's part of it.
+ */
 export interface HourlyAggregate {
   chipId: string;
   hourSeconds: number;
+  /** Start of the part aggregated, ms: the hour's start unless a reassignment cut the hour. */
+  fromMs: number;
   eventCount: number;
   movements: number;
   successfulMovements: number;
@@ -74,8 +79,9 @@ export async function collectTouchedHours(db: Db, scope: EtlScope, touched: Touc
       ? db`received_at >= ${touched.from}::timestamptz and received_at < ${touched.to}::timestamptz`
       : db`event_time >= ${touched.from.toISOString()}::timestamptz and event_time < ${touched.to.toISOString()}::timestamptz`;
   await resetTouchedHours(db);
-  const inserted = await db`insert into etl_touched (chip_id, hour)
-    select distinct chip_id, date_bin('1 hour', event_time, ${HOUR_ORIGIN}::timestamptz) from ${raw} where ${window} ${chips}`;
+  const inserted = await db`insert into etl_touched (chip_id, hour, seg_from, seg_to)
+    select chip_id, hour, hour, hour + interval '1 hour' from (
+      select distinct chip_id, date_bin('1 hour', event_time, ${HOUR_ORIGIN}::timestamptz) as hour from ${raw} where ${window} ${chips}) touched`;
   // Fresh statistics, so the planner sizes the join to the window (a few hours or a whole backfill).
   await db`analyze etl_touched`;
   return inserted.count;
@@ -83,19 +89,53 @@ export async function collectTouchedHours(db: Db, scope: EtlScope, touched: Touc
 
 /**
  * Creates the session's empty touched set (a run with an empty window still recomputes the
- * deferred hours it adds to it, see deferred-hours.ts). Pairs in it must stay distinct: the
- * aggregate joins it to raw_telemetry, so a pair listed twice would count its rows twice.
+ * deferred hours it adds to it, see deferred-hours.ts). Each (chip, hour) is one segment
+ * [seg_from, seg_to) covering the hour, or several that tile it when a reassignment cuts it
+ * (cutTouchedHours). Segments must stay distinct and must not overlap: the aggregate joins them
+ * to raw_telemetry, so a row covered twice would be counted twice.
  */
 export async function resetTouchedHours(db: Db): Promise<void> {
-  // The key keeps the pairs distinct and lets the aggregate walk them in (chip, hour) order: the
-  // raw rows come out of the primary-key index already grouped, so nothing is sorted.
-  await db`create temp table if not exists etl_touched (chip_id text not null, hour timestamptz not null, primary key (chip_id, hour))`;
+  // The key keeps the segments distinct and lets the aggregate walk them in (chip, hour, seg_from)
+  // order: the raw rows come out of the primary-key index already grouped, so nothing is sorted.
+  await db`create temp table if not exists etl_touched (chip_id text not null, hour timestamptz not null, seg_from timestamptz not null, seg_to timestamptz not null, primary key (chip_id, hour, seg_from))`;
   await db`truncate etl_touched`;
+}
+
+/** The touched hours' span in ms ([first hour's start, last hour's end)), or null when none are. */
+export async function touchedSpan(db: Db): Promise<{ fromMs: number; toMs: number } | null> {
+  const [row] = await db<{ from_ms: string | null; to_ms: string | null }[]>`
+    select (extract(epoch from min(hour)) * 1000)::bigint as from_ms, (extract(epoch from max(hour) + interval '1 hour') * 1000)::bigint as to_ms from etl_touched`;
+  return row?.from_ms == null || row.to_ms == null ? null : { fromMs: Number(row.from_ms), toMs: Number(row.to_ms) };
+}
+
+/**
+ * Cuts the touched segment holding each instant in two there (the owner changes at that instant,
+ * owner-spans.ts). A cut in an hour that is not touched, or on a segment's edge, changes nothing.
+ * One statement per cut: cuts are few (reassignments inside the run's hours). Returns how many
+ * segments were cut.
+ */
+export async function cutTouchedHours(db: Db, cuts: readonly { chipId: string; atMs: number }[]): Promise<number> {
+  let count = 0;
+  for (const cut of cuts) {
+    const at = new Date(cut.atMs).toISOString();
+    const cutOff = await db`
+      with old as (
+        select chip_id, hour, seg_from, seg_to from etl_touched
+        where chip_id = ${cut.chipId} and seg_from < ${at}::timestamptz and seg_to > ${at}::timestamptz),
+      shortened as (
+        update etl_touched t set seg_to = ${at}::timestamptz from old
+        where t.chip_id = old.chip_id and t.hour = old.hour and t.seg_from = old.seg_from
+        returning old.chip_id, old.hour, old.seg_to)
+      insert into etl_touched (chip_id, hour, seg_from, seg_to) select chip_id, hour, ${at}::timestamptz, seg_to from shortened`;
+    count += cutOff.count;
+  }
+  return count;
 }
 
 interface AggregateRow {
   chip_id: string;
   hour_s: string;
+  from_ms: string;
   event_count: number;
   movements: string;
   successful_movements: string;
@@ -131,6 +171,7 @@ function toAggregate(row: AggregateRow): HourlyAggregate {
   return {
     chipId: row.chip_id,
     hourSeconds: Number(row.hour_s),
+    fromMs: Number(row.from_ms),
     eventCount: row.event_count,
     movements: Number(row.movements),
     successfulMovements: Number(row.successful_movements),
@@ -171,6 +212,7 @@ export function hourlyAggregateQuery(db: Db, scope: EtlScope) {
   return db<AggregateRow[]>`
     select t.chip_id,
            extract(epoch from t.hour)::bigint as hour_s,
+           (extract(epoch from t.seg_from) * 1000)::bigint as from_ms,
            count(*)::int as event_count,
            sum(r.movements)::bigint as movements,
            sum(r.successful_movements)::bigint as successful_movements,
@@ -188,8 +230,8 @@ export function hourlyAggregateQuery(db: Db, scope: EtlScope) {
            bit_count(coalesce(bit_or(1::bigint << date_part('minute', r.event_time)::int) filter (where r.movements > 0), 0)::bit(64))::int as active_minutes,
            bit_count(coalesce(bit_or(1::bigint << date_part('minute', r.event_time)::int) filter (where r.charging), 0)::bit(64))::int as charging_minutes
     from etl_touched t
-    join ${raw} r on r.chip_id = t.chip_id and r.event_time >= t.hour and r.event_time < t.hour + interval '1 hour'
-    group by t.chip_id, t.hour`;
+    join ${raw} r on r.chip_id = t.chip_id and r.event_time >= t.seg_from and r.event_time < t.seg_to
+    group by t.chip_id, t.hour, t.seg_from`;
 }
 
 export async function dropTouchedHours(db: Db): Promise<void> {

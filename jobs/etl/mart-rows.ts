@@ -1,4 +1,4 @@
-import type { ChipDimensions } from './dimensions.ts';
+import { ownerOfAggregate, type ChipDimensions, type ChipOwner } from './dimensions.ts';
 import type { HourlyAggregate } from './hourly-aggregates.ts';
 
 /** A reports.report_hourly row in JSONEachRow form (DateTime as unix seconds). */
@@ -37,14 +37,15 @@ export function countErrorCodes(codes: readonly string[]): { codes: string[]; co
   return { codes: sorted, counts: sorted.map((code) => counts.get(code)!) };
 }
 
-export function toMartRow(aggregate: HourlyAggregate, dims: ChipDimensions, version: number): MartRow {
+/** The row of an aggregate (one hour, or the part of it one owner held) for its owner. */
+export function toMartRow(aggregate: HourlyAggregate, dims: Pick<ChipDimensions, 'prosthesisId' | 'modelName'>, owner: Pick<ChipOwner, 'userId' | 'region'>, version: number): MartRow {
   const errors = countErrorCodes(aggregate.errorCodes);
   return {
-    user_id: dims.userId,
+    user_id: owner.userId,
     prosthesis_id: dims.prosthesisId,
     chip_id: aggregate.chipId,
     model_name: dims.modelName,
-    region: dims.region,
+    region: owner.region,
     hour: aggregate.hourSeconds,
     event_count: aggregate.eventCount,
     movements: aggregate.movements,
@@ -67,6 +68,39 @@ export function toMartRow(aggregate: HourlyAggregate, dims: ChipDimensions, vers
   };
 }
 
+/**
+ * A row without events over an owner's row for an hour that is no longer (wholly) theirs: newer,
+ * so it wins in ReplacingMergeTree and argMax; readers drop rows whose newest version has no events.
+ */
+export function zeroMartRow(key: { userId: string; prosthesisId: string; chipId: string; modelName: string; region: string; hourSeconds: number }, version: number): MartRow {
+  return {
+    user_id: key.userId,
+    prosthesis_id: key.prosthesisId,
+    chip_id: key.chipId,
+    model_name: key.modelName,
+    region: key.region,
+    hour: key.hourSeconds,
+    event_count: 0,
+    movements: 0,
+    successful_movements: 0,
+    response_time_sum_ms: 0,
+    response_time_count: 0,
+    response_time_max_ms: 0,
+    response_time_p95_ms: 0,
+    battery_min_pct: 0,
+    battery_max_pct: 0,
+    battery_sum_pct: 0,
+    actuator_temp_max_c: 0,
+    actuator_temp_sum_c: 0,
+    errors_total: 0,
+    error_codes: [],
+    error_counts: [],
+    active_minutes: 0,
+    charging_minutes: 0,
+    _version: version,
+  };
+}
+
 /** A (chip, UTC hour) the run could not load because the CRM replica does not know the chip. */
 export interface DeferredHour {
   chipId: string;
@@ -74,8 +108,10 @@ export interface DeferredHour {
 }
 
 /**
- * Splits a batch of aggregates into mart rows (chips with an owner) and hours to defer (chips the
- * replica does not know: `dimensionsOf` gives null or undefined), with the raw rows they stand for.
+ * Splits a batch of aggregates into mart rows (chips with an owner, each aggregate for the owner
+ * at its start) and hours to defer (chips the replica does not know: `dimensionsOf` gives null or
+ * undefined), with the raw rows they stand for. An hour cut by a reassignment comes as one
+ * aggregate per part; a part deferred defers the hour (it is recomputed whole), listed once.
  */
 export function toMartRows(
   aggregates: readonly HourlyAggregate[],
@@ -84,13 +120,16 @@ export function toMartRows(
 ): { rows: MartRow[]; deferred: DeferredHour[]; deferredRawRows: number } {
   const rows: MartRow[] = [];
   const deferred: DeferredHour[] = [];
+  const deferredKeys = new Set<string>();
   let deferredRawRows = 0;
   for (const aggregate of aggregates) {
     const dims = dimensionsOf(aggregate.chipId);
     if (dims) {
-      rows.push(toMartRow(aggregate, dims, version));
+      rows.push(toMartRow(aggregate, dims, ownerOfAggregate(dims, aggregate), version));
     } else {
-      deferred.push({ chipId: aggregate.chipId, hourSeconds: aggregate.hourSeconds });
+      const key = `${aggregate.chipId}@${aggregate.hourSeconds}`;
+      if (!deferredKeys.has(key)) deferred.push({ chipId: aggregate.chipId, hourSeconds: aggregate.hourSeconds });
+      deferredKeys.add(key);
       deferredRawRows += aggregate.eventCount;
     }
   }

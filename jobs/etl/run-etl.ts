@@ -5,8 +5,9 @@ import type { JobsMetrics } from '../metrics/jobs-metrics.ts';
 import type { RunContext } from '../run-context.ts';
 import { clearLoadedDeferredHours, describeDeferrals, recordDeferredHours, requeueDeferredHours } from './deferred-hours.ts';
 import { lookupChipDimensions, type ChipDimensions } from './dimensions.ts';
-import { collectTouchedHours, dropTouchedHours, prepareEtlSession, resetEtlSession, resetTouchedHours, streamHourlyAggregates, type HourlyAggregate, type TouchedBy } from './hourly-aggregates.ts';
+import { collectTouchedHours, cutTouchedHours, dropTouchedHours, prepareEtlSession, resetEtlSession, resetTouchedHours, streamHourlyAggregates, touchedSpan, type HourlyAggregate, type TouchedBy } from './hourly-aggregates.ts';
 import { toMartRows } from './mart-rows.ts';
+import { lookupHourCuts, retireMovedRows } from './owner-spans.ts';
 import type { EtlScope } from './scope.ts';
 import { advanceWatermark, EPOCH, instantToDate, readIngestBound, readWatermark, type Instant } from './watermark.ts';
 
@@ -58,12 +59,16 @@ export interface EtlOutcome {
   stillDeferredHours: number;
   /** Hours deferred by earlier runs that this run loaded (their deferred rows deleted). */
   loadedFromDeferral: number;
-  /** Users whose mart rows were (re)written; they were invalidated in core (first 1,000). */
+  /** Users whose mart rows were (re)written or retired; they were invalidated in core (first 1,000). */
   affectedUsers: string[];
+  /** Touched hours cut in two (or more) because a reassignment falls inside them. */
+  cutHours: number;
+  /** Rows of a previous owner emptied because their hour (or part of it) belongs to another owner now. */
+  retiredRows: number;
 }
 
 export function emptyEtlOutcome(): EtlOutcome {
-  return { touchedHours: 0, unmatchedRows: 0, unmatchedChips: [], deferredHours: 0, stillDeferredHours: 0, loadedFromDeferral: 0, affectedUsers: [] };
+  return { touchedHours: 0, unmatchedRows: 0, unmatchedChips: [], deferredHours: 0, stillDeferredHours: 0, loadedFromDeferral: 0, affectedUsers: [], cutHours: 0, retiredRows: 0 };
 }
 
 /** Most users a result lists back (the count is always exact). */
@@ -96,6 +101,9 @@ export async function runEtlPipeline(
   // Every chip this run found unknown: their hours were recorded as deferred and must not be
   // cleared as loaded. Bounded by the number of chips, like `affected` by the number of users.
   const unknownChips = new Set<string>();
+  // Hours written for prostheses that ever had two owners: a previous owner may still have a row
+  // there (retireMovedRows). Bounded by such prostheses' touched hours; single-owner chips add nothing.
+  const reassignedHours = new Map<string, Set<number>>();
   const exampleChips = () => [...unknownChips].slice(0, 20);
   const sync = () => {
     report.rowsRead = progress.rowsRead!;
@@ -125,7 +133,13 @@ export async function runEtlPipeline(
     const { rows, deferred, deferredRawRows } = toMartRows(aggregates, (chip) => dimensionCache.get(chip), version);
     if (rows.length > 0) {
       await deps.clickhouse.insert({ table: 'report_hourly', values: rows, format: 'JSONEachRow' });
-      for (const row of rows) affected.add(row.user_id);
+      for (const row of rows) {
+        affected.add(row.user_id);
+        if ((dimensionCache.get(row.chip_id)?.owners.length ?? 0) < 2) continue;
+        const hours = reassignedHours.get(row.prosthesis_id) ?? new Set<number>();
+        hours.add(row.hour);
+        reassignedHours.set(row.prosthesis_id, hours);
+      }
     }
     if (deferred.length > 0) {
       // On the pool, not the run's connection: the aggregate cursor keeps that one busy. Durable
@@ -181,6 +195,9 @@ export async function runEtlPipeline(
       outcome.stillDeferredHours = retry.stillDeferredHours;
       if (retry.requeuedHours > 0) await db`analyze etl_touched`;
     }
+    // Hours a reassignment falls inside are cut there, so each owner gets the events of their time.
+    const span = progress.touchedHours! > 0 ? await touchedSpan(db) : null;
+    if (span) outcome.cutHours = await cutTouchedHours(db, await lookupHourCuts(deps.clickhouse, span.fromMs, span.toMs));
     sync();
     run.log.info('etl.window', {
       from: touchedBy.kind === 'received' ? touchedBy.from : touchedBy.from.toISOString(),
@@ -188,9 +205,19 @@ export async function runEtlPipeline(
       touchedHours: progress.touchedHours,
       requeuedHours: progress.requeuedHours,
       stillDeferredHours: outcome.stillDeferredHours,
+      cutHours: outcome.cutHours,
     });
 
     if (progress.touchedHours! > 0) await streamInBatches(streamHourlyAggregates(db, scope, settings.cursorRows), settings.batchRows, writeBatch);
+    // After every insert of the run landed: rows it did not rewrite in those hours are a previous
+    // owner's, and go (emptied, newer version); their owners' caches are dropped with the rest.
+    if (reassignedHours.size > 0) {
+      const retired = await retireMovedRows(deps.clickhouse, reassignedHours, version);
+      outcome.retiredRows = retired.length;
+      for (const row of retired) affected.add(row.user_id);
+      sync();
+      if (retired.length > 0) run.log.info('etl.retired_rows', { rows: retired.length, users: new Set(retired.map((r) => r.user_id)).size });
+    }
 
     // Caches are dropped before the watermark moves: if core cannot be told, the run fails and the
     // next one recomputes the same hours and tries again.

@@ -7,7 +7,9 @@ import { ownerQueries } from '../../jobs/cdc/apply-batch.ts';
 import { decodeChange, type Change } from '../../jobs/cdc/decode-change.ts';
 import { tablesByTopic } from '../../jobs/cdc/tables.ts';
 import { dimensionQueries } from '../../jobs/etl/dimensions.ts';
-import { toMartRow } from '../../jobs/etl/mart-rows.ts';
+import { toMartRow, zeroMartRow } from '../../jobs/etl/mart-rows.ts';
+import { ownerSpanQueries } from '../../jobs/etl/owner-spans.ts';
+import { reassignedChipsQuery } from '../../jobs/etl/reassigned-hours.ts';
 import { retentionQueries } from '../../jobs/retention/run-retention.ts';
 import { listRunsQuery, runRow } from '../../jobs/runs/run-history.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
@@ -57,14 +59,16 @@ function jobsStatements(): ChdbStatement[] {
   const deleted = change('crm.crm.customers', 'd', null, { id: ids.customer, username: '' }, 27608000);
   const model = change('crm.crm.prosthesis_models', 'r', { id: ids.model, name: 'Hand "X"', manufacturer: 'BionicPRO', kind: 'hand', actuator_count: 6, battery_capacity_mah: 2400, weight_g: 480, created_at: ts, updated_at: ts });
   const prosthesis = change('crm.crm.prostheses', 'u', { id: ids.prosthesis, chip_id: 'CHIP-0001', customer_id: ids.customer, model_id: ids.model, serial_number: 'SN-1', fitted_at: ts, status: 'active', created_at: ts, updated_at: ts });
+  const assignment = change('crm.crm.prosthesis_assignments', 'c', { id: 17, prosthesis_id: ids.prosthesis, customer_id: ids.customer, valid_from: ts, created_at: ts });
   const order = change('crm.crm.orders', 'c', { id: ids.order, customer_id: ids.customer, model_id: ids.model, status: 'new', amount: '12345.67', currency: 'EUR', ordered_at: ts, created_at: ts, updated_at: ts });
   const mart = toMartRow(
     {
-      chipId: 'CHIP-0001', hourSeconds: 1_704_067_200, eventCount: 3, movements: 40, successfulMovements: 38, responseTimeSumMs: 8_000, responseTimeCount: 40,
+      chipId: 'CHIP-0001', hourSeconds: 1_704_067_200, fromMs: 1_704_067_200_000, eventCount: 3, movements: 40, successfulMovements: 38, responseTimeSumMs: 8_000, responseTimeCount: 40,
       responseTimeMaxMs: 300, responseTimeP95Ms: 300, batteryMinPct: 40, batteryMaxPct: 42, batterySumPct: 123, actuatorTempMaxC: 38.5, actuatorTempSumC: 110.25,
       errorsTotal: 2, errorCodes: ['E_SENSOR', 'E_MOTOR'], activeMinutes: 3, chargingMinutes: 0,
     },
-    { chipId: 'CHIP-0001', prosthesisId: ids.prosthesis, userId: "o'neil\\test", region: 'eu', modelName: 'Hand "X"' },
+    { prosthesisId: ids.prosthesis, modelName: 'Hand "X"' },
+    { userId: "o'neil\\test", region: 'eu' },
     1_795_595_996_509,
   );
   const run = runRow({
@@ -77,11 +81,20 @@ function jobsStatements(): ChdbStatement[] {
     { name: 'insert CDC model', sql: insert('crm_prosthesis_models', [{ ...model.row, ...synced }]) },
     { name: 'insert CDC prosthesis', sql: insert('crm_prostheses', [{ ...prosthesis.row, ...synced }]) },
     { name: 'insert CDC order (decimal as number)', sql: insert('crm_orders', [{ ...order.row, ...synced }]) },
+    { name: 'insert CDC assignment (bigint id)', sql: insert('crm_prosthesis_assignments', [{ ...assignment.row, ...synced }]) },
     { name: 'insert mart row', sql: insert('report_hourly', [mart as unknown as Record<string, unknown>]) },
+    {
+      name: 'insert retired mart row',
+      sql: insert('report_hourly', [zeroMartRow({ userId: "o'neil\\test", prosthesisId: ids.prosthesis, chipId: 'CHIP-0001', modelName: 'Hand', region: 'eu', hourSeconds: 1_704_067_200 }, 1_795_595_996_510) as unknown as Record<string, unknown>]),
+    },
     { name: 'insert run', sql: insert('etl_runs', [run]) },
     { name: 'dimensions: prostheses by chip', sql: dimensionQueries.prostheses(['CHIP-0001', "x'); DROP TABLE crm_prostheses; --"]).text },
     { name: 'dimensions: customers', sql: dimensionQueries.customers([ids.customer]).text },
     { name: 'dimensions: models', sql: dimensionQueries.models([ids.model]).text },
+    { name: 'owner spans: assignment histories', sql: ownerSpanQueries.histories([ids.prosthesis]).text },
+    { name: 'owner spans: prostheses cut within a range', sql: ownerSpanQueries.cutWithin(1_704_067_200_000, 1_795_595_996_509).text },
+    { name: 'owner spans: rows to retire', sql: ownerSpanQueries.staleRows(ids.prosthesis, [1_704_067_200, 1_704_070_800], 1_795_595_996_510).text },
+    { name: 'reassigned hours: chips of prostheses', sql: reassignedChipsQuery([ids.prosthesis]).text },
     { name: 'owners: usernames', sql: ownerQueries.usernames([ids.customer]).text },
     { name: 'owners: prosthesis owners', sql: ownerQueries.owners([ids.prosthesis]).text },
     { name: 'runs: list', sql: listRunsQuery({ limit: 20 }).text },

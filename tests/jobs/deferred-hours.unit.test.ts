@@ -8,6 +8,7 @@ function aggregate(chipId: string, hourSeconds: number, eventCount: number): Hou
   return {
     chipId,
     hourSeconds,
+    fromMs: hourSeconds * 1000,
     eventCount,
     movements: 1,
     successfulMovements: 1,
@@ -27,7 +28,7 @@ function aggregate(chipId: string, hourSeconds: number, eventCount: number): Hou
   };
 }
 
-const known: ChipDimensions = { chipId: 'KNOWN-1', prosthesisId: 'p1', userId: 'ada', region: 'eu', modelName: 'Hand' };
+const known: ChipDimensions = { chipId: 'KNOWN-1', prosthesisId: 'p1', modelName: 'Hand', owners: [{ validFromMs: 0, userId: 'ada', region: 'eu' }] };
 
 describe('deferred hours', () => {
   test('a batch splits into mart rows of known chips and deferred (chip, hour) pairs of unknown ones', () => {

@@ -15,6 +15,7 @@ describe('mart rows', () => {
     const aggregate: HourlyAggregate = {
       chipId: 'CHIP-0001',
       hourSeconds: 1_795_593_600,
+      fromMs: 1_795_593_600_000,
       eventCount: 3,
       movements: 40,
       successfulMovements: 38,
@@ -32,7 +33,7 @@ describe('mart rows', () => {
       activeMinutes: 3,
       chargingMinutes: 0,
     };
-    const row = toMartRow(aggregate, { chipId: 'CHIP-0001', prosthesisId: 'p', userId: 'ada', region: 'eu', modelName: 'Hand' }, 42);
+    const row = toMartRow(aggregate, { prosthesisId: 'p', modelName: 'Hand' }, { userId: 'ada', region: 'eu' }, 42);
     expect(row).toMatchObject({ user_id: 'ada', prosthesis_id: 'p', hour: 1_795_593_600, error_codes: ['E_MOTOR', 'E_SENSOR'], error_counts: [1, 1], _version: 42 });
   });
 });
