@@ -12,7 +12,8 @@ import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
 import { loadStackEnv, type StackEnv } from '../tools/kit/env.ts';
 import { buildCrmDataset, type CrmDataset } from './crm-data.ts';
-import { loadCrm, type CrmLoadResult } from './load-crm.ts';
+import { createOwnerRefs } from '../common/identity/owner-ref.ts';
+import { fillMissingOwnerRefs, loadCrm, type CrmLoadResult } from './load-crm.ts';
 import { copyLine, loadTelemetry, type TelemetryLoadResult } from './load-telemetry.ts';
 import { DAY_MS, EVENTS_PER_HOUR_CHOICES, forEachTelemetryRow, type TelemetryChip } from './telemetry-data.ts';
 
@@ -199,12 +200,16 @@ export async function runGenerate(env: StackEnv, options: GenerateOptions, say: 
   if (options.crm) {
     const url = env.CRM_DATABASE_URL;
     if (!url) throw new Error('CRM_DATABASE_URL is not set');
+    if (!env.OWNER_REF_KEY) throw new Error('OWNER_REF_KEY is not set: run `node stack/cli.ts env` once to generate it');
+    const owners = await createOwnerRefs(env.OWNER_REF_KEY);
     const sql = postgres(url, { max: 1, onnotice: () => {} });
     try {
       const started = performance.now();
-      result.crm = await loadCrm(sql, plan.crm);
+      result.crm = await loadCrm(sql, plan.crm, owners);
       const parts = Object.entries(result.crm).map(([table, c]) => `${table} +${c.inserted} ~${c.updated} =${c.unchanged}`);
       say(`crm: ${parts.join(', ')} (inserted ~updated =unchanged) in ${Math.round(performance.now() - started)} ms`);
+      const filled = await fillMissingOwnerRefs(sql, owners);
+      if (filled > 0) say(`crm: gave ${filled} other customer(s) their owner ref`);
     } finally {
       await sql.end({ timeout: 5 });
     }

@@ -5,6 +5,7 @@
  * (a customer created by hand with a demo username) keep their id; references follow the real ids.
  */
 import type postgres from 'postgres';
+import type { OwnerRefs } from '../common/identity/owner-ref.ts';
 import type { CrmDataset } from './crm-data.ts';
 
 export interface UpsertCount {
@@ -37,7 +38,11 @@ function tally(total: number, rows: readonly Inserted[]): UpsertCount {
   return { inserted, updated: rows.length - inserted, unchanged: total - rows.length };
 }
 
-export async function loadCrm(sql: postgres.Sql, data: CrmDataset): Promise<CrmLoadResult> {
+/**
+ * `owners` computes each customer's owner ref (CRM migration 003) with the stack's OWNER_REF_KEY,
+ * the same key core holds, so the ETL's mart rows and core's lookups agree.
+ */
+export async function loadCrm(sql: postgres.Sql, data: CrmDataset, owners: OwnerRefs): Promise<CrmLoadResult> {
   return sql.begin(async (tx) => {
     // xmax = 0 only for a row this statement inserted; updated rows carry the updating xid.
     const modelRows: Inserted[] = [];
@@ -67,9 +72,11 @@ export async function loadCrm(sql: postgres.Sql, data: CrmDataset): Promise<CrmL
     const customerRows: Inserted[] = [];
     const customerIds = new Map<string, string>();
     for (const part of chunks(data.customers)) {
-      const values = part.map((c) => ({
+      const refs = await Promise.all(part.map((c) => owners.of(c.username)));
+      const values = part.map((c, i) => ({
         id: c.id,
         username: c.username,
+        owner_ref: refs[i]!,
         region: c.region,
         full_name: c.fullName,
         email: c.email,
@@ -78,9 +85,9 @@ export async function loadCrm(sql: postgres.Sql, data: CrmDataset): Promise<CrmL
       }));
       customerRows.push(
         ...((await tx`insert into crm.customers ${tx(values)}
-          on conflict (username) do update set region = excluded.region, full_name = excluded.full_name, email = excluded.email, phone = excluded.phone
-          where (crm.customers.region, crm.customers.full_name, crm.customers.email, crm.customers.phone)
-            is distinct from (excluded.region, excluded.full_name, excluded.email, excluded.phone)
+          on conflict (username) do update set owner_ref = excluded.owner_ref, region = excluded.region, full_name = excluded.full_name, email = excluded.email, phone = excluded.phone
+          where (crm.customers.owner_ref, crm.customers.region, crm.customers.full_name, crm.customers.email, crm.customers.phone)
+            is distinct from (excluded.owner_ref, excluded.region, excluded.full_name, excluded.email, excluded.phone)
           returning (xmax = 0) as inserted`) as unknown as Inserted[]),
       );
       const usernames = part.map((c) => c.username);
@@ -139,4 +146,19 @@ export async function loadCrm(sql: postgres.Sql, data: CrmDataset): Promise<CrmL
       orders: tally(data.orders.length, orderRows),
     };
   }) as Promise<CrmLoadResult>;
+}
+
+/**
+ * Gives every other customer still without an owner ref theirs (rows from before CRM migration 003,
+ * or inserted by hand), so an existing stack's people get reports again after the next ETL run.
+ * Core does the same at start; whichever runs first wins, the other finds nothing to do.
+ */
+export async function fillMissingOwnerRefs(sql: postgres.Sql, owners: OwnerRefs): Promise<number> {
+  const rows = await sql<{ id: string; username: string }[]>`select id::text, username from crm.customers where owner_ref is null`;
+  let filled = 0;
+  for (const row of rows) {
+    const updated = await sql`update crm.customers set owner_ref = ${await owners.of(row.username)} where id = ${row.id} and owner_ref is null`;
+    filled += updated.count;
+  }
+  return filled;
 }

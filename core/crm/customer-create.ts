@@ -39,11 +39,12 @@ export function registerCreateCustomer(app: OpenAPIHono<CoreEnv>, deps: CoreDeps
     const operator = getOperator(c);
     const body = c.req.valid('json');
     const { sql } = requireCrm(deps.crm);
+    const ownerRef = await deps.owners.refOf(body.username);
     const customer = await runCrm(() =>
       sql.begin(async (tx) => {
         const [row] = await tx<{ id: string }[]>`
-          insert into crm.customers (username, region, full_name, email, phone)
-          values (${body.username}, ${operator.region}, ${body.full_name}, ${body.email}, ${body.phone ?? null})
+          insert into crm.customers (username, owner_ref, region, full_name, email, phone)
+          values (${body.username}, ${ownerRef}, ${operator.region}, ${body.full_name}, ${body.email}, ${body.phone ?? null})
           returning id::text`;
         const created = (await findCustomer(tx, operator.region, row!.id))!;
         await writeAudit(tx, operator, { action: 'customer.create', entity: 'customer', entityId: created.id, customerId: created.id, before: null, after: created });

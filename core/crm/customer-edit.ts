@@ -55,8 +55,11 @@ export function registerEditCustomer(app: OpenAPIHono<CoreEnv>, deps: CoreDeps):
         const before = await findCustomer(tx, operator.region, id, { lock: true });
         if (!before) throw customerNotFound();
         assertVersion(c, expected, before.etag.slice(1, -1));
+        // A row older than owner refs (CRM migration 003) gets its ref with its first edit.
+        const ownerRef = await deps.owners.refOf(before.username);
         await tx`
           update crm.customers set
+            owner_ref = coalesce(owner_ref, ${ownerRef}),
             full_name = ${body.full_name ?? before.full_name},
             email = ${body.email ?? before.email},
             phone = ${body.phone === undefined ? before.phone : body.phone}

@@ -47,6 +47,8 @@ export async function writeAudit(tx: TransactionSql, operator: Operator, entry: 
 
 const CONSTRAINT_FIELDS: Record<string, string> = {
   customers_username_key: 'username',
+  // Refs are case-insensitive in the username: taken means the same username in other letter case.
+  customers_owner_ref_key: 'username',
   prostheses_chip_id_key: 'chip_id',
   prostheses_serial_number_key: 'serial_number',
 };

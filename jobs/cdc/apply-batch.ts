@@ -11,7 +11,7 @@ export interface ApplyResult {
   superseded: Change[];
   /** Changes ClickHouse refused as data: dead-letter them, retrying cannot help. */
   rejected: Poison[];
-  /** Usernames whose cached reports may now be wrong (customer or prosthesis changed). */
+  /** Owner refs whose cached reports may now be wrong (customer or prosthesis changed). */
   affectedUsers: Set<string>;
 }
 
@@ -22,18 +22,18 @@ async function rows<T>(client: ClickHouseClient, query: { text: string }): Promi
 
 /** The lookups, exported so tests can run the exact SQL on a current engine (chdb). */
 export const ownerQueries = {
-  /** Last live username per customer id (a delete's row has an empty username, so it is skipped). */
-  usernames: (ids: readonly string[]): ChFragment =>
-    chSql`SELECT id, argMaxIf(username, _version, _deleted = 0) AS username FROM crm_customers WHERE id IN ${chTuple(ids.map(chUuid))} GROUP BY id`,
+  /** Last live owner ref per customer id (a delete's row, or a customer without a ref yet, has '' and is skipped). */
+  ownerRefs: (ids: readonly string[]): ChFragment =>
+    chSql`SELECT id, argMaxIf(owner_ref, _version, _deleted = 0) AS owner_ref FROM crm_customers WHERE id IN ${chTuple(ids.map(chUuid))} GROUP BY id`,
   /** Last live owner per prosthesis id. */
   owners: (ids: readonly string[]): ChFragment =>
     chSql`SELECT id, argMaxIf(customer_id, _version, _deleted = 0) AS customer_id FROM crm_prostheses WHERE id IN ${chTuple(ids.map(chUuid))} GROUP BY id`,
 };
 
-async function usernamesById(client: ClickHouseClient, ids: readonly string[]): Promise<Map<string, string>> {
+async function ownerRefsById(client: ClickHouseClient, ids: readonly string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
-  const found = await rows<{ id: string; username: string }>(client, ownerQueries.usernames(ids));
-  return new Map(found.filter((row) => row.username !== '').map((row) => [row.id, row.username]));
+  const found = await rows<{ id: string; owner_ref: string }>(client, ownerQueries.ownerRefs(ids));
+  return new Map(found.filter((row) => row.owner_ref !== '').map((row) => [row.id, row.owner_ref]));
 }
 
 /** Owner (customer id) of each prosthesis as stored now, i.e. before this batch. */
@@ -44,7 +44,7 @@ async function ownersByProsthesis(client: ClickHouseClient, ids: readonly string
 }
 
 /**
- * Who must have their reports invalidated: for a customer change, the username before and after;
+ * Who must have their reports invalidated: for a customer change, the owner ref before and after;
  * for a prosthesis change, its owner before and after (a reassignment touches both). Read before
  * the insert, since afterwards a delete hides the old values. Snapshot reads (`r`) change nothing
  * a cached report could have shown, so they are skipped.
@@ -59,12 +59,12 @@ async function usersTouchedBy(client: ClickHouseClient, changes: readonly Change
   const previousOwners = await ownersByProsthesis(client, prosthesisChanges.map((change) => change.id));
   const newOwners = prosthesisChanges.map((change) => change.after?.customer_id).filter((id): id is string => typeof id === 'string');
   const customerIds = new Set([...customerChanges.map((change) => change.id), ...previousOwners.values(), ...newOwners.map((id) => id.toLowerCase())]);
-  const usernames = await usernamesById(client, [...customerIds]);
+  const usernames = await ownerRefsById(client, [...customerIds]);
 
   for (const change of customerChanges) {
     const before = usernames.get(change.id);
     if (before) users.add(before);
-    if (typeof change.after?.username === 'string') users.add(change.after.username);
+    if (typeof change.after?.owner_ref === 'string' && change.after.owner_ref !== '') users.add(change.after.owner_ref);
   }
   for (const change of prosthesisChanges) {
     const before = previousOwners.get(change.id);

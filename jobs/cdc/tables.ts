@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OWNER_REF_PATTERN } from '../../common/identity/owner-ref.ts';
 
 /**
  * The replicated CRM tables: topic, ClickHouse table, and how a Debezium row image (see
@@ -68,14 +69,22 @@ export interface CdcTable {
 }
 
 /**
- * No full_name, email or phone: the connector excludes them (column.exclude.list) so they never
- * leave the CRM. z.object strips unknown keys, so an event still carrying them (one written before
- * the exclusion) is stored without them rather than refused. username stays while the ETL and the
- * report cache key on it (docs/data-model.md, "Personal data").
+ * No username, full_name, email or phone: the connector excludes them (column.exclude.list) so they
+ * never leave the CRM. z.object strips unknown keys, so an event still carrying them (one written
+ * before the exclusion) is stored without them rather than refused. owner_ref is the pseudonymous
+ * report owner (CRM migration 003, docs/data-model.md "Report owner ref"); a customer the key holders
+ * have not given one yet (NULL, or an event from before the column) is stored with '' and the ETL
+ * waits for it.
  */
+const ownerRef = z
+  .string()
+  .regex(OWNER_REF_PATTERN, 'not an owner ref')
+  .nullish()
+  .transform((value) => value ?? '');
+
 const customers = z.object({
   id: uuid,
-  username: text,
+  owner_ref: ownerRef,
   region: text,
   created_at: timestamp,
   updated_at: timestamp,

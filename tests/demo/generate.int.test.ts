@@ -2,15 +2,17 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { buildCrmDataset } from '../../demo/crm-data.ts';
-import { loadCrm } from '../../demo/load-crm.ts';
+import { createOwnerRefs } from '../../common/identity/owner-ref.ts';
+import { fillMissingOwnerRefs, loadCrm } from '../../demo/load-crm.ts';
 import { loadTelemetry } from '../../demo/load-telemetry.ts';
 import { forEachTelemetryRow } from '../../demo/telemetry-data.ts';
-import { loadStackEnv } from '../../tools/kit/env.ts';
+import { loadStackEnv } from '../../stack/lib/env.ts';
 
 // Loads a small generated dataset twice into the stack's CRM and telemetry databases and checks
 // that the second load changes nothing. The dataset uses its own synthetic usernames (so its own
 // chip ids) and is deleted at the end; the shared prosthesis models are left as they are.
 const env = loadStackEnv();
+const owners = await createOwnerRefs(env.OWNER_REF_KEY!);
 const crm = postgres(env.CRM_DATABASE_URL!, { max: 2, onnotice: () => {} });
 const telemetry = postgres(env.TELEMETRY_DATABASE_URL!, { max: 2, onnotice: () => {} });
 const prefix = `test.gen${randomUUID().replaceAll('-', '').slice(0, 10)}`;
@@ -40,7 +42,7 @@ afterAll(async () => {
 
 describe('demo data load', () => {
   test('CRM: a second load inserts and updates nothing', async () => {
-    const first = await loadCrm(crm, data);
+    const first = await loadCrm(crm, data, owners);
     expect(first.customers).toEqual({ inserted: 5, updated: 0, unchanged: 0 });
     expect(first.prostheses.inserted).toBe(data.prostheses.length);
     expect(first.orders.inserted).toBe(data.orders.length);
@@ -49,7 +51,7 @@ describe('demo data load', () => {
     expect(before.prostheses).toBe(data.prostheses.length);
     expect(before.orders).toBe(data.orders.length);
 
-    const second = await loadCrm(crm, data);
+    const second = await loadCrm(crm, data, owners);
     for (const table of ['models', 'customers', 'prostheses', 'orders'] as const) {
       expect({ table, inserted: second[table].inserted, updated: second[table].updated }).toEqual({ table, inserted: 0, updated: 0 });
     }
@@ -57,9 +59,22 @@ describe('demo data load', () => {
     expect(after).toEqual(before);
   });
 
+  test('CRM: every customer carries the owner ref of their username; a missing one is filled in', async () => {
+    const stored = await crm<{ username: string; owner_ref: string | null }[]>`
+      select username, owner_ref from crm.customers where username like ${`${prefix}.%`} order by username`;
+    expect(stored.length).toBe(5);
+    for (const row of stored) expect(row.owner_ref).toBe(await owners.of(row.username));
+
+    const victim = stored[0]!;
+    await crm`update crm.customers set owner_ref = null where username = ${victim.username}`;
+    expect(await fillMissingOwnerRefs(crm, owners)).toBeGreaterThanOrEqual(1);
+    const [row] = await crm<{ owner_ref: string }[]>`select owner_ref from crm.customers where username = ${victim.username}`;
+    expect(row!.owner_ref).toBe(victim.owner_ref!);
+  });
+
   test('CRM: a changed attribute is updated in place', async () => {
     const changed = { ...data, customers: data.customers.map((c, i) => (i === 0 ? { ...c, phone: '+49 000 0000000' } : c)) };
-    const result = await loadCrm(crm, changed);
+    const result = await loadCrm(crm, changed, owners);
     expect(result.customers).toEqual({ inserted: 0, updated: 1, unchanged: 4 });
     const [row] = await crm`select phone from crm.customers where username = ${data.customers[0]!.username}`;
     expect(row!.phone).toBe('+49 000 0000000');

@@ -1,0 +1,13 @@
+-- The report owner's pseudonymous id (issue 11, docs/data-model.md "Report owner ref"): a keyed hash
+-- of the username (common/identity/owner-ref.ts), the only owner key that leaves the CRM. Debezium
+-- replicates it and excludes username (stack/config/debezium/crm-connector.json), so the ETL keys
+-- the mart by it without ever holding the key.
+--
+-- The key is not in the database (the CRM's roles, the CDC one among them, must not be able to
+-- derive refs), so SQL cannot compute the column: the writers holding the key fill it: core's CRM
+-- API on create (and on any edit of a row still without one), the demo generator for its rows and
+-- any row left without one, and core at start. Rows existing before this migration, or inserted by
+-- hand, therefore stay NULL until then; the ETL treats such a customer as not replicated yet and
+-- defers their hours (jobs/etl/deferred-hours.ts) instead of writing a username or an empty owner.
+-- UNIQUE: two customers never share reports (a collision of 160-bit refs would be refused here).
+ALTER TABLE crm.customers ADD COLUMN owner_ref text UNIQUE CHECK (owner_ref ~ '^[a-z2-7]{32}$');
