@@ -1,6 +1,6 @@
 /**
  * The native stack and the two developer commands.
- *   node stack/cli.ts up [service…] | down [service…] | status | provision | env | logs [service] | dev | test [bun test args]
+ *   node stack/cli.ts up [service…] | down [service…] | restart service… | status | provision | env | logs [service] | dev | test [bun test args]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { loadStackEnv, type StackEnv } from './lib/env.ts';
@@ -122,6 +122,12 @@ async function main(): Promise<void> {
     case 'provision':
       await provision(env);
       break;
+    case 'restart': {
+      if (rest.length === 0) throw new Error('restart: name the service(s), e.g. `node stack/cli.ts restart redis`');
+      const { restartService } = await import('./restart.ts');
+      for (const name of rest) await restartService(env, name);
+      break;
+    }
     case 'env':
       // For compose.yaml: `node stack/cli.ts env > .env`.
       for (const [key, value] of Object.entries(env)) console.log(`${key}=${value}`);
@@ -145,7 +151,7 @@ async function main(): Promise<void> {
       break;
     }
     default:
-      console.error(`unknown command "${command}"; use up | down | status | logs [service] | provision | env | dev | test`);
+      console.error(`unknown command "${command}"; use up | down | restart <service…> | status | logs [service] | provision | env | dev | test`);
       process.exitCode = 2;
   }
 }
