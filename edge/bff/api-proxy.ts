@@ -12,13 +12,17 @@ const BODYLESS = new Set(['GET', 'HEAD']);
 /** Core's answers up to this size are read whole and sent with a length; larger ones stream through. */
 const BUFFER_UPSTREAM_BYTES = 256 * 1024;
 
+/**
+ * Core down (refused, reset) or slow: 503 with Retry-After either way. A core restart is brief and
+ * the browser should simply try again (issue 9's fault rule); a 502 without Retry-After read as broken.
+ */
 function upstreamFailure(error: unknown): ApiError {
   const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
   return new ApiError({
-    code: timedOut ? ErrorCode.service_unavailable : ErrorCode.bad_gateway,
+    code: ErrorCode.service_unavailable,
     message: timedOut ? 'Core did not answer in time' : 'Core is unreachable',
     details: { dependency: 'core' },
-    retryAfterSeconds: timedOut ? 2 : undefined,
+    retryAfterSeconds: 2,
     cause: error,
   });
 }

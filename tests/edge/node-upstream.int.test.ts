@@ -148,7 +148,7 @@ describe('BFF on Node (two workers) through the node:http upstream client', () =
     expect(took).toBeLessThan(UPSTREAM_TIMEOUT_MS + 5_000);
   });
 
-  test('core gone (its pooled connections closed, the port refused): 502 from every process, then logout ends the session in both', async () => {
+  test('core gone (its pooled connections closed, the port refused): 503 with Retry-After from every process, then logout ends the session in both', async () => {
     // Fill both processes' pools first, so the next calls meet sockets core has closed.
     await Promise.all(Array.from({ length: 8 }, () => freshGet(`${bff.url}/api/echo`, { cookie })));
     await new Promise<void>((resolve) => {
@@ -157,8 +157,9 @@ describe('BFF on Node (two workers) through the node:http upstream client', () =
     });
     const answers = await Promise.all(Array.from({ length: 12 }, () => freshGet(`${bff.url}/api/echo`, { cookie })));
     for (const answer of answers) {
-      expect(answer.status).toBe(502);
-      expect(JSON.parse(answer.body.toString()).error).toMatchObject({ code: 'bad_gateway', details: { dependency: 'core' } });
+      expect(answer.status).toBe(503);
+      expect(answer.headers['retry-after']).toBe('2');
+      expect(JSON.parse(answer.body.toString()).error).toMatchObject({ code: 'service_unavailable', details: { dependency: 'core' } });
     }
     // The session memo is per process; the logout taken by one process must end it in the other.
     const out = await fetch(`${bff.url}/auth/logout`, { method: 'POST', headers: { cookie, origin: APP_ORIGIN } });
@@ -234,7 +235,7 @@ describe('node:http upstream client on its own', () => {
     }
   });
 
-  test('a refused connection rejects (the BFF answers 502 for it)', async () => {
+  test('a refused connection rejects (the BFF answers 503 with Retry-After for it)', async () => {
     const client = createNodeUpstream();
     try {
       const error = await client(`http://127.0.0.1:${await freePort()}/x`, {}).then(() => undefined, (reason: unknown) => reason as NodeJS.ErrnoException);
