@@ -7,6 +7,7 @@ export interface ReplicaOwner {
   prosthesisId: string;
   customerId: string;
   modelId: string;
+  /** The owner's key in the mart: written as the customer's owner_ref (ClickHouse migration 011). */
   username: string;
   region: 'ru' | 'eu';
   modelName: string;
@@ -24,7 +25,7 @@ export async function seedReplica(client: ClickHouseClient, owners: ReadonlyArra
   await client.insert({
     table: 'crm_customers',
     format: 'JSONEachRow',
-    values: seeded.map((o) => ({ id: o.customerId, username: o.username, region: o.region, ...common })),
+    values: seeded.map((o) => ({ id: o.customerId, owner_ref: o.username, region: o.region, ...common })),
   });
   await client.insert({
     table: 'crm_prosthesis_models',
