@@ -39,8 +39,9 @@ export function requireAccessToken(verifier: AccessTokenVerifier, options: { rea
       unauthorized(c, realm, `Invalid access token: ${result.detail}`, result.reason);
     }
     c.set('principal', result.principal);
-    // Keycloak's subject, not the username: logs name nobody directly (issue 11, docs/data-model.md).
-    addToWideEvent(c, { subject: result.principal.subject, client: result.principal.clientId });
+    // No username, and no subject either (a directory person's is f:<provider>:<username>): logs name
+    // nobody directly (issue 11). Core adds the caller's owner ref (core/reports/respond.ts actorOwnerRef).
+    addToWideEvent(c, { client: result.principal.clientId });
     await next();
   };
 }

@@ -30,7 +30,7 @@ export function registerAdminUserDailyReport(app: OpenAPIHono<CoreEnv>, deps: Co
     assertRole(principal, [deps.config.ADMIN_ROLE]);
     const { user, date } = c.req.valid('param');
     const owner = await deps.owners.refOf(user);
-    auditAdminRead(c, deps, principal, owner, `daily ${date}`);
+    await auditAdminRead(c, deps, principal, owner, `daily ${date}`);
     return respondWithDocument<DailyReport>(c, deps, dailyRequest(owner, date));
   });
 }

@@ -30,7 +30,7 @@ export function registerAdminUserReportList(app: OpenAPIHono<CoreEnv>, deps: Cor
     const { user } = c.req.valid('param');
     const { limit, offset } = c.req.valid('query');
     const owner = await deps.owners.refOf(user);
-    auditAdminRead(c, deps, principal, owner, 'list');
+    await auditAdminRead(c, deps, principal, owner, 'list');
     return respondWithListPage(c, deps, owner, limit, offset);
   });
 }

@@ -28,7 +28,7 @@ export function registerAdminUserReportSummary(app: OpenAPIHono<CoreEnv>, deps: 
     assertRole(principal, [deps.config.ADMIN_ROLE]);
     const { user } = c.req.valid('param');
     const owner = await deps.owners.refOf(user);
-    auditAdminRead(c, deps, principal, owner, 'summary');
+    await auditAdminRead(c, deps, principal, owner, 'summary');
     return respondWithDocument<ReportSummary>(c, deps, { kind: 'summary', userId: owner });
   });
 }

@@ -4,7 +4,7 @@ import { bearerSecurity } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { SignedUrlSchema } from './documents.ts';
-import { assertRole, dailyRequest, signedReportUrl } from './respond.ts';
+import { actorOwnerRef, assertRole, dailyRequest, signedReportUrl } from './respond.ts';
 import { badRequest, commonErrors, DateParamSchema, notFound } from './schemas.ts';
 
 export const cdnDailyReportRoute = createRoute({
@@ -27,6 +27,6 @@ export function registerCdnDailyReport(app: OpenAPIHono<CoreEnv>, deps: CoreDeps
   app.openapi(cdnDailyReportRoute, async (c) => {
     const principal = getPrincipal(c);
     assertRole(principal, deps.config.REPORT_READER_ROLES);
-    return c.json(await signedReportUrl(c, deps, dailyRequest(await deps.owners.refOf(principal.username), c.req.valid('param').date)), 200);
+    return c.json(await signedReportUrl(c, deps, dailyRequest(await actorOwnerRef(c, deps, principal), c.req.valid('param').date)), 200);
   });
 }

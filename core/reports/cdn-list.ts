@@ -4,7 +4,7 @@ import { bearerSecurity } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { SignedUrlSchema } from './documents.ts';
-import { assertRole, signedReportUrl } from './respond.ts';
+import { actorOwnerRef, assertRole, signedReportUrl } from './respond.ts';
 import { commonErrors } from './schemas.ts';
 
 export const cdnReportListRoute = createRoute({
@@ -24,6 +24,6 @@ export function registerCdnReportList(app: OpenAPIHono<CoreEnv>, deps: CoreDeps)
   app.openapi(cdnReportListRoute, async (c) => {
     const principal = getPrincipal(c);
     assertRole(principal, deps.config.REPORT_READER_ROLES);
-    return c.json(await signedReportUrl(c, deps, { kind: 'list', userId: await deps.owners.refOf(principal.username) }), 200);
+    return c.json(await signedReportUrl(c, deps, { kind: 'list', userId: await actorOwnerRef(c, deps, principal) }), 200);
   });
 }

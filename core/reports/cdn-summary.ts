@@ -4,7 +4,7 @@ import { bearerSecurity } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { SignedUrlSchema } from './documents.ts';
-import { assertRole, signedReportUrl } from './respond.ts';
+import { actorOwnerRef, assertRole, signedReportUrl } from './respond.ts';
 import { commonErrors } from './schemas.ts';
 
 export const cdnReportSummaryRoute = createRoute({
@@ -24,6 +24,6 @@ export function registerCdnReportSummary(app: OpenAPIHono<CoreEnv>, deps: CoreDe
   app.openapi(cdnReportSummaryRoute, async (c) => {
     const principal = getPrincipal(c);
     assertRole(principal, deps.config.REPORT_READER_ROLES);
-    return c.json(await signedReportUrl(c, deps, { kind: 'summary', userId: await deps.owners.refOf(principal.username) }), 200);
+    return c.json(await signedReportUrl(c, deps, { kind: 'summary', userId: await actorOwnerRef(c, deps, principal) }), 200);
   });
 }

@@ -4,7 +4,7 @@ import { bearerSecurity } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { DailyReportSchema, type DailyReport } from './documents.ts';
-import { assertRole, dailyRequest, respondWithDocument } from './respond.ts';
+import { actorOwnerRef, assertRole, dailyRequest, respondWithDocument } from './respond.ts';
 import { badRequest, commonErrors, DateParamSchema, notFound } from './schemas.ts';
 
 export const dailyReportRoute = createRoute({
@@ -27,6 +27,6 @@ export function registerDailyReport(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): 
   app.openapi(dailyReportRoute, async (c) => {
     const principal = getPrincipal(c);
     assertRole(principal, deps.config.REPORT_READER_ROLES);
-    return respondWithDocument<DailyReport>(c, deps, dailyRequest(await deps.owners.refOf(principal.username), c.req.valid('param').date));
+    return respondWithDocument<DailyReport>(c, deps, dailyRequest(await actorOwnerRef(c, deps, principal), c.req.valid('param').date));
   });
 }

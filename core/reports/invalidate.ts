@@ -6,7 +6,7 @@ import { bearerSecurity, errorResponseDoc } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { userPrefix } from './keys.ts';
-import { assertRole } from './respond.ts';
+import { actorOwnerRef, assertRole } from './respond.ts';
 import { commonErrors } from './schemas.ts';
 
 /** Owners are named by their report owner refs (docs/data-model.md), never by username. */
@@ -71,7 +71,8 @@ export function registerInvalidateReports(app: OpenAPIHono<CoreEnv>, deps: CoreD
     const purge = await deps.cdnPurger.purge(users === 'all' ? { all: true } : { prefixes: users.map(userPrefix) });
     deps.logger.info('reports.invalidated', {
       requestId: c.get('requestId'),
-      actorSubject: principal.subject,
+      actor: await actorOwnerRef(c, deps, principal),
+      actorClient: principal.clientId,
       scope: users === 'all' ? 'all' : users.length > 20 ? `${users.length} users` : users,
       deletedObjects: deleted.length,
       purgeOk: purge.ok,

@@ -4,7 +4,7 @@ import { bearerSecurity } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { ReportPageSchema } from './documents.ts';
-import { assertRole, respondWithListPage } from './respond.ts';
+import { actorOwnerRef, assertRole, respondWithListPage } from './respond.ts';
 import { badRequest, commonErrors, PagingQuerySchema } from './schemas.ts';
 
 export const listReportsRoute = createRoute({
@@ -27,6 +27,6 @@ export function registerListReports(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): 
     const principal = getPrincipal(c);
     assertRole(principal, deps.config.REPORT_READER_ROLES);
     const { limit, offset } = c.req.valid('query');
-    return respondWithListPage(c, deps, await deps.owners.refOf(principal.username), limit, offset);
+    return respondWithListPage(c, deps, await actorOwnerRef(c, deps, principal), limit, offset);
   });
 }

