@@ -94,6 +94,26 @@ describe('crm.happy', () => {
     expect(audit[1]!.request_id).toBeTruthy();
   });
 
+  test('a created customer carries the owner ref of their username; an edit fills a missing one; case-variants of a username are taken', async () => {
+    const created = await createCustomer(ruToken, `Owner Ref ${tag}`);
+    const refOf = async (id: string) => (await crm<{ owner_ref: string | null }[]>`select owner_ref from crm.customers where id = ${id}`)[0]!.owner_ref;
+    const expected = await core.deps.owners.refOf(created.username);
+    expect(expected).toMatch(/^[a-z2-7]{32}$/);
+    expect(await refOf(created.id)).toBe(expected);
+
+    // A row from before CRM migration 003 (or written by hand) has none: its first edit gives it.
+    await crm`update crm.customers set owner_ref = null where id = ${created.id}`;
+    const viewed = await call(ruToken, 'GET', `/api/crm/customers/${created.id}`);
+    const edited = await call(ruToken, 'PATCH', `/api/crm/customers/${created.id}`, { full_name: `Owner Ref Edited ${tag}` }, { 'if-match': viewed.etag! });
+    expect(edited.status).toBe(200);
+    expect(await refOf(created.id)).toBe(expected);
+
+    // Same person for the directory (uids are case-insensitive), so the same ref: refused as taken.
+    const twin = await call(ruToken, 'POST', '/api/crm/customers', { username: created.username.toUpperCase(), full_name: 'Twin', email: `twin.${tag}@example.org` });
+    expect(twin.status).toBe(409);
+    expect(twin.body.error.details).toMatchObject({ field: 'username' });
+  });
+
   test('register a prosthesis with model and chip, then reassign it: assignment history and audit follow', async () => {
     const first = await createCustomer(ruToken, `Первый Владелец ${tag}`);
     const second = await createCustomer(ruToken, `Второй Владелец ${tag}`);
