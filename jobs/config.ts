@@ -14,6 +14,7 @@ import {
   postgresUrlField,
   secretField,
 } from '../common/config-fields.ts';
+import { KAFKA_SASL_MECHANISMS, type KafkaClientSettings } from './cdc/kafka-client.ts';
 
 /** A croner pattern, checked by building (and discarding) the schedule. */
 const cronPattern = (fallback: string) =>
@@ -66,6 +67,14 @@ export const JobsConfigSchema = z
     /** The CRM change-event consumer (Debezium topics → ClickHouse CDC tables). */
     CDC_ENABLED: booleanField(true),
     KAFKA_BROKERS: csvField('127.0.0.1:9092'),
+    /**
+     * Jobs' own Kafka principal (SASL/SCRAM; the broker refuses unauthenticated clients). Its ACLs
+     * allow reading the CDC topics, its consumer groups (prefix `reports-cdc`) and writing the DLQ,
+     * nothing else: see docs/stack-services.md, "Kafka".
+     */
+    KAFKA_SASL_MECHANISM: z.enum(KAFKA_SASL_MECHANISMS).default('scram-sha-512'),
+    KAFKA_JOBS_USER: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a Kafka user name (letters, digits, . _ -)').default('jobs'),
+    KAFKA_JOBS_PASSWORD: secretField,
     CDC_CONSUMER_GROUP: z.string().min(1).default('reports-cdc'),
     CDC_DLQ_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/).default('crm.dlq'),
     /** Topic prefix of the Debezium connector: topics are `<prefix>.crm.<table>`. */
@@ -108,6 +117,10 @@ export const JobsConfigSchema = z
       KEYCLOAK_JWKS_URL: realm.jwksUrl,
       KEYCLOAK_TOKEN_URL: `${realm.realmUrl}/protocol/openid-connect/token`,
       CORE_URL: config.CORE_URL.replace(/\/$/, ''),
+      KAFKA: {
+        brokers: config.KAFKA_BROKERS,
+        sasl: { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_JOBS_USER, password: config.KAFKA_JOBS_PASSWORD },
+      } satisfies KafkaClientSettings,
     };
   });
 export type JobsConfig = z.output<typeof JobsConfigSchema>;

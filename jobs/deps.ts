@@ -126,7 +126,7 @@ export function buildJobsDeps(config: JobsConfig, overrides: DepsOverrides = {})
     },
     groupLag: createGroupLagReader({
       clientId: 'reports-jobs-health',
-      brokers: config.KAFKA_BROKERS,
+      kafka: config.KAFKA,
       groupId: config.CDC_CONSUMER_GROUP,
       topics: cdcTopics(config.CDC_TOPIC_PREFIX),
       timeoutMs: config.HEALTH_TIMEOUT_MS,

@@ -42,7 +42,7 @@ export function startJobsRuntime(deps: JobsDeps): JobsRuntime {
       for (let failures = 0; !stopping; ) {
         try {
           consumer = await startCdcConsumer({
-            brokers: config.KAFKA_BROKERS,
+            kafka: config.KAFKA,
             groupId: config.CDC_CONSUMER_GROUP,
             topicPrefix: config.CDC_TOPIC_PREFIX,
             dlqTopic: config.CDC_DLQ_TOPIC,

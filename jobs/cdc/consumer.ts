@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type LogEntry, type Producer } from 'kafkajs';
+import { logLevel, Partitioners, type Consumer, type EachBatchPayload, type Kafka, type LogEntry, type Producer } from 'kafkajs';
 import type { Logger } from '../../common/log.ts';
 import { noJobsMetrics, type JobsMetrics } from '../metrics/jobs-metrics.ts';
 import { errorMessage } from '../retry.ts';
@@ -9,10 +9,11 @@ import { createDeadLetter } from './dead-letter.ts';
 import { decodeChange, type Change, type Poison } from './decode-change.ts';
 import { assignmentChanges, cdcTopics, tablesByTopic } from './tables.ts';
 import type { AssignmentChange } from '../etl/reassigned-hours.ts';
-import { fixKafkajsNegativeTimeout } from './kafkajs-negative-timeout.ts';
+import { createKafkaClient, type KafkaClientSettings } from './kafka-client.ts';
 
 export interface CdcConsumerOptions {
-  brokers: readonly string[];
+  /** Brokers and the SASL principal (jobs' own in production). */
+  kafka: KafkaClientSettings;
   groupId: string;
   /** Debezium topic prefix: the consumer reads `<prefix>.crm.<table>` for the four CRM tables. */
   topicPrefix: string;
@@ -88,10 +89,8 @@ export async function startCdcConsumer(options: CdcConsumerOptions): Promise<Cdc
   status.state = 'starting';
   const topics = cdcTopics(options.topicPrefix);
   const tables = tablesByTopic(options.topicPrefix);
-  fixKafkajsNegativeTimeout();
-  const kafka = new Kafka({
+  const kafka = createKafkaClient(options.kafka, {
     clientId: options.clientId ?? 'reports-jobs-cdc',
-    brokers: [...options.brokers],
     logLevel: logLevel.WARN,
     logCreator: kafkaLogger(options.logger),
   });

@@ -1,7 +1,7 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
 import type { Logger } from '../../common/log.ts';
 import { withTimeout } from '../../common/with-timeout.ts';
-import { fixKafkajsNegativeTimeout } from './kafkajs-negative-timeout.ts';
+import { createKafkaClient, type KafkaClientSettings } from './kafka-client.ts';
 
 export interface PartitionLag {
   partition: number;
@@ -23,7 +23,8 @@ export type GroupLagReader = () => Promise<TopicLag[]>;
 export interface GroupLagOptions {
   /** How this reader introduces itself to the brokers. */
   clientId: string;
-  brokers: readonly string[];
+  /** Brokers and the SASL principal (needs DESCRIBE on the group and the topics). */
+  kafka: KafkaClientSettings;
   groupId: string;
   topics: readonly string[];
   /** Connection and per-request timeout. */
@@ -41,10 +42,8 @@ export interface GroupLagOptions {
  */
 export function createGroupLagReader(options: GroupLagOptions): GroupLagReader {
   const clientLogger = options.clientLogger;
-  fixKafkajsNegativeTimeout();
-  const kafka = new Kafka({
+  const kafka = createKafkaClient(options.kafka, {
     clientId: options.clientId,
-    brokers: [...options.brokers],
     connectionTimeout: options.timeoutMs,
     requestTimeout: options.timeoutMs,
     retry: { retries: 0 },

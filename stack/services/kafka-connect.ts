@@ -1,15 +1,15 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
 import postgres from 'postgres';
-import { fixKafkajsNegativeTimeout } from '../../jobs/cdc/kafkajs-negative-timeout.ts';
+import { createKafkaClient } from '../../jobs/cdc/kafka-client.ts';
 import type { StackEnv } from '../lib/env.ts';
 import { log } from '../../tools/kit/log.ts';
 import { copyMavenArtifact, copyMavenClasspath } from '../../tools/kit/maven.ts';
 import { paths } from '../../tools/kit/paths.ts';
 import { run, runningPid, sleep, startDaemon, stopDaemon } from '../../tools/kit/proc.ts';
 import { waitForDaemon } from '../../tools/kit/wait.ts';
-import { ensureJavaAndMaven, jvmArgs, KAFKA_VERSION, renderTemplate, SLF4J_BINDING } from './kafka.ts';
+import { ensureJavaAndMaven, jvmArgs, KAFKA_VERSION, kafkaClientSettings, kafkaPassword, kafkaUser, renderTemplate, SLF4J_BINDING } from './kafka.ts';
 import type { StackService } from './service.ts';
 
 /** Debezium 3.7.0.Final is built against Kafka 4.3.1 (its parent POM's version.kafka). */
@@ -37,8 +37,30 @@ async function getJson(url: string, timeoutMs = 3_000): Promise<unknown> {
   return response.json();
 }
 
+const workerConfigFile = join(dataDir, 'connect-distributed.properties');
+
+/** The worker config for this environment; it holds the connect principal's password (file mode 0600). */
+export function renderWorkerConfig(env: StackEnv): string {
+  const jaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${kafkaUser(env, 'connect')}" password="${kafkaPassword(env, 'connect')}";`;
+  return renderTemplate(join(paths.config, 'kafka', 'connect-distributed.properties'), {
+    BOOTSTRAP_SERVERS: env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    REST_PORT: String(REST_PORT),
+    PLUGIN_PATH: pluginPath,
+    JAAS_CONFIG: jaas,
+  });
+}
+
+/**
+ * A worker this stack started with another config (before Kafka required SASL, or with an older
+ * password) still answers REST while every Kafka call fails: it is not ready, and start() replaces it.
+ */
+function runsStaleConfig(env: StackEnv): boolean {
+  return runningPid('kafka-connect') !== undefined && existsSync(workerConfigFile) && readFileSync(workerConfigFile, 'utf8') !== renderWorkerConfig(env);
+}
+
 /** Ready means the REST API answers with its version and the Debezium PostgreSQL plugin is loaded. */
 async function isConnectReady(env: StackEnv): Promise<boolean> {
+  if (runsStaleConfig(env)) return false;
   const base = connectUrl(env);
   const root = (await getJson(`${base}/`)) as { version?: string };
   if (typeof root.version !== 'string') return false;
@@ -182,8 +204,7 @@ async function purgeTopicsAndResnapshot(env: StackEnv, desired: Record<string, s
   await waitForConnectorState(env, 'STOPPED');
   await connectRequest(env, 'DELETE', `/connectors/${CONNECTOR_NAME}/offsets`);
 
-  fixKafkajsNegativeTimeout();
-  const kafka = new Kafka({ clientId: 'stack-provision', brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), logLevel: logLevel.NOTHING });
+  const kafka = createKafkaClient(kafkaClientSettings(env, 'admin'), { clientId: 'stack-provision', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -321,18 +342,15 @@ export const kafkaConnect: StackService = {
   isReady: isConnectReady,
   async start(env) {
     if (!env.CRM_CDC_DB_PASSWORD) throw new Error('CRM_CDC_DB_PASSWORD is not set; the Debezium connector reads it from the worker environment');
+    if (runsStaleConfig(env)) {
+      log.step('kafka-connect', 'the running worker has another config (Kafka credentials); restarting it with the current one');
+      await stopDaemon('kafka-connect', 30_000);
+    }
     if (!runningPid('kafka-connect')) {
       mkdirSync(dataDir, { recursive: true });
-      const configFile = join(dataDir, 'connect-distributed.properties');
-      writeFileSync(
-        configFile,
-        renderTemplate(join(paths.config, 'kafka', 'connect-distributed.properties'), {
-          BOOTSTRAP_SERVERS: env.KAFKA_BROKERS ?? '127.0.0.1:9092',
-          REST_PORT: String(REST_PORT),
-          PLUGIN_PATH: pluginPath,
-        }),
-      );
-      startDaemon('kafka-connect', 'java', [...jvmArgs('512m'), '-cp', `${libsDir}/*`, 'org.apache.kafka.connect.cli.ConnectDistributed', configFile], {
+      writeFileSync(workerConfigFile, renderWorkerConfig(env), { mode: 0o600 });
+      chmodSync(workerConfigFile, 0o600);
+      startDaemon('kafka-connect', 'java', [...jvmArgs('512m'), '-cp', `${libsDir}/*`, 'org.apache.kafka.connect.cli.ConnectDistributed', workerConfigFile], {
         cwd: dataDir,
         // Only the secret the env config provider may resolve (see connect-distributed.properties).
         env: { CRM_CDC_DB_PASSWORD: env.CRM_CDC_DB_PASSWORD },

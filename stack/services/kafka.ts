@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
 import { ensureDebPackages } from '../../tools/kit/apt.ts';
 import type { StackEnv } from '../lib/env.ts';
 import { log } from '../../tools/kit/log.ts';
@@ -10,7 +10,8 @@ import { paths } from '../../tools/kit/paths.ts';
 import { run, runningPid, startDaemon, stopDaemon } from '../../tools/kit/proc.ts';
 import { waitForDaemon } from '../../tools/kit/wait.ts';
 import type { StackService } from './service.ts';
-import { fixKafkajsNegativeTimeout } from '../../jobs/cdc/kafkajs-negative-timeout.ts';
+import { createKafkaClient, type KafkaClientSettings } from '../../jobs/cdc/kafka-client.ts';
+import { DEFAULT_ACL_NAMES, desiredKafkaAcls, reconcileKafkaAcls } from './kafka-acls.ts';
 
 /** Kafka 4.3.1 is the version Debezium 3.7.0.Final is built and tested against. */
 export const KAFKA_VERSION = '4.3.1';
@@ -58,13 +59,58 @@ function brokers(env: StackEnv): string[] {
   return list;
 }
 
-/** Ready means the broker answers a Metadata request and lists itself: a real protocol round trip. */
-async function isKafkaReady(env: StackEnv): Promise<boolean> {
-  fixKafkajsNegativeTimeout();
-  const kafka = new Kafka({
+/**
+ * The broker's principals, one per client (docs/stack-services.md, "Kafka"): `admin` is the broker's
+ * own identity and the only super user (the stack's setup and the tests use it), `connect` is the
+ * Kafka Connect worker with Debezium, `jobs` the CDC consumer. Passwords are generated per machine
+ * into .stack/stack.env (stack/lib/env.ts); KAFKA_<NAME>_USER may rename a user.
+ */
+export const KAFKA_PRINCIPALS = ['admin', 'connect', 'jobs'] as const;
+export type KafkaPrincipal = (typeof KAFKA_PRINCIPALS)[number];
+
+/** The SASL mechanism of the client listener; the KRaft controller listener uses PLAIN (see server.properties). */
+export const KAFKA_SCRAM_MECHANISM = 'SCRAM-SHA-512';
+
+function variable(principal: KafkaPrincipal, what: 'USER' | 'PASSWORD'): string {
+  return `KAFKA_${principal.toUpperCase()}_${what}`;
+}
+
+export function kafkaUser(env: StackEnv, principal: KafkaPrincipal): string {
+  const user = env[variable(principal, 'USER')] || principal;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(user)) throw new Error(`${variable(principal, 'USER')} must be letters, digits, . _ - (got "${user}")`);
+  return user;
+}
+
+/**
+ * A principal's password. It ends up inside a JAAS line and a SCRAM config value, so quotes,
+ * backslashes, commas, brackets and whitespace are refused rather than escaped.
+ */
+export function kafkaPassword(env: StackEnv, principal: KafkaPrincipal): string {
+  const name = variable(principal, 'PASSWORD');
+  const password = env[name];
+  if (!password) throw new Error(`${name} is not set: stack/lib/env.ts generates it into .stack/stack.env (run \`node stack/cli.ts up kafka\`), or set it in the environment`);
+  if (password.length < 16 || !/^[A-Za-z0-9._~+\/=-]+$/.test(password)) {
+    throw new Error(`${name} must be at least 16 characters of letters, digits and . _ ~ + / = - (a generated secret)`);
+  }
+  return password;
+}
+
+/** How a tool or test connects as one of the stack's principals: the settings every kafkajs client takes. */
+export function kafkaClientSettings(env: StackEnv, principal: KafkaPrincipal): KafkaClientSettings {
+  return { brokers: brokers(env), sasl: { mechanism: 'scram-sha-512', username: kafkaUser(env, principal), password: kafkaPassword(env, principal) } };
+}
+
+type BrokerProbe = 'ready' | 'unauthenticated';
+
+/**
+ * A Metadata round trip as `settings`' principal: 'ready' when the broker lists itself with a
+ * controller, 'unauthenticated' when it answers but refuses the credentials; throws while it does not answer.
+ */
+async function probeBroker(settings: KafkaClientSettings): Promise<BrokerProbe> {
+  const kafka = createKafkaClient(settings, {
     clientId: 'stack-probe',
-    brokers: brokers(env),
     connectionTimeout: 1_000,
+    authenticationTimeout: 2_000,
     requestTimeout: 2_000,
     retry: { retries: 0 },
     logLevel: logLevel.NOTHING,
@@ -73,20 +119,167 @@ async function isKafkaReady(env: StackEnv): Promise<boolean> {
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
+    if (cluster.brokers.length === 0 || cluster.controller === null) throw new Error('no broker or controller in the cluster metadata yet');
+    return 'ready';
+  } catch (error) {
+    if (error instanceof Error && error.name === 'KafkaJSSASLAuthenticationError') return 'unauthenticated';
+    throw error;
   } finally {
     await admin.disconnect().catch(() => {});
   }
 }
 
+/** Ready means the broker answers a Metadata request from the admin principal and lists itself. */
+async function isKafkaReady(env: StackEnv): Promise<boolean> {
+  return (await probeBroker(kafkaClientSettings(env, 'admin'))) === 'ready';
+}
 
-/** KRaft storage is formatted exactly once; meta.properties marks a formatted log dir. */
-async function formatStorageOnce(configFile: string): Promise<void> {
+const configFile = join(dataDir, 'server.properties');
+
+/** The broker config for this environment. `acceptPlainAdmin` adds PLAIN for the admin on the client listener (bootstrap only). */
+export function renderBrokerConfig(env: StackEnv, { acceptPlainAdmin = false } = {}): string {
+  const admin = kafkaUser(env, 'admin');
+  const password = kafkaPassword(env, 'admin');
+  const rendered = renderTemplate(join(paths.config, 'kafka', 'server.properties'), {
+    BROKER_PORT: String(BROKER_PORT),
+    CONTROLLER_PORT: String(CONTROLLER_PORT),
+    LOG_DIR: logDir,
+    ADMIN_USER: admin,
+    ADMIN_PASSWORD: password,
+  });
+  if (!acceptPlainAdmin) return rendered;
+  return (
+    rendered +
+    '\n# Credential bootstrap only (stack/services/kafka.ts bootstrapScramCredentials): the admin may sign in with PLAIN.\n' +
+    `listener.name.broker.sasl.enabled.mechanisms=${KAFKA_SCRAM_MECHANISM},PLAIN\n` +
+    `listener.name.broker.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${admin}="${password}";\n`
+  );
+}
+
+/** KRaft storage is formatted exactly once, with every principal's SCRAM credential in its first metadata. */
+async function formatStorageOnce(env: StackEnv): Promise<void> {
   if (existsSync(join(logDir, 'meta.properties'))) return;
   // A Kafka cluster id is 16 random bytes in URL-safe base64, what `kafka-storage random-uuid` prints.
   const clusterId = randomBytes(16).toString('base64url');
-  log.step('kafka', `formatting KRaft storage in ${logDir} (cluster id ${clusterId})`);
-  await run('java', [...jvmArgs('256m'), '-cp', `${libsDir}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile]);
+  log.step('kafka', `formatting KRaft storage in ${logDir} (cluster id ${clusterId}, SCRAM users ${KAFKA_PRINCIPALS.map((p) => kafkaUser(env, p)).join(', ')})`);
+  const scram = KAFKA_PRINCIPALS.flatMap((p) => ['--add-scram', `${KAFKA_SCRAM_MECHANISM}=[name=${kafkaUser(env, p)},password=${kafkaPassword(env, p)}]`]);
+  await run('java', [...jvmArgs('256m'), '-cp', `${libsDir}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, ...scram], { quiet: true });
+}
+
+function writeBrokerConfig(config: string): void {
+  mkdirSync(logDir, { recursive: true });
+  // The file holds the admin password: readable by the stack's user only.
+  writeFileSync(configFile, config, { mode: 0o600 });
+  chmodSync(configFile, 0o600);
+}
+
+async function waitForBroker(settings: KafkaClientSettings): Promise<BrokerProbe> {
+  let outcome: BrokerProbe = 'ready';
+  await waitForDaemon(
+    'kafka',
+    async () => {
+      outcome = await probeBroker(settings);
+      return true;
+    },
+    { timeoutMs: 120_000 },
+  );
+  return outcome;
+}
+
+function launchBroker(): void {
+  startDaemon('kafka', 'java', [...jvmArgs('512m'), '-cp', `${libsDir}/*`, 'kafka.Kafka', configFile], { cwd: dataDir });
+}
+
+/**
+ * Stores SCRAM credentials with kafka-configs (kafka.admin.ConfigCommand; kafkajs has no
+ * AlterUserScramCredentials), signed in as the admin with `adminMechanism` through a 0600 client
+ * file. The new password is an argument of that short-lived local process (its --add-config-file
+ * form rejects SCRAM keys in 4.3.1), and a failure's output is not echoed, as it repeats it.
+ */
+async function storeScramCredentials(env: StackEnv, principals: readonly KafkaPrincipal[], adminMechanism: 'PLAIN' | typeof KAFKA_SCRAM_MECHANISM): Promise<void> {
+  const loginModule = adminMechanism === 'PLAIN' ? 'org.apache.kafka.common.security.plain.PlainLoginModule' : 'org.apache.kafka.common.security.scram.ScramLoginModule';
+  const clientFile = join(dataDir, 'admin-client.properties');
+  writeFileSync(
+    clientFile,
+    `security.protocol=SASL_PLAINTEXT\nsasl.mechanism=${adminMechanism}\nsasl.jaas.config=${loginModule} required username="${kafkaUser(env, 'admin')}" password="${kafkaPassword(env, 'admin')}";\n`,
+    { mode: 0o600 },
+  );
+  try {
+    for (const principal of principals) {
+      const user = kafkaUser(env, principal);
+      const result = await run(
+        'java',
+        [...jvmArgs('128m'), '-cp', `${libsDir}/*`, 'kafka.admin.ConfigCommand', '--bootstrap-server', `127.0.0.1:${BROKER_PORT}`, '--command-config', clientFile,
+          '--alter', '--entity-type', 'users', '--entity-name', user, '--add-config', `${KAFKA_SCRAM_MECHANISM}=[password=${kafkaPassword(env, principal)}]`],
+        { quiet: true, allowFailure: true },
+      );
+      if (result.code !== 0) throw new Error(`kafka: storing the SCRAM credential of ${user} failed (kafka-configs exited ${result.code}; output withheld, it names the password)`);
+      log.step('kafka', `stored the SCRAM credential of ${user}`);
+    }
+  } finally {
+    rmSync(clientFile, { force: true });
+  }
+}
+
+/**
+ * A data dir formatted before SASL (every dev machine's, once) holds no SCRAM credential, so not even
+ * the admin can sign in, and KRaft's controller cannot store one (AlterUserScramCredentials is a
+ * broker API). So the broker is restarted once with PLAIN for the admin on its client listener (a
+ * static credential from the config file), the credentials are stored through it, and the broker
+ * is restarted with the committed config. Topics and offsets are untouched. The same path repairs a
+ * changed KAFKA_ADMIN_PASSWORD.
+ */
+async function bootstrapScramCredentials(env: StackEnv): Promise<void> {
+  log.warn('kafka', 'the admin cannot sign in with SCRAM (storage formatted before SASL, or a new KAFKA_ADMIN_PASSWORD): restarting once to store the credentials');
+  await stopDaemon('kafka', 30_000);
+  writeBrokerConfig(renderBrokerConfig(env, { acceptPlainAdmin: true }));
+  launchBroker();
+  const plainAdmin: KafkaClientSettings = { brokers: brokers(env), sasl: { mechanism: 'plain', username: kafkaUser(env, 'admin'), password: kafkaPassword(env, 'admin') } };
+  if ((await waitForBroker(plainAdmin)) !== 'ready') throw new Error('kafka: the admin is refused even with PLAIN during the credential bootstrap');
+  await storeScramCredentials(env, KAFKA_PRINCIPALS, 'PLAIN');
+  await stopDaemon('kafka', 30_000);
+  writeBrokerConfig(renderBrokerConfig(env));
+  launchBroker();
+}
+
+/** Whether a principal signs in with its current password (a Metadata round trip). */
+async function canSignIn(env: StackEnv, principal: KafkaPrincipal): Promise<boolean> {
+  const kafka = createKafkaClient(kafkaClientSettings(env, principal), { clientId: 'stack-provision', retry: { retries: 2 }, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+    return true;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'KafkaJSSASLAuthenticationError') return false;
+    throw error;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/**
+ * Every client principal signs in with the password in the environment (a changed or new one is
+ * stored), and the ACLs are exactly those of kafka-acls.ts. Against compose.yaml's broker there is
+ * no Java here: its storage is formatted with every credential, so only the ACLs are written.
+ */
+async function provisionPrincipalsAndAcls(env: StackEnv): Promise<void> {
+  const stale: KafkaPrincipal[] = [];
+  for (const principal of KAFKA_PRINCIPALS) if (principal !== 'admin' && !(await canSignIn(env, principal))) stale.push(principal);
+  if (stale.length > 0) {
+    if (!existsSync(libsDir)) throw new Error(`kafka: ${stale.map((p) => kafkaUser(env, p)).join(', ')} cannot sign in and this machine has no Kafka tools to store their credentials (compose: recreate the kafka-data volume)`);
+    await storeScramCredentials(env, stale, KAFKA_SCRAM_MECHANISM);
+  }
+  const kafka = createKafkaClient(kafkaClientSettings(env, 'admin'), { clientId: 'stack-provision', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const acls = desiredKafkaAcls({ ...DEFAULT_ACL_NAMES, connectUser: kafkaUser(env, 'connect'), jobsUser: kafkaUser(env, 'jobs') });
+    const { created, deleted } = await reconcileKafkaAcls(admin, acls);
+    log.step('kafka', created + deleted === 0 ? `ACLs up to date (${acls.length})` : `ACLs: ${created} created, ${deleted} removed (${acls.length} in force)`);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export const kafka: StackService = {
@@ -99,24 +292,28 @@ export const kafka: StackService = {
   },
   isReady: isKafkaReady,
   async start(env) {
+    const config = renderBrokerConfig(env);
+    if (runningPid('kafka') && existsSync(configFile) && readFileSync(configFile, 'utf8') !== config) {
+      // `up` found it not answering as the admin: a broker from an older config (before SASL, say).
+      log.step('kafka', 'the running broker has another config; restarting it with the current one');
+      await stopDaemon('kafka', 30_000);
+    }
     if (!runningPid('kafka')) {
-      mkdirSync(logDir, { recursive: true });
-      const configFile = join(dataDir, 'server.properties');
-      writeFileSync(
-        configFile,
-        renderTemplate(join(paths.config, 'kafka', 'server.properties'), {
-          BROKER_PORT: String(BROKER_PORT),
-          CONTROLLER_PORT: String(CONTROLLER_PORT),
-          LOG_DIR: logDir,
-        }),
-      );
-      await formatStorageOnce(configFile);
-      startDaemon('kafka', 'java', [...jvmArgs('512m'), '-cp', `${libsDir}/*`, 'kafka.Kafka', configFile], { cwd: dataDir });
+      writeBrokerConfig(config);
+      await formatStorageOnce(env);
+      launchBroker();
     } else {
       log.step('kafka', `pid ${runningPid('kafka')} is running but not answering yet; waiting for it`);
     }
-    await waitForDaemon('kafka', () => isKafkaReady(env), { timeoutMs: 120_000 });
+    if ((await waitForBroker(kafkaClientSettings(env, 'admin'))) === 'unauthenticated') {
+      await bootstrapScramCredentials(env);
+      if ((await waitForBroker(kafkaClientSettings(env, 'admin'))) !== 'ready') throw new Error('kafka: the admin still cannot sign in with SCRAM after storing its credential');
+    }
+    // Here too, not only in provision(): `up` starts Kafka Connect before any provision step, and a
+    // worker denied its own topics fails at start.
+    await provisionPrincipalsAndAcls(env);
   },
+  provision: provisionPrincipalsAndAcls,
   async stop() {
     // A clean shutdown lets the controller write its snapshot; the next start skips log recovery.
     await stopDaemon('kafka', 30_000);

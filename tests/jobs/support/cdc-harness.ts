@@ -1,20 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
 import { createMemoryLogger } from '../../../common/log.ts';
 import { startCdcConsumer, type CdcConsumer, type CdcConsumerOptions } from '../../../jobs/cdc/consumer.ts';
 import { cdcTopics } from '../../../jobs/cdc/tables.ts';
 import type { StackEnv } from '../../../stack/lib/env.ts';
+import { createKafkaClient } from '../../../jobs/cdc/kafka-client.ts';
+import { kafkaClientSettings } from '../../../stack/services/kafka.ts';
 import type { ScratchClickHouse } from './scratch-stores.ts';
 
 /**
  * Runs the real CDC consumer against the stack's Kafka (fed by Debezium from the CRM), in a group of
  * its own that starts at the topics' current ends (so history and other tests' events are not
- * replayed), writing into a scratch ClickHouse database.
+ * replayed), writing into a scratch ClickHouse database. The consumer signs in as jobs' own Kafka
+ * principal, so its ACLs are what the tests exercise; `kafka` (setting offsets, forging poison,
+ * reading the DLQ, cleaning up) is the stack's admin.
  */
 export function createCdcHarness(env: StackEnv, clickhouse: ScratchClickHouse) {
-  const brokers = env.KAFKA_BROKERS!.split(',');
-  const kafka = new Kafka({ clientId: 'jobs-cdc-test', brokers, logLevel: logLevel.NOTHING });
-  const groupId = `jobs-cdc-test-${randomUUID()}`;
+  const kafka = createKafkaClient(kafkaClientSettings(env, 'admin'), { clientId: 'jobs-cdc-test', logLevel: logLevel.NOTHING });
+  // jobs' ACLs cover the groups named after its CDC_CONSUMER_GROUP (prefix reports-cdc).
+  const groupId = `reports-cdc-test-${randomUUID()}`;
   const topics = cdcTopics('crm');
   const consumers: CdcConsumer[] = [];
   const affectedUsers = new Set<string>();
@@ -41,7 +45,7 @@ export function createCdcHarness(env: StackEnv, clickhouse: ScratchClickHouse) {
     },
     async start(overrides: Partial<CdcConsumerOptions> = {}): Promise<CdcConsumer> {
       const consumer = await startCdcConsumer({
-        brokers,
+        kafka: kafkaClientSettings(env, 'jobs'),
         groupId,
         topicPrefix: 'crm',
         dlqTopic: 'crm.dlq',
