@@ -1,14 +1,32 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { chSql, chTuple, chUuid, type ChFragment } from '../../db/clickhouse/sql.ts';
+import type { HourlyAggregate } from './hourly-aggregates.ts';
+import { lookupAssignmentHistories, ownerAt, type Assignment } from './owner-spans.ts';
 
-/** Who owns a chip and what it is, from the CRM replica in ClickHouse. */
-export interface ChipDimensions {
-  chipId: string;
-  prosthesisId: string;
+/** An owner of the chip's prosthesis, from `validFromMs` on (until the next one's). */
+export interface ChipOwner {
+  validFromMs: number;
   /** The owner's report owner ref (pseudonymous, CRM migration 003): the mart's and the reports' user key. */
   userId: string;
   region: string;
+}
+
+/** Who owned a chip when, and what it is, from the CRM replica in ClickHouse. */
+export interface ChipDimensions {
+  chipId: string;
+  prosthesisId: string;
   modelName: string;
+  /**
+   * The prosthesis's owners in valid_from order (at least one), from the replicated assignment
+   * history (owner-spans.ts); a prosthesis whose history is not replicated has its current
+   * customer as the one owner, since ever.
+   */
+  owners: ChipOwner[];
+}
+
+/** The owner of an aggregate: the owner at its first instant (an hour, or the part of one a reassignment cut off). */
+export function ownerOfAggregate(dims: ChipDimensions, aggregate: Pick<HourlyAggregate, 'fromMs'>): ChipOwner {
+  return ownerAt(dims.owners, aggregate.fromMs);
 }
 
 /**
@@ -46,10 +64,10 @@ async function rows<T>(client: ClickHouseClient, query: { text: string }): Promi
 
 /**
  * Current, non-deleted CRM state for the chips: the newest version of each row (argMax by
- * _version, which is correct before ReplacingMergeTree has merged). Three small keyed lookups
- * joined here rather than one SQL join, because 18.16 allows one JOIN per SELECT and these
- * lookups only ever cover one batch's chips. Chips without a live prosthesis, customer or model
- * are absent from the result.
+ * _version, which is correct before ReplacingMergeTree has merged), with the prosthesis's owners
+ * over time. Small keyed lookups joined here rather than one SQL join, because 18.16 allows one
+ * JOIN per SELECT and these lookups only ever cover one batch's chips. Chips without a live
+ * prosthesis or model, or with an owner the replica does not know, are absent from the result.
  */
 export async function lookupChipDimensions(client: ClickHouseClient, chipIds: readonly string[]): Promise<Map<string, ChipDimensions>> {
   const found = new Map<string, ChipDimensions>();
@@ -57,7 +75,9 @@ export async function lookupChipDimensions(client: ClickHouseClient, chipIds: re
   const prostheses = await rows<{ id: string; chip_id: string; customer_id: string; model_id: string; version: string }>(client, dimensionQueries.prostheses(chipIds));
   if (prostheses.length === 0) return found;
 
-  const customerIds = [...new Set(prostheses.map((p) => p.customer_id))];
+  const histories = await lookupAssignmentHistories(client, [...new Set(prostheses.map((p) => p.id))]);
+  const historyOf = (p: { id: string; customer_id: string }): Assignment[] => histories.get(p.id) ?? [{ customerId: p.customer_id, validFromMs: 0 }];
+  const customerIds = [...new Set(prostheses.flatMap((p) => historyOf(p).map((a) => a.customerId)))];
   const modelIds = [...new Set(prostheses.map((p) => p.model_id))];
   const [customers, models] = await Promise.all([
     rows<{ id: string; owner_ref: string; region: string }>(client, dimensionQueries.customers(customerIds)),
@@ -71,10 +91,16 @@ export async function lookupChipDimensions(client: ClickHouseClient, chipIds: re
   const newestFirst = [...prostheses].sort((a, b) => (BigInt(b.version) > BigInt(a.version) ? 1 : BigInt(b.version) < BigInt(a.version) ? -1 : 0));
   for (const p of newestFirst) {
     if (found.has(p.chip_id)) continue;
-    const customer = customerById.get(p.customer_id);
     const model = modelById.get(p.model_id);
-    if (!customer || !model) continue;
-    found.set(p.chip_id, { chipId: p.chip_id, prosthesisId: p.id, userId: customer.owner_ref, region: customer.region, modelName: model.name });
+    // Every owner must be known: an hour given to the wrong one would have to be moved later.
+    const owners = historyOf(p).map((a) => ({ a, customer: customerById.get(a.customerId) }));
+    if (!model || owners.some((o) => !o.customer)) continue;
+    found.set(p.chip_id, {
+      chipId: p.chip_id,
+      prosthesisId: p.id,
+      modelName: model.name,
+      owners: owners.map(({ a, customer }) => ({ validFromMs: a.validFromMs, userId: customer!.owner_ref, region: customer!.region })),
+    });
   }
   return found;
 }
