@@ -22,7 +22,7 @@ export async function telemetryMissingInPostgres(fixture: Fixture, ledger: Telem
 }
 
 /** The jobs CLI's backfill over the fixture's chips (today and yesterday, UTC): the ETL as operators run it. */
-export async function runEtlForChips(env: StackEnv, fixture: Fixture): Promise<{ ok: boolean; output: string }> {
+export async function runEtlForChips(env: StackEnv, fixture: Fixture, coreUrl: string): Promise<{ ok: boolean; output: string }> {
   const today = new Date();
   const yesterday = new Date(today.getTime() - 86_400_000);
   const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -30,7 +30,8 @@ export async function runEtlForChips(env: StackEnv, fixture: Fixture): Promise<{
   return new Promise((resolve) => {
     const child = spawn(join(ROOT, 'node_modules', '.bin', 'node'), args, {
       cwd: ROOT,
-      env: { ...process.env, ...env, ...clickHouseIdentity('jobs', env), LOG_LEVEL: 'warn' },
+      // CORE_URL: the suite's own core, whose cached reports the run invalidates.
+      env: { ...process.env, ...env, ...clickHouseIdentity('jobs', env), CORE_URL: coreUrl, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -49,7 +50,7 @@ export async function runEtlForChips(env: StackEnv, fixture: Fixture): Promise<{
  * that started after `cutoff`. With the load stopped (`exact`), more in the mart than in the
  * database is counted too: an event counted twice.
  */
-export async function martShortfall(env: StackEnv, fixture: Fixture, options: { exact: boolean }): Promise<{ missing: number; extra: number; etlOk: boolean; etlOutput: string }> {
+export async function martShortfall(env: StackEnv, fixture: Fixture, options: { exact: boolean; coreUrl: string }): Promise<{ missing: number; extra: number; etlOk: boolean; etlOutput: string }> {
   const cutoff = new Date();
   const stored = new Map<string, number>();
   const rows = await fixture.telemetry<{ chip_id: string; n: number }[]>`
@@ -57,7 +58,7 @@ export async function martShortfall(env: StackEnv, fixture: Fixture, options: { 
     where chip_id in ${fixture.telemetry(fixture.chips)} and received_at <= ${cutoff}
     group by chip_id`;
   for (const row of rows) stored.set(row.chip_id, row.n);
-  const etl = await runEtlForChips(env, fixture);
+  const etl = await runEtlForChips(env, fixture, options.coreUrl);
   const list = fixture.chips.map((c) => `'${c}'`).join(', ');
   const result = await fixture.clickhouse.query({
     query: `SELECT chip_id, sum(event_count) AS n FROM report_hourly FINAL WHERE chip_id IN (${list}) GROUP BY chip_id`,
@@ -100,9 +101,10 @@ async function compareCrm(fixture: Fixture, ledger: CrmLedger): Promise<Omit<Crm
   for (const id of ledger.deleted) if (inCrm.has(id)) lostInCrm += 1;
   const ids = [...new Set([...inCrm.keys(), ...ledger.deleted])];
   if (ids.length === 0) return { missing: 0, duplicates: 0, lostInCrm, orders: 0 };
-  // By id (the sort key): a condition on another column could be moved before FINAL's merge.
+  // By id only (the sort key): a condition on another column could be moved before FINAL's merge.
+  // 18.16 refuses a list of toUUID() in IN ("Type mismatch"), so the ids are compared as text.
   const result = await fixture.clickhouse.query({
-    query: `SELECT toString(id) AS id, status, toString(amount) AS amount, _deleted FROM crm_orders FINAL WHERE id IN (${ids.map((id) => `toUUID('${id}')`).join(', ')})`,
+    query: `SELECT toString(id) AS id, status, toString(amount) AS amount, _deleted FROM crm_orders FINAL WHERE toString(id) IN (${ids.map((id) => `'${id}'`).join(', ')})`,
     format: 'JSONEachRow',
   });
   const replica = (await result.json()) as Array<{ id: string; status: string; amount: string; _deleted: number | string }>;
@@ -122,16 +124,19 @@ async function compareCrm(fixture: Fixture, ledger: CrmLedger): Promise<Omit<Crm
 /** Polls until ClickHouse shows the CRM's orders exactly (or `timeoutMs` passes); the last comparison counts. */
 export async function crmReplicated(fixture: Fixture, ledger: CrmLedger, timeoutMs: number): Promise<CrmCheck> {
   const started = Date.now();
+  let lastError = '';
+  let last: Omit<CrmCheck, 'convergedMs'> | undefined;
   for (;;) {
-    let last: Omit<CrmCheck, 'convergedMs'> | undefined;
     try {
       last = await compareCrm(fixture, ledger);
       if (last.missing === 0 && last.duplicates === 0) return { ...last, convergedMs: Date.now() - started };
-    } catch {
-      /* a store still coming back */
+    } catch (error) {
+      // A store still coming back; the last error is kept for the note when it never does.
+      lastError = error instanceof Error ? error.message : String(error);
     }
     if (Date.now() - started > timeoutMs) {
-      return { ...(last ?? { missing: -1, duplicates: -1, lostInCrm: -1, orders: 0 }), convergedMs: Date.now() - started };
+      if (!last) throw new Error(`CRM comparison kept failing for ${timeoutMs} ms: ${lastError}`);
+      return { ...last, convergedMs: Date.now() - started };
     }
     await new Promise((r) => setTimeout(r, 500));
   }

@@ -38,6 +38,7 @@ export interface SoakResult {
   telemetryMissingInPg: number;
   martMissing: number;
   martExtra: number;
+  etlOk: boolean;
   crmMissing: number;
   crmDuplicates: number;
   clean: boolean;
@@ -91,7 +92,7 @@ export async function runSoak(env: StackEnv, options: Omit<ChaosOptions, 'faults
     await drainPendingTelemetry(env, apps, load);
     const pg = await telemetryMissingInPostgres(fixture, load.telemetryLedger);
     const crm = await crmReplicated(fixture, load.crmLedger, options.convergeTimeoutMs);
-    const mart = await martShortfall(env, fixture, { exact: true });
+    const mart = await martShortfall(env, fixture, { exact: true, coreUrl: apps.core.url });
     const warmSamples = samples.filter((s) => s.atSeconds * 1000 <= warmUpMs);
     const anchor = warmSamples.at(-1)!;
     const end = samples.at(-1)!;
@@ -118,6 +119,7 @@ export async function runSoak(env: StackEnv, options: Omit<ChaosOptions, 'faults
       pg.missing === 0 &&
       mart.missing === 0 &&
       mart.extra === 0 &&
+      mart.etlOk &&
       crm.missing === 0 &&
       crm.duplicates === 0;
     return {
@@ -130,6 +132,7 @@ export async function runSoak(env: StackEnv, options: Omit<ChaosOptions, 'faults
       telemetryMissingInPg: pg.missing,
       martMissing: mart.missing,
       martExtra: mart.extra,
+      etlOk: mart.etlOk,
       crmMissing: crm.missing,
       crmDuplicates: crm.duplicates,
       clean,

@@ -62,6 +62,8 @@ export interface FaultRow {
   telemetryMissingInPg: number;
   martMissing: number | undefined;
   martExtra: number | undefined;
+  /** The ETL run of the check failed (undefined: not run after this fault). */
+  etlFailed: boolean | undefined;
   crmMissing: number;
   crmDuplicates: number;
   crmLostInCrm: number;
@@ -163,8 +165,8 @@ async function runOneFault(env: StackEnv, apps: AppSet, fixture: Fixture, sessio
   notes.push(...sessionCheck.details);
   let mart: Awaited<ReturnType<typeof martShortfall>> | undefined;
   if (options.martEachFault) {
-    mart = await martShortfall(env, fixture, { exact: false });
-    if (!mart.etlOk) notes.push(`ETL run failed: ${mart.etlOutput.slice(0, 300)}`);
+    mart = await martShortfall(env, fixture, { exact: false, coreUrl: apps.core.url });
+    if (!mart.etlOk || mart.missing > 0) notes.push(`ETL run (${mart.etlOk ? 'ok' : 'failed'}): ${mart.etlOutput.slice(0, 600)}`);
   }
   const row: FaultRow = {
     fault: name,
@@ -176,6 +178,7 @@ async function runOneFault(env: StackEnv, apps: AppSet, fixture: Fixture, sessio
     telemetryMissingInPg: pg.missing,
     martMissing: mart?.missing,
     martExtra: mart?.extra,
+    etlFailed: mart ? !mart.etlOk : undefined,
     crmMissing: crm.missing,
     crmDuplicates: crm.duplicates,
     crmLostInCrm: crm.lostInCrm,
@@ -197,8 +200,8 @@ async function finalRow(env: StackEnv, apps: AppSet, fixture: Fixture, sessions:
   const crm = await crmReplicated(fixture, load.crmLedger, options.convergeTimeoutMs);
   const sessionCheck = await lostSessions(sessions);
   notes.push(...sessionCheck.details);
-  const mart = await martShortfall(env, fixture, { exact: true });
-  if (!mart.etlOk) notes.push(`ETL run failed: ${mart.etlOutput.slice(0, 300)}`);
+  const mart = await martShortfall(env, fixture, { exact: true, coreUrl: apps.core.url });
+  if (!mart.etlOk || mart.missing > 0 || mart.extra > 0) notes.push(`ETL run (${mart.etlOk ? 'ok' : 'failed'}): ${mart.etlOutput.slice(0, 600)}`);
   const during = countsSince(load, snapshot);
   return {
     fault: 'after the load (all)',
@@ -210,6 +213,7 @@ async function finalRow(env: StackEnv, apps: AppSet, fixture: Fixture, sessions:
     telemetryMissingInPg: pg.missing,
     martMissing: mart.missing,
     martExtra: mart.extra,
+    etlFailed: !mart.etlOk,
     crmMissing: crm.missing,
     crmDuplicates: crm.duplicates,
     crmLostInCrm: crm.lostInCrm,

@@ -18,6 +18,7 @@ export function isClean(row: FaultRow): boolean {
     row.telemetryMissingInPg === 0 &&
     (row.martMissing ?? 0) === 0 &&
     (row.martExtra ?? 0) === 0 &&
+    row.etlFailed !== true &&
     row.crmMissing === 0 &&
     row.crmDuplicates === 0 &&
     row.crmLostInCrm === 0 &&
@@ -58,7 +59,7 @@ export function renderTable(rows: FaultRow[]): string {
         row.badAnswers,
         row.telemetryAcknowledged,
         row.telemetryMissingInPg,
-        `${orDash(row.martMissing)} (${orDash(row.martExtra)})`,
+        `${orDash(row.martMissing)} (${orDash(row.martExtra)})${row.etlFailed ? ' ETL FAILED' : ''}`,
         row.crmMissing + (row.crmLostInCrm ? ` (+${row.crmLostInCrm} lost in CRM)` : ''),
         row.crmDuplicates,
         seconds(row.cdcCaughtUpMs),
