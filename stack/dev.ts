@@ -38,6 +38,16 @@ export function clickHouseIdentity(app: string, env: StackEnv): StackEnv {
   return {};
 }
 
+/**
+ * Each app reaches Redis as its own ACL user (stack/services/redis-acl.ts): core's REDIS_URL is the
+ * core user's; the edge reads BFF_REDIS_URL and CDN_REDIS_URL and gets no REDIS_URL to fall back
+ * on; jobs uses no Redis. REDIS_URL (the admin) stays with tooling and tests.
+ */
+export function redisIdentity(app: string, env: StackEnv): StackEnv {
+  if (app === 'core') return { REDIS_URL: env.CORE_REDIS_URL! };
+  return { REDIS_URL: '' };
+}
+
 /** Every app's entry file per runtime; the pinned binaries, whichever package manager installed them. */
 export function appsFor(runtime: AppRuntime): App[] {
   const bin = join(ROOT, 'node_modules', '.bin', runtime);
@@ -61,7 +71,7 @@ function runStep(label: string, args: string[], env: StackEnv): Promise<void> {
 }
 
 function startApp(app: App, env: StackEnv): ChildProcess {
-  const child = spawn(app.args[0]!, app.args.slice(1), { cwd: ROOT, env: { ...process.env, ...env, ...clickHouseIdentity(app.name, env) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(app.args[0]!, app.args.slice(1), { cwd: ROOT, env: { ...process.env, ...env, ...clickHouseIdentity(app.name, env), ...redisIdentity(app.name, env) }, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream! }).on('line', (line) => console.log(`[${app.name.padEnd(8)}] ${line}`));
   }

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { parseConfig } from '../../common/config.ts';
+import { ConfigError, parseConfig } from '../../common/config.ts';
 import { createBatchedWriter, createLogger } from '../../common/log.ts';
 import { createCacheApiCache } from '../cdn/cache/cache-api.ts';
 import { createMemoryLruCache } from '../cdn/cache/memory-lru.ts';
@@ -68,9 +68,35 @@ export function selectEdgeApps(argv: string[]): EdgeAppName[] {
   throw new Error(`edge: unknown --app=${flag} (expected bff, cdn or all)`);
 }
 
+const redisUrl = z
+  .string()
+  .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL')
+  .refine((value) => {
+    const url = new URL(value);
+    return !url.username || url.password !== '';
+  }, 'names a user without a password');
+/** An empty variable counts as unset (compose and the dev runner blank what a process must not hold). */
+const optionalRedisUrl = z.preprocess((value) => (value === '' ? undefined : value), redisUrl.optional());
+
+/**
+ * Each app reaches Redis as its own ACL user (stack/services/redis-acl.ts: the BFF cannot read purge
+ * nonces, the CDN cannot read sessions), so one process serving both holds two connections.
+ * REDIS_URL serves an app without its own variable (one Redis user for both, as before).
+ */
 const ServerConfigSchema = z.object({
-  REDIS_URL: z.string().regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// URL'),
+  REDIS_URL: optionalRedisUrl,
+  BFF_REDIS_URL: optionalRedisUrl,
+  CDN_REDIS_URL: optionalRedisUrl,
 });
+
+/** The Redis URL of each selected app; every missing one is named at once. */
+export function edgeRedisUrls(env: Record<string, string | undefined>, names: readonly EdgeAppName[]): Record<EdgeAppName, string> {
+  const config = parseConfig('edge (server)', ServerConfigSchema, env);
+  const urls = { bff: config.BFF_REDIS_URL ?? config.REDIS_URL, cdn: config.CDN_REDIS_URL ?? config.REDIS_URL };
+  const missing = names.filter((name) => !urls[name]).map((name) => `${name.toUpperCase()}_REDIS_URL: required (or REDIS_URL for every app)`);
+  if (missing.length > 0) throw new ConfigError('edge (server)', missing);
+  return urls as Record<EdgeAppName, string>;
+}
 
 export async function buildEdgeListeners(
   env: Record<string, string | undefined>,
@@ -80,7 +106,15 @@ export async function buildEdgeListeners(
   const shared = loadEdgeConfig(env);
   // Every app uses Redis: the BFF for sessions, the CDN for purge nonces (shared by all workers, so a
   // replayed purge fails on any of them) and, with the Cache API (Deno), purge marks.
-  const store = (await import('./redis-store.ts')).createRedisStore({ url: parseConfig('edge (server)', ServerConfigSchema, env).REDIS_URL });
+  const redisUrls = edgeRedisUrls(env, names);
+  const { createRedisStore } = await import('./redis-store.ts');
+  const stores = new Map<string, ReturnType<typeof createRedisStore>>();
+  const storeFor = (name: EdgeAppName) => {
+    const url = redisUrls[name];
+    let store = stores.get(url);
+    if (!store) stores.set(url, (store = createRedisStore({ url })));
+    return store;
+  };
   const compressor = createZlibCompressor();
   const listeners: EdgeListener[] = [];
   for (const name of names) {
@@ -89,10 +123,11 @@ export async function buildEdgeListeners(
       const [{ createBffApp }, { buildBffDeps }, { openFrontendDist }] = await Promise.all([import('../bff/app.ts'), import('../bff/deps.ts'), import('./frontend-dist.ts')]);
       const config = loadBffConfig(env);
       const frontendAssets = config.FRONTEND_DIST_DIR ? await openFrontendDist(config.FRONTEND_DIST_DIR) : undefined;
-      const deps = await buildBffDeps(config, { store, logger, peerAddress: runtime.peerAddress, fetchUpstream: runtime.fetchUpstream, frontendAssets, compressor });
+      const deps = await buildBffDeps(config, { store: storeFor('bff'), logger, peerAddress: runtime.peerAddress, fetchUpstream: runtime.fetchUpstream, frontendAssets, compressor });
       listeners.push({ name, port: config.BFF_PORT, host: config.HOST, fetch: createBffApp(deps).fetch });
     } else {
       const config = loadCdnConfig(env);
+      const store = storeFor('cdn');
       const cache = runtime.openCache
         ? createCacheApiCache({ open: runtime.openCache, retainSeconds: retainSecondsOf(config), ledger: createPurgeLedger({ store, now: Date.now, retainSeconds: retainSecondsOf(config) }) })
         : createMemoryLruCache(config.CDN_CACHE_MAX_BYTES);
@@ -107,5 +142,5 @@ export async function buildEdgeListeners(
       });
     }
   }
-  return { listeners, close: async () => store.close() };
+  return { listeners, close: async () => void (await Promise.all([...stores.values()].map((store) => store.close()))) };
 }

@@ -1,4 +1,4 @@
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import type { StackEnv } from '../lib/env.ts';
@@ -8,14 +8,20 @@ import { paths } from '../../tools/kit/paths.ts';
 import { run, runningPid, sleep, startDaemon, stopDaemon } from '../../tools/kit/proc.ts';
 import { systemUser } from '../../tools/kit/user.ts';
 import { waitForDaemon } from '../../tools/kit/wait.ts';
+import { redisAclLines } from './redis-acl.ts';
 import type { StackService } from './service.ts';
 
 const NAME = 'redis';
 const OS_USER = 'redis';
 const SERVER = '/usr/bin/redis-server';
 
-/** Host and port from REDIS_URL; only a loopback redis:// URL without credentials is accepted. */
-export function parseRedisUrl(url: string | undefined): { host: string; port: number } {
+export interface RedisCredentials {
+  user: string;
+  password: string;
+}
+
+/** Host, port and (when the URL names a user) credentials from REDIS_URL; only redis:// is accepted. */
+export function parseRedisUrl(url: string | undefined): { host: string; port: number; credentials?: RedisCredentials } {
   if (!url) throw new Error('REDIS_URL is not set');
   let parsed: URL;
   try {
@@ -26,14 +32,22 @@ export function parseRedisUrl(url: string | undefined): { host: string; port: nu
   if (parsed.protocol !== 'redis:') throw new Error(`REDIS_URL must use redis://, got ${parsed.protocol}`);
   const port = Number(parsed.port || 6379);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`REDIS_URL has a bad port: ${url}`);
-  return { host: parsed.hostname, port };
+  if (parsed.username && !parsed.password) throw new Error('REDIS_URL names a user without a password');
+  const credentials = parsed.username ? { user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) } : undefined;
+  return { host: parsed.hostname, port, ...(credentials ? { credentials } : {}) };
+}
+
+/** A RESP array of bulk strings (what redis-cli would send). */
+function respCommand(...args: string[]): string {
+  return `*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`;
 }
 
 /**
- * RESP-level probe: sends PING and accepts only +PONG. A server that demands AUTH answers -NOAUTH,
- * which counts as not ready for this stack (it runs its own password-less loopback instance).
+ * RESP-level probe: sends PING (after AUTH when credentials are given) and accepts only +PONG. A
+ * server that demands AUTH answers -NOAUTH, a wrong password -WRONGPASS: both count as not ready.
  */
-export function pingRedis(host: string, port: number, timeoutMs = 2_000): Promise<boolean> {
+export function pingRedis(host: string, port: number, timeoutMs = 2_000, credentials?: RedisCredentials): Promise<boolean> {
+  const expected = credentials ? '+OK\r\n+PONG\r\n' : '+PONG\r\n';
   return new Promise((resolve) => {
     const socket = createConnection({ host, port });
     let answer = '';
@@ -43,10 +57,11 @@ export function pingRedis(host: string, port: number, timeoutMs = 2_000): Promis
     };
     socket.setTimeout(timeoutMs, () => finish(false));
     socket.on('error', () => finish(false));
-    socket.on('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
+    socket.on('connect', () => socket.write((credentials ? respCommand('AUTH', credentials.user, credentials.password) : '') + respCommand('PING')));
     socket.on('data', (chunk: Buffer) => {
       answer += chunk.toString('latin1');
-      if (answer.includes('\r\n')) finish(answer === '+PONG\r\n');
+      const lines = answer.split('\r\n').length - 1;
+      if (lines >= (credentials ? 2 : 1) || answer.startsWith('-')) finish(answer === expected);
     });
   });
 }
@@ -54,15 +69,41 @@ export function pingRedis(host: string, port: number, timeoutMs = 2_000): Promis
 /** The committed settings both stacks share; compose.yaml mounts the same file. */
 export const REDIS_CONFIG_FILE = join(paths.config, 'redis', 'redis.conf');
 
-/** The shared settings plus what only this machine knows: the port and the data folder. */
-export function renderRedisConfig(dataDir: string, port: number): string {
+/**
+ * The shared settings plus what only this machine knows: the port, the data folder and the ACL
+ * users with this machine's password hashes (stack/services/redis-acl.ts redisAclLines). Without
+ * ACL lines (the tests' private servers) the default user stays password-less.
+ */
+export function renderRedisConfig(dataDir: string, port: number, aclLines: readonly string[] = []): string {
   return [
     '# Written by stack/services/redis.ts on every start from stack/config/redis/redis.conf; edit that file.',
     readFileSync(REDIS_CONFIG_FILE, 'utf8').trimEnd(),
     `port ${port}`,
     `dir ${dataDir}`,
+    ...aclLines,
     '',
   ].join('\n');
+}
+
+function redisCli(host: string, port: number, credentials: RedisCredentials | undefined, args: string[]) {
+  // The password goes through the environment (REDISCLI_AUTH), never the command line.
+  const auth = credentials ? ['--user', credentials.user] : [];
+  return run('/usr/bin/redis-cli', ['-h', host, '-p', String(port), ...auth, ...args], credentials ? { env: { REDISCLI_AUTH: credentials.password } } : {});
+}
+
+/**
+ * A server started before the ACL users existed (or with other rules) is brought in line without a
+ * restart: every user is (re)defined with ACL SETUSER, `default` last, since switching it off ends
+ * the password-less access this very call may be using. Each rule line is what the config file
+ * holds, so the running server and its next start agree.
+ */
+export async function applyRedisAcl(host: string, port: number, aclLines: readonly string[], credentials?: RedisCredentials): Promise<void> {
+  const rules = aclLines.map((line) => line.split(' ').slice(1));
+  const ordered = [...rules.filter(([name]) => name !== 'default'), ...rules.filter(([name]) => name === 'default')];
+  for (const [name, ...rest] of ordered) {
+    const { stdout } = await redisCli(host, port, credentials, ['ACL', 'SETUSER', name!, 'reset', ...rest]);
+    if (stdout.trim() !== 'OK') throw new Error(`redis: ACL SETUSER ${name} answered ${stdout.trim().slice(0, 200)}`);
+  }
 }
 
 /**
@@ -75,8 +116,8 @@ export function needsAofSwitch(dataDir: string): boolean {
 }
 
 /** CONFIG SET appendonly yes writes the loaded dataset as the AOF base; waits until that rewrite is done. */
-export async function switchOnAof(host: string, port: number, timeoutMs = 60_000): Promise<void> {
-  const cli = (...args: string[]) => run('/usr/bin/redis-cli', ['-h', host, '-p', String(port), ...args]);
+export async function switchOnAof(host: string, port: number, timeoutMs = 60_000, credentials?: RedisCredentials): Promise<void> {
+  const cli = (...args: string[]) => redisCli(host, port, credentials, args);
   const { stdout } = await cli('CONFIG', 'SET', 'appendonly', 'yes');
   if (stdout.trim() !== 'OK') throw new Error(`redis: CONFIG SET appendonly yes answered ${stdout.trim()}`);
   const deadline = Date.now() + timeoutMs;
@@ -100,9 +141,12 @@ function serverCommand(configFile: string): { command: string; args: string[] } 
 
 function createRedis(): StackService {
   const dataDir = paths.data(NAME);
+  // Ready means configured too: a server still answering without AUTH (started before the ACL users
+  // existed) is not, so `up` runs start() and brings its users in line.
   const isReady = async (env: StackEnv) => {
-    const { host, port } = parseRedisUrl(env.REDIS_URL);
-    return pingRedis(host, port);
+    const { host, port, credentials } = parseRedisUrl(env.REDIS_URL);
+    if (!(await pingRedis(host, port, 2_000, credentials))) return false;
+    return !credentials || !(await pingRedis(host, port, 2_000));
   };
   return {
     name: NAME,
@@ -113,17 +157,30 @@ function createRedis(): StackService {
     },
     isReady,
     async start(env) {
-      const { port } = parseRedisUrl(env.REDIS_URL);
+      const { port, credentials } = parseRedisUrl(env.REDIS_URL);
+      const aclLines = redisAclLines(env);
       mkdirSync(dataDir, { recursive: true });
       if (process.getuid?.() === 0) {
         const { uid, gid } = systemUser(OS_USER, 'redis-server');
         chownSync(dataDir, uid, gid);
       }
       const configFile = join(dataDir, 'redis.conf');
-      writeFileSync(configFile, renderRedisConfig(dataDir, port), { mode: 0o644 });
+      // Password hashes only (no clear passwords), but still nobody else's business: owner-only.
+      writeFileSync(configFile, renderRedisConfig(dataDir, port, aclLines), { mode: 0o600 });
+      chmodSync(configFile, 0o600);
+      if (process.getuid?.() === 0) {
+        const { uid, gid } = systemUser(OS_USER, 'redis-server');
+        chownSync(configFile, uid, gid);
+      }
       const switchToAof = needsAofSwitch(dataDir);
-      // A server we started that is still loading its snapshot only needs waiting for.
-      if (runningPid(NAME) === undefined) {
+      // A server we started that is still loading its snapshot only needs waiting for; one started
+      // before the ACL users existed answers PING without AUTH and gets them now.
+      const running = runningPid(NAME) !== undefined;
+      if (running && (await pingRedis('127.0.0.1', port, 2_000))) {
+        await applyRedisAcl('127.0.0.1', port, aclLines);
+        log.step(NAME, 'ACL users applied to the running server (default user off)');
+      }
+      if (!running) {
         const { command, args } = serverCommand(configFile);
         startDaemon(NAME, command, switchToAof ? [...args, '--appendonly', 'no'] : args, { cwd: dataDir });
       }
@@ -133,7 +190,7 @@ function createRedis(): StackService {
         exitedMessage: `redis-server exited during start (port ${port} taken?)`,
       });
       if (switchToAof) {
-        await switchOnAof('127.0.0.1', port);
+        await switchOnAof('127.0.0.1', port, 60_000, credentials);
         log.step(NAME, 'snapshot loaded and written as the AOF base (append-only persistence now on)');
       }
     },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
+import { redisIdentity } from '../../stack/dev.ts';
 import { chunkedFlood, rssBytes, watchPeakRss } from '../core/support/chunked-flood.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { APP_ORIGIN, BFF_ORIGIN, BUN, createTestBff, LOGIN_TIMEOUT_MS, NODE, OWNER, signedInBrowser, stackEnv, startProcess, type RunningProcess, type TestBff } from './support.ts';
@@ -35,7 +36,8 @@ interface EdgeProcess extends RunningProcess {
 async function startEdge(binary: string, entry: string): Promise<EdgeProcess> {
   const [bffPort, cdnPort] = [await freePort(), await freePort()];
   const edge = await startProcess(binary, [entry], {
-    env: { ...process.env, ...stackEnv, BFF_PORT: String(bffPort), CDN_PORT: String(cdnPort), HOST: '127.0.0.1', EDGE_WORKERS: '1', LOG_LEVEL: 'warn' },
+    // As `npm run dev` starts it: each app as its own Redis ACL user, no admin REDIS_URL to fall back on.
+    env: { ...process.env, ...stackEnv, ...redisIdentity('edge', stackEnv), BFF_PORT: String(bffPort), CDN_PORT: String(cdnPort), HOST: '127.0.0.1', EDGE_WORKERS: '1', LOG_LEVEL: 'warn' },
     port: cdnPort,
     timeoutMs: 60_000,
   });

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { loadStackEnv } from '../../tools/kit/env.ts';
+import { loadStackEnv } from '../../stack/lib/env.ts';
 import { parseRedisUrl, pingRedis } from '../../stack/services/redis.ts';
 
-// Runs against the stack's Redis (`node stack/cli.ts up redis`); every key is unique to this run.
+// Runs against the stack's Redis (`node stack/cli.ts up redis`) as its admin ACL user (REDIS_URL);
+// every key is unique to this run. What the other users may do: redis-acl.int.test.ts.
 const env = loadStackEnv();
 const prefix = `stack-test:${randomUUID()}:`;
 let redis: Redis;
@@ -23,8 +24,8 @@ afterAll(async () => {
 describe('redis (stack)', () => {
   test('answers PING over RESP, the stack readiness probe, and a closed port does not', async () => {
     expect(await redis.ping()).toBe('PONG');
-    const { host, port } = parseRedisUrl(env.REDIS_URL);
-    expect(await pingRedis(host, port)).toBe(true);
+    const { host, port, credentials } = parseRedisUrl(env.REDIS_URL);
+    expect(await pingRedis(host, port, 2_000, credentials)).toBe(true);
     expect(await pingRedis('127.0.0.1', 1)).toBe(false);
   });
 
@@ -65,5 +66,7 @@ describe('redis (stack)', () => {
     expect(() => parseRedisUrl('http://127.0.0.1:6379')).toThrow('redis://');
     expect(() => parseRedisUrl('not a url')).toThrow('not a URL');
     expect(parseRedisUrl('redis://127.0.0.1')).toEqual({ host: '127.0.0.1', port: 6379 });
+    expect(parseRedisUrl('redis://bff:p%40ss@127.0.0.1:6390')).toEqual({ host: '127.0.0.1', port: 6390, credentials: { user: 'bff', password: 'p@ss' } });
+    expect(() => parseRedisUrl('redis://bff@127.0.0.1')).toThrow('without a password');
   });
 });
