@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
+import { logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
 import postgres from 'postgres';
 import { loadStackEnv } from '../../tools/kit/env.ts';
 import { CDC_ROLE } from '../../stack/services/postgres.ts';
+import { createKafkaClient } from '../../jobs/cdc/kafka-client.ts';
+import { kafkaClientSettings } from '../../stack/services/kafka.ts';
 
 // Runs against the stack's CRM PostgreSQL, Kafka and Kafka Connect with the crm-connector
 // registered (`node stack/cli.ts up kafka-connect`). The row it writes has a unique username and is
@@ -15,7 +17,8 @@ function connectionOf(url: string): { host: string; port: number; database: stri
   const parsed = new URL(url);
   return { host: parsed.hostname, port: Number(parsed.port), database: parsed.pathname.slice(1) };
 }
-const kafka = new Kafka({ clientId: 'debezium-int-test', brokers: env.KAFKA_BROKERS!.split(','), logLevel: logLevel.ERROR });
+// The stack's admin principal reads the topic (the broker requires SASL; see tests/stack/kafka-acl.int.test.ts).
+const kafka = createKafkaClient(kafkaClientSettings(env, 'admin'), { clientId: 'debezium-int-test', logLevel: logLevel.ERROR });
 
 interface ChangeEvent {
   before: Record<string, unknown> | null;

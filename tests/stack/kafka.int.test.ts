@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, Partitioners, type Admin, type KafkaMessage } from 'kafkajs';
+import { logLevel, Partitioners, type Admin, type KafkaMessage } from 'kafkajs';
 import { loadStackEnv } from '../../tools/kit/env.ts';
+import { createKafkaClient } from '../../jobs/cdc/kafka-client.ts';
+import { kafkaClientSettings } from '../../stack/services/kafka.ts';
 
-// Runs against the stack's broker (`node stack/cli.ts up kafka`); every test uses its own topic.
+// Runs against the stack's broker (`node stack/cli.ts up kafka`) as its admin principal (topics
+// outside every client's ACLs); every test uses its own topic.
 const env = loadStackEnv();
-const kafka = new Kafka({
+const kafka = createKafkaClient(kafkaClientSettings(env, 'admin'), {
   clientId: 'kafka-int-test',
-  brokers: env.KAFKA_BROKERS!.split(','),
   logLevel: logLevel.ERROR,
   retry: { retries: 3 },
 });
