@@ -10,6 +10,9 @@ export type { StackEnv };
  */
 const OWNER_REF_KEY_SECRET = { name: 'OWNER_REF_KEY', bytes: 32 };
 
+/** One SASL/SCRAM password per Kafka principal (stack/services/kafka.ts KAFKA_PRINCIPALS). */
+const KAFKA_PASSWORDS = ['KAFKA_ADMIN_PASSWORD', 'KAFKA_CONNECT_PASSWORD', 'KAFKA_JOBS_PASSWORD'];
+
 /**
  * The stack's environment: the tooling kit's settings and secrets plus one generated password per
  * demo person (never one shared by all: an administrator's must not be a customer's) and one per
@@ -17,7 +20,7 @@ const OWNER_REF_KEY_SECRET = { name: 'OWNER_REF_KEY', bytes: 32 };
  * live in demo/, which the kit may not import; the stack may.
  */
 export function loadStackEnv(): StackEnv {
-  const env = loadKitEnv([...PEOPLE.map((person) => demoPasswordVariable(person.uid)), OWNER_REF_KEY_SECRET, ...REDIS_PASSWORD_VARIABLES]);
+  const env = loadKitEnv([...PEOPLE.map((person) => demoPasswordVariable(person.uid)), OWNER_REF_KEY_SECRET, ...KAFKA_PASSWORDS, ...REDIS_PASSWORD_VARIABLES]);
   // One Redis ACL user per client (stack/services/redis-acl.ts): REDIS_URL is the admin's, the apps get their own.
   return { ...env, ...redisClientEnv(env, process.env) };
 }
