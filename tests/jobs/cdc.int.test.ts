@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import type { KafkaMessage } from 'kafkajs';
 import postgres from 'postgres';
+import { createOwnerRefs } from '../../common/identity/owner-ref.ts';
 import { createMemoryLogger } from '../../common/log.ts';
 import { chSql, chTuple, chUuid } from '../../db/clickhouse/sql.ts';
 import { createInvalidationQueue } from '../../jobs/invalidation/invalidation-queue.ts';
@@ -14,6 +15,8 @@ import { createScratchClickHouse, createScratchTelemetry, type ScratchClickHouse
 // database (the crash test also records invalidations in a scratch telemetry schema). Every row is
 // written by the test with unique names and deleted by it afterwards.
 const env = loadStackEnv();
+// Owner refs as core and the demo generator write them (CRM migration 003); the replica gets the ref, never the username.
+const owners = await createOwnerRefs(env.OWNER_REF_KEY!);
 const crm = postgres(env.CRM_DATABASE_URL!, { max: 2, onnotice: () => {} });
 let clickhouse: ScratchClickHouse;
 let telemetry: ScratchTelemetry;
@@ -49,8 +52,8 @@ async function finalRows<T>(table: string, ids: readonly string[], query: string
 }
 
 async function insertCustomer(username: string): Promise<string> {
-  const [row] = await crm<{ id: string }[]>`insert into crm.customers (username, region, full_name, email)
-    values (${username}, 'eu', 'Cdc Testova', ${`${username}@example.test`}) returning id`;
+  const [row] = await crm<{ id: string }[]>`insert into crm.customers (username, owner_ref, region, full_name, email)
+    values (${username}, ${await owners.of(username)}, 'eu', 'Cdc Testova', ${`${username}@example.test`}) returning id`;
   createdCustomers.push(row!.id);
   return row!.id;
 }
@@ -64,13 +67,16 @@ describe('CDC consumer', () => {
     const insertedAt = Date.now();
     const customerId = await insertCustomer(username);
     const created = await eventually('the customer in ClickHouse', async () => {
-      const [row] = await finalRows<{ username: string; region: string; _deleted: number }>('crm_customers', [customerId], 'SELECT username, region, _deleted FROM {table} FINAL WHERE id IN {ids}');
+      const [row] = await finalRows<{ owner_ref: string; region: string; _deleted: number }>('crm_customers', [customerId], 'SELECT owner_ref, region, _deleted FROM {table} FINAL WHERE id IN {ids}');
       return row;
     });
     const lagMs = Date.now() - insertedAt;
     const applied = await eventually('the consumer status', async () => consumer.status.snapshot().lastApplied ?? undefined);
     console.log(`cdc: CRM insert → row visible in ClickHouse (Debezium + Kafka + consumer) in ${lagMs} ms; CRM commit → insert done ${applied.lagMs} ms`);
-    expect(created).toEqual({ username, region: 'eu', _deleted: 0 });
+    expect(created).toEqual({ owner_ref: await owners.of(username), region: 'eu', _deleted: 0 });
+    // The replica has no column the username could land in (ClickHouse migration 011).
+    const columns = await clickhouse.client.query({ query: "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'crm_customers'", format: 'JSONEachRow' });
+    expect((await columns.json<{ name: string }>()).map((c) => c.name)).not.toContain('username');
 
     const [model] = await crm<{ id: string }[]>`insert into crm.prosthesis_models (name, manufacturer, kind, actuator_count, battery_capacity_mah, weight_g)
       values (${`Hand ${tag}`}, 'BionicPRO test', 'hand', 6, 2400, 480) returning id`;
@@ -112,7 +118,8 @@ describe('CDC consumer', () => {
     expect(new Set(versions.map((v) => v.v)).size).toBe(versions.length);
     await eventually('tombstones acknowledged', async () => (consumer.status.snapshot().tombstones >= 2 ? true : undefined));
     // The customer's and the prosthesis's changes asked for the user's reports to be invalidated.
-    expect(harness.affectedUsers.has(username)).toBe(true);
+    expect(harness.affectedUsers.has(await owners.of(username))).toBe(true);
+    expect(harness.affectedUsers.has(username)).toBe(false);
     const synced = await finalRows<{ s: number }>('crm_customers', [customerId], 'SELECT toUnixTimestamp(_synced_at) AS s FROM {table} FINAL WHERE id IN {ids}');
     expect(Math.abs(synced[0]!.s * 1000 - Date.now())).toBeLessThan(120_000);
     await consumer.stop();
@@ -142,7 +149,7 @@ describe('CDC consumer', () => {
     const username = `cdc-good-${marker.slice(0, 8)}`;
     const id = await insertCustomer(username);
     await eventually('the good customer after the poison', async () => {
-      const [row] = await finalRows<{ username: string }>('crm_customers', [id], 'SELECT username FROM {table} FINAL WHERE id IN {ids}');
+      const [row] = await finalRows<{ owner_ref: string }>('crm_customers', [id], 'SELECT owner_ref FROM {table} FINAL WHERE id IN {ids}');
       return row;
     });
 
@@ -175,13 +182,15 @@ describe('CDC consumer', () => {
         const mine = changes.filter((c) => ours.has(c.id));
         if (mine.length === 0) return;
         firstOffsetOfOurs = Math.min(...mine.map((c) => Number(c.message.offset)));
-        killedBatchUsers.push(...mine.map((c) => String(c.row.username)));
+        killedBatchUsers.push(...mine.map((c) => String(c.row.owner_ref)));
         throw new SimulatedCrash('killed after the ClickHouse insert, before the commit');
       },
     });
     const tag = randomUUID().slice(0, 8);
-    const rows = await crm<{ id: string }[]>`insert into crm.customers (username, region, full_name, email)
-      select ${`cdc-kill-${tag}-`} || g, 'ru', 'Kill Testov', ${`cdc-kill-${tag}-`} || g || '@example.test' from generate_series(1, 40) g returning id`;
+    const usernames = Array.from({ length: 40 }, (_, i) => `cdc-kill-${tag}-${i + 1}`);
+    const refs = await Promise.all(usernames.map((username) => owners.of(username)));
+    const rows = await crm<{ id: string }[]>`insert into crm.customers (username, owner_ref, region, full_name, email)
+      select u, r, 'ru', 'Kill Testov', u || '@example.test' from unnest(${usernames}::text[], ${refs}::text[]) as t(u, r) returning id`;
     for (const row of rows) {
       ours.add(row.id);
       createdCustomers.push(row.id);
@@ -213,8 +222,7 @@ describe('CDC consumer', () => {
     await eventually('the offsets committed past the batch', async () => ((await harness.committed('crm.crm.customers')) > firstOffsetOfOurs! ? true : undefined));
     await restarted.stop();
     // All 40 users are pending (the redelivered batch recorded them again), and a drain empties the table.
-    const usernames = Array.from({ length: 40 }, (_, i) => `cdc-kill-${tag}-${i + 1}`);
-    expect((await pendingUsers()).filter((user) => user.startsWith(`cdc-kill-${tag}-`)).sort()).toEqual(usernames.sort());
+    expect((await pendingUsers()).filter((user) => refs.includes(user)).sort()).toEqual([...refs].sort());
     await pending.flush();
     expect(await pendingUsers()).toEqual([]);
   }, 120_000);

@@ -55,7 +55,7 @@ function insert(table: string, rows: Array<Record<string, unknown>>): string {
 
 function jobsStatements(): ChdbStatement[] {
   const synced = { _synced_at: 1795595997 };
-  const customer = change('crm.crm.customers', 'c', { id: ids.customer, username: "o'neil\\test", region: 'eu', full_name: 'Ö Neil', email: 'x@example.com', phone: null, created_at: ts, updated_at: ts });
+  const customer = change('crm.crm.customers', 'c', { id: ids.customer, owner_ref: 'ncvjy4jxtohxag5lkvuw6rjqwfzssj5a', username: "o'neil\\test", region: 'eu', full_name: 'Ö Neil', email: 'x@example.com', phone: null, created_at: ts, updated_at: ts });
   const deleted = change('crm.crm.customers', 'd', null, { id: ids.customer, username: '' }, 27608000);
   const model = change('crm.crm.prosthesis_models', 'r', { id: ids.model, name: 'Hand "X"', manufacturer: 'BionicPRO', kind: 'hand', actuator_count: 6, battery_capacity_mah: 2400, weight_g: 480, created_at: ts, updated_at: ts });
   const prosthesis = change('crm.crm.prostheses', 'u', { id: ids.prosthesis, chip_id: 'CHIP-0001', customer_id: ids.customer, model_id: ids.model, serial_number: 'SN-1', fitted_at: ts, status: 'active', created_at: ts, updated_at: ts });
@@ -95,7 +95,7 @@ function jobsStatements(): ChdbStatement[] {
     { name: 'owner spans: prostheses cut within a range', sql: ownerSpanQueries.cutWithin(1_704_067_200_000, 1_795_595_996_509).text },
     { name: 'owner spans: rows to retire', sql: ownerSpanQueries.staleRows(ids.prosthesis, [1_704_067_200, 1_704_070_800], 1_795_595_996_510).text },
     { name: 'reassigned hours: chips of prostheses', sql: reassignedChipsQuery([ids.prosthesis]).text },
-    { name: 'owners: usernames', sql: ownerQueries.usernames([ids.customer]).text },
+    { name: 'owners: owner refs', sql: ownerQueries.ownerRefs([ids.customer]).text },
     { name: 'owners: prosthesis owners', sql: ownerQueries.owners([ids.prosthesis]).text },
     { name: 'runs: list', sql: listRunsQuery({ limit: 20 }).text },
     { name: 'runs: list one job', sql: listRunsQuery({ limit: 5, job: 'retention' }).text },

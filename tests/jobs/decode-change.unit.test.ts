@@ -10,10 +10,11 @@ function message(topic: string, key: unknown, value: unknown, offset = '7'): Raw
   return { topic, partition: 0, offset, key: bytes(key), value: bytes(value) };
 }
 
-// What the connector sends since column.exclude.list keeps names, e-mails and phones in the CRM.
+// What the connector sends since column.exclude.list keeps usernames, names, e-mails and phones in
+// the CRM: the pseudonymous owner ref instead (CRM migration 003).
 const customer = {
   id: ID,
-  username: 'ada.testova',
+  owner_ref: 'ncvjy4jxtohxag5lkvuw6rjqwfzssj5a',
   region: 'eu',
   created_at: '2026-11-25T08:38:27.295334Z',
   updated_at: '2026-11-25T08:38:28.999999Z',
@@ -40,7 +41,7 @@ describe('decodeChange', () => {
   });
 
   test('a delete keeps only the before image key and sets _deleted', () => {
-    const before = { ...customer, username: '', created_at: '1970-01-01T00:00:00.000000Z' };
+    const before = { ...customer, owner_ref: null, created_at: '1970-01-01T00:00:00.000000Z' };
     const change = decodeChange(message('crm.crm.customers', { id: ID }, envelope('d', null, before, 27360384)), tables) as Change;
     expect(change.kind).toBe('change');
     expect(change.row).toEqual({ id: ID, _version: '27360384', _deleted: 1 });
@@ -71,11 +72,20 @@ describe('decodeChange', () => {
     expect(JSON.stringify(change.row.amount)).toBe('12345.67');
   });
 
-  test('an event written before the exclusion is stored without the name, e-mail and phone it still carries', () => {
-    const old = { ...customer, full_name: 'Ada Testova', email: 'ada@example.test', phone: '+49 30 1234567' };
+  test('an event written before the exclusion is stored without the username, name, e-mail and phone it still carries', () => {
+    const old = { ...customer, username: 'ada.testova', full_name: 'Ada Testova', email: 'ada@example.test', phone: '+49 30 1234567' };
     const change = decodeChange(message('crm.crm.customers', { id: ID }, envelope('u', old)), tables) as Change;
     expect(change.kind).toBe('change');
-    expect(Object.keys(change.row).sort()).toEqual(['_deleted', '_version', 'created_at', 'id', 'region', 'updated_at', 'username']);
+    expect(Object.keys(change.row).sort()).toEqual(['_deleted', '_version', 'created_at', 'id', 'owner_ref', 'region', 'updated_at']);
+    expect(JSON.stringify(change.row)).not.toContain('ada');
+  });
+
+  test('a customer without an owner ref yet (NULL, or an event from before the column) is stored with an empty one', () => {
+    for (const image of [{ ...customer, owner_ref: null }, (({ owner_ref: _, ...rest }) => rest)(customer)]) {
+      const change = decodeChange(message('crm.crm.customers', { id: ID }, envelope('u', image)), tables) as Change;
+      expect(change.kind).toBe('change');
+      expect(change.row.owner_ref).toBe('');
+    }
   });
 
   const poisonCases: Array<[string, RawMessage, string]> = [
@@ -91,7 +101,8 @@ describe('decodeChange', () => {
     ['lsn not a number', message('crm.crm.customers', { id: ID }, envelope('c', customer, null, '123')), 'bad_version'],
     ['lsn beyond 2^53', message('crm.crm.customers', { id: ID }, envelope('c', customer, null, 2 ** 60)), 'bad_version'],
     ['key of another row', message('crm.crm.customers', { id: '00000000-0000-4000-8000-000000000000' }, envelope('c', customer)), 'key_mismatch'],
-    ['delete without id', message('crm.crm.customers', { id: ID }, envelope('d', null, { username: '' })), 'invalid_row'],
+    ['delete without id', message('crm.crm.customers', { id: ID }, envelope('d', null, { owner_ref: null })), 'invalid_row'],
+    ['owner ref of another format', message('crm.crm.customers', { id: ID }, envelope('u', { ...customer, owner_ref: 'ada.testova' })), 'invalid_row'],
     ['amount that is not numeric(12,2)', message('crm.crm.orders', { id: ID }, envelope('c', { amount: '1e5' })), 'invalid_row'],
   ];
   for (const [name, input, reason] of poisonCases) {
