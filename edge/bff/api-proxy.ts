@@ -34,22 +34,34 @@ function upstreamFailure(error: unknown): ApiError {
  * (a chunked upload is cut off at API_MAX_BODY_BYTES with 413, never buffered past it).
  */
 export function registerApiProxy(app: OpenAPIHono<BffEnv>, deps: BffDeps): void {
+  // The body is read (bounded) before the session checks, not after: Bun keeps taking a request's
+  // body off the socket while a handler awaits something else, so a chunked upload waiting on the
+  // session lookup or a token refresh was buffered at loopback speed (tests/edge/body-limit: +155 to
+  // +320 MiB and 0.4-1 s before the 413 under load). Reading it first costs an unauthenticated
+  // caller at most API_MAX_BODY_BYTES.
+  app.use('/api/*', async (c, next) => {
+    if (!BODYLESS.has(c.req.method) && c.req.raw.body !== null) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await readRequestBodyWithin(c.req.raw, deps.config.API_MAX_BODY_BYTES);
+      } catch (error) {
+        // The rest of an oversized upload is not worth reading: the connection goes after the 413.
+        if (error instanceof ApiError && error.status === 413) c.header('Connection', 'close');
+        throw error;
+      }
+      // Stream chunks and the joined copy are ArrayBuffer-backed; the type only allows for a SharedArrayBuffer.
+      c.req.raw = new Request(c.req.raw, { body: bytes as Uint8Array<ArrayBuffer> });
+    }
+    await next();
+  });
   app.use('/api/*', requireSession(deps, { alongside: countApiRequest(deps) }));
   app.all('/api/*', async (c) => {
     const before = currentSession(c);
     const fresh = await freshSession(c, deps);
     const incoming = new URL(c.req.url);
     const target = `${deps.config.CORE_URL}${incoming.pathname}${incoming.search}`;
-    let body: Uint8Array | undefined;
-    if (!BODYLESS.has(c.req.method)) {
-      try {
-        body = await readRequestBodyWithin(c.req.raw, deps.config.API_MAX_BODY_BYTES);
-      } catch (error) {
-        // The rest of an oversized upload is not worth reading: the connection goes after the 413.
-        if (error instanceof ApiError && error.status === 413) c.header('Connection', 'close');
-        throw error;
-      }
-    }
+    // Already bounded and in memory (the first middleware above).
+    const body = BODYLESS.has(c.req.method) ? undefined : await readRequestBodyWithin(c.req.raw, deps.config.API_MAX_BODY_BYTES);
     // One timer per call, cleared once the answer is in: AbortSignal.timeout() left a 10 s timer
     // (and a DOMException when it fired) behind every request.
     const abort = new AbortController();
