@@ -44,8 +44,9 @@ function invalidator(options: { secret?: string } = {}) {
 describe('invalidation through core', () => {
   test("a user's cached report objects are deleted; other users' stay", async () => {
     const tag = randomUUID().slice(0, 8);
-    const users = [`inv-${tag}-a`, `inv-${tag}-b`, `inv-${tag}-c`];
-    const bystander = `inv-${tag}-keep`;
+    // Owners are named by their owner refs, the only key core's invalidation takes.
+    const [a, b, c, bystander] = await Promise.all(['a', 'b', 'c', 'keep'].map((name) => core.deps.owners.refOf(`inv-${tag}-${name}`)));
+    const users = [a!, b!, c!];
     for (const user of [...users, bystander]) {
       await core.deps.reportStore.write(`${user}/list/reports.json`, '{"cached":true}');
       await core.deps.reportStore.write(`${user}/daily/2026-11-24/report.json`, '{"cached":true}');
@@ -55,7 +56,7 @@ describe('invalidation through core', () => {
     expect(result).toEqual({ requests: 2, scope: 3, skipped: ['.hidden', '../x'] });
     for (const user of users) expect(await core.deps.reportStore.exists(`${user}/list/reports.json`)).toBe(false);
     expect(await core.deps.reportStore.exists(`${bystander}/list/reports.json`)).toBe(true);
-    await core.deps.reportStore.deletePrefix(`${bystander}/`);
+    await core.deps.reportStore.deletePrefix(`${bystander!}/`);
   }, 60_000);
 
   test('a wrong client secret is a non-retryable error naming the refusal', async () => {
