@@ -2,9 +2,9 @@ import { describe, expect, test } from 'bun:test';
 import { loadConnectorConfig, newlyExcludedColumns, newlyIncludedTables } from '../../stack/services/kafka-connect.ts';
 
 describe('crm-connector config', () => {
-  test('keeps every direct identifier of a customer but the username in the CRM', () => {
+  test('keeps every direct identifier of a customer in the CRM, the username too (the owner ref replaces it)', () => {
     const excluded = (loadConnectorConfig()['column.exclude.list'] ?? '').split(',');
-    expect(excluded.sort()).toEqual(['crm.customers.email', 'crm.customers.full_name', 'crm.customers.phone']);
+    expect(excluded.sort()).toEqual(['crm.customers.email', 'crm.customers.full_name', 'crm.customers.phone', 'crm.customers.username']);
   });
 
   test('a grown exclude list names the columns the topics may still hold; an equal or smaller one names none', () => {

@@ -179,8 +179,10 @@ describe('debezium crm-connector', () => {
     createdIds.push(id);
 
     const insertedAt = Date.now();
-    await sql`insert into crm.customers (id, username, region, full_name, email, phone)
-              values (${id}, ${username}, 'eu', 'Ada Testova', ${`${username}@example.test`}, '+49 30 1234567')`;
+    // Any well-formed owner ref (CRM migration 003): this test is about the events, not the key.
+    const ownerRef = Array.from(crypto.getRandomValues(new Uint8Array(32)), (byte) => 'abcdefghijklmnopqrstuvwxyz234567'[byte % 32]).join('');
+    await sql`insert into crm.customers (id, username, owner_ref, region, full_name, email, phone)
+              values (${id}, ${username}, ${ownerRef}, 'eu', 'Ada Testova', ${`${username}@example.test`}, '+49 30 1234567')`;
     const created = await reader.next(id, 0, (e) => e.value?.op === 'c');
     const latencyMs = created.event.receivedAt - insertedAt;
     console.log(`debezium: insert → create event on ${TOPIC} in ${latencyMs} ms`);
@@ -188,9 +190,9 @@ describe('debezium crm-connector', () => {
     expect(created.event.key).toEqual({ id });
     const create = created.event.value!;
     expect(create.before).toBeNull();
-    expect(create.after).toMatchObject({ id, username, region: 'eu' });
-    // column.exclude.list: names, e-mails and phones stay in the CRM (tests/stack/pii-scan.int.test.ts scans for them).
-    expect(Object.keys(create.after!).filter((key) => ['full_name', 'email', 'phone'].includes(key))).toEqual([]);
+    expect(create.after).toMatchObject({ id, owner_ref: ownerRef, region: 'eu' });
+    // column.exclude.list: usernames, names, e-mails and phones stay in the CRM (tests/stack/pii-scan.int.test.ts scans for them).
+    expect(Object.keys(create.after!).filter((key) => ['username', 'full_name', 'email', 'phone'].includes(key))).toEqual([]);
     // timestamptz columns arrive as ISO-8601 strings in UTC (io.debezium.time.ZonedTimestamp).
     expect(create.after!.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
     expect(create.source).toMatchObject({ connector: 'postgresql', name: 'crm', db: 'crm', schema: 'crm', table: 'customers' });
@@ -201,7 +203,7 @@ describe('debezium crm-connector', () => {
     const updated = await reader.next(id, created.index + 1, (e) => e.value?.op === 'u');
     const update = updated.event.value!;
     // Changing only an excluded column still streams an update, without the column.
-    expect(update.after).toMatchObject({ id, username });
+    expect(update.after).toMatchObject({ id, owner_ref: ownerRef });
     expect(update.after!.email).toBeUndefined();
     // The update trigger moved updated_at forward.
     expect(Date.parse(String(update.after!.updated_at))).toBeGreaterThanOrEqual(Date.parse(String(create.after!.updated_at)));
