@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../../tools/kit/paths.ts';
 import { loadServices } from '../../stack/services/index.ts';
+import kafkajs from 'kafkajs';
+import { DEFAULT_ACL_NAMES, desiredKafkaAcls } from '../../stack/services/kafka-acls.ts';
 
 interface ComposeService {
   image?: string;
@@ -73,3 +75,72 @@ describe('compose.yaml mirrors the native stack', () => {
     expect(JSON.stringify(compose.services.init!.command)).toContain('stack/cli.ts provision');
   });
 });
+
+/** `acl --allow-principal "User:$$C" --topic x --resource-pattern-type prefixed --operation Write …` lines as rule keys. */
+function composeAclKeys(script: string, users: Record<string, string>): string[] {
+  const keys: string[] = [];
+  for (const line of script.split('\n').filter((l) => l.trim().startsWith('acl --'))) {
+    const principal = /--allow-principal "User:\$\$(\w)"/.exec(line)?.[1];
+    const resource = /--(topic|group) (\S+)/.exec(line);
+    const pattern = /--resource-pattern-type (\w+)/.exec(line)?.[1];
+    const operations = [...line.matchAll(/--operation (\w+)/g)].map((m) => m[1]!);
+    if (!principal || !resource || !pattern || operations.length === 0) throw new Error(`unparsed ACL line: ${line}`);
+    for (const operation of operations) {
+      keys.push([`User:${users[principal]}`, resource[1]!.toUpperCase(), resource[2], pattern.toUpperCase(), operation.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()].join('|'));
+    }
+  }
+  return keys.sort();
+}
+
+describe('compose.yaml: Kafka with SASL/SCRAM and ACLs, as the native stack', () => {
+  const kafka = compose.services.kafka!;
+  const template = readFileSync(join(ROOT, 'stack/config/kafka/server.properties'), 'utf8');
+
+  test('the broker runs the native server.properties with every placeholder filled and every principal formatted in', () => {
+    expect(hostMounts(kafka)).toContain('./stack/config/kafka/server.properties');
+    const script = JSON.stringify(kafka.command);
+    for (const [, name] of template.matchAll(/\{\{([A-Z_]+)\}\}/g)) expect(script).toContain(`{{${name}}}`);
+    for (const user of ['ADMIN', 'CONNECT', 'JOBS']) expect(script).toContain(`--add-scram \\"SCRAM-SHA-512=[name=$$KAFKA_${user}_USER,password=$$KAFKA_${user}_PASSWORD]`);
+    expect(template).toMatch(/^allow\.everyone\.if\.no\.acl\.found=false$/m);
+    expect(template).toMatch(/^super\.users=User:\{\{ADMIN_USER\}\}$/m);
+    expect(template).not.toMatch(/PLAINTEXT:\/\/|:PLAINTEXT\b/);
+  });
+
+  test('kafka-acls grants exactly the rules of stack/services/kafka-acls.ts, before Connect starts', () => {
+    const service = compose.services['kafka-acls']!;
+    const env = service.environment as Record<string, string>;
+    expect(env.C).toContain('connect');
+    expect(env.J).toContain('jobs');
+    const keys = composeAclKeys(String((service.command as string[])[0]), { C: 'connect', J: 'jobs' });
+    const desired = desiredKafkaAcls({ ...DEFAULT_ACL_NAMES, connectUser: 'connect', jobsUser: 'jobs' }).map((acl) =>
+      [acl.principal, nameOf(kafkajs.AclResourceTypes, acl.resourceType), acl.resourceName, nameOf(kafkajs.ResourcePatternTypes, acl.patternType), nameOf(kafkajs.AclOperationTypes, acl.operation)].join('|'),
+    );
+    expect(keys).toEqual(desired.sort());
+    expect(JSON.stringify(compose.services['kafka-connect']!.depends_on)).toContain('kafka-acls');
+  });
+
+  test('the Connect worker signs in as connect for itself and its producers, consumers and admin clients', () => {
+    const env = compose.services['kafka-connect']!.environment as Record<string, string>;
+    const worker = readFileSync(join(ROOT, 'stack/config/kafka/connect-distributed.properties'), 'utf8');
+    const saslKeys = [...worker.matchAll(/^((?:producer\.|consumer\.|admin\.)?(?:security\.protocol|sasl\.mechanism|sasl\.jaas\.config))=/gm)].map((m) => m[1]!);
+    expect(saslKeys).toHaveLength(12);
+    for (const key of saslKeys) {
+      const variable = `CONNECT_${key.toUpperCase().replace(/\./g, '_')}`;
+      expect(env[variable]).toBeDefined();
+      if (key.endsWith('jaas.config')) expect(env[variable]).toContain('username="${KAFKA_CONNECT_USER:-connect}" password="${KAFKA_CONNECT_PASSWORD');
+    }
+  });
+
+  test('jobs holds only its own Kafka password', () => {
+    const env = compose.services.jobs!.environment as Record<string, string>;
+    expect(env.KAFKA_ADMIN_PASSWORD).toBe('');
+    expect(env.KAFKA_CONNECT_PASSWORD).toBe('');
+  });
+});
+
+/** The name of a kafkajs ACL enum value (READ, DESCRIBE_CONFIGS, TOPIC, PREFIXED …), kafka-acls' spelling upper-cased. */
+function nameOf(enumeration: object, value: number): string {
+  const name = Object.entries(enumeration).find(([, v]) => v === value)?.[0];
+  if (!name) throw new Error(`no name for ${value}`);
+  return name;
+}
