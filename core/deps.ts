@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import postgres from 'postgres';
+import { reconnectBackoffSeconds } from '../common/postgres-backoff.ts';
 import { createAccessTokenVerifierFromConfig } from '../common/auth/access-token-config.ts';
 import type { AccessTokenVerifier } from '../common/auth/verify-access-token.ts';
 import type { Probe } from '../common/http/health-ready.ts';
@@ -85,6 +86,7 @@ export function buildCoreDeps(config: CoreConfig, overrides: CoreDepsOptions = {
     telemetryDb: postgres(config.TELEMETRY_DATABASE_URL, {
       max: config.TELEMETRY_DB_POOL_SIZE,
       connect_timeout: 5,
+      backoff: reconnectBackoffSeconds,
       idle_timeout: 60,
       onnotice: () => undefined,
       connection: { application_name: 'reports-core' },

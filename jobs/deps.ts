@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import postgres from 'postgres';
+import { reconnectBackoffSeconds } from '../common/postgres-backoff.ts';
 import { createAccessTokenVerifierFromConfig } from '../common/auth/access-token-config.ts';
 import type { AccessTokenVerifier } from '../common/auth/verify-access-token.ts';
 import type { Probe } from '../common/http/health-ready.ts';
@@ -68,6 +69,7 @@ export function buildJobsDeps(config: JobsConfig, overrides: DepsOverrides = {})
   const telemetryDb = postgres(config.TELEMETRY_DATABASE_URL, {
     max: config.TELEMETRY_DB_POOL_SIZE,
     connect_timeout: 10,
+    backoff: reconnectBackoffSeconds,
     idle_timeout: 60,
     onnotice: () => undefined,
     connection: { application_name: 'reports-jobs', TimeZone: 'UTC' },

@@ -1,4 +1,5 @@
 import postgres, { type Sql, type TransactionSql } from 'postgres';
+import { reconnectBackoffSeconds } from '../../common/postgres-backoff.ts';
 import { ApiError, ErrorCode } from '../../common/http/errors.ts';
 import { isTransientNetworkError } from '../../common/transient-errors.ts';
 import { DependencyUnavailable } from '../dependency.ts';
@@ -14,6 +15,7 @@ export function createCrmStore(url: string, options: { poolSize: number }): CrmS
   const sql = postgres(url, {
     max: options.poolSize,
     connect_timeout: 5,
+    backoff: reconnectBackoffSeconds,
     idle_timeout: 60,
     onnotice: () => undefined,
     connection: { application_name: 'reports-core-crm' },
