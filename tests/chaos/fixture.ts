@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { reconnectBackoffSeconds } from '../../common/postgres-backoff.ts';
+import { createReportOwners } from '../../core/reports/owners.ts';
 import { clickHouseConfigFromEnv, createClickHouseClient } from '../../db/clickhouse/client.ts';
 import type { StackEnv } from '../../stack/lib/env.ts';
 import { addDirectoryPerson, type DirectoryPerson } from '../helpers/directory-person.ts';
@@ -26,14 +28,16 @@ export interface Fixture {
   telemetry: postgres.Sql;
   clickhouse: ClickHouseClient;
   modelId: string;
+  /** When the prostheses (and their first assignment, valid from its insert) existed: no event is older. */
+  readyAtMs: number;
   cleanup(): Promise<void>;
 }
 
 export async function createFixture(env: StackEnv, options: { owners: number; chipsPerOwner: number }): Promise<Fixture> {
   const tag = randomUUID().slice(0, 8);
   // Reconnect on their own after a database restart; a small pool is all the load needs.
-  const crm = postgres(env.CRM_DATABASE_URL!, { max: 4, onnotice: () => undefined, connect_timeout: 5, idle_timeout: 20 });
-  const telemetry = postgres(env.TELEMETRY_DATABASE_URL!, { max: 2, onnotice: () => undefined, connect_timeout: 5, idle_timeout: 20 });
+  const crm = postgres(env.CRM_DATABASE_URL!, { max: 4, onnotice: () => undefined, connect_timeout: 5, idle_timeout: 20, backoff: reconnectBackoffSeconds });
+  const telemetry = postgres(env.TELEMETRY_DATABASE_URL!, { max: 2, onnotice: () => undefined, connect_timeout: 5, idle_timeout: 20, backoff: reconnectBackoffSeconds });
   const clickhouse = createClickHouseClient(clickHouseConfigFromEnv(env));
   const owners: Owner[] = [];
   const [model] = await crm<{ id: string }[]>`select id from crm.prosthesis_models order by name limit 1`;
@@ -46,6 +50,7 @@ export async function createFixture(env: StackEnv, options: { owners: number; ch
     telemetry,
     clickhouse,
     modelId: model.id,
+    readyAtMs: 0,
     async cleanup() {
       const problems: string[] = [];
       const attempt = async (what: string, step: () => Promise<unknown>) => {
@@ -79,12 +84,15 @@ export async function createFixture(env: StackEnv, options: { owners: number; ch
       if (problems.length > 0) console.error(`chaos: cleanup left something behind:\n  ${problems.join('\n  ')}`);
     },
   };
+  const owners_ = createReportOwners(env.OWNER_REF_KEY!);
   try {
     for (let i = 0; i < options.owners; i++) {
       const person = await addDirectoryPerson(env, { uidPrefix: 'chaos', roles: ['prothetic_user'] });
+      // The owner ref as core's CRM API writes it (core/reports/owners.ts): the mart's user key.
+      const ownerRef = await owners_.refOf(person.uid);
       const [customer] = await crm<{ id: string }[]>`
-        insert into crm.customers (username, region, full_name, email)
-        values (${person.uid}, 'ru', ${`Chaos Owner ${i}`}, ${`${person.uid}@ru.bionicpro.example`}) returning id`;
+        insert into crm.customers (username, region, full_name, email, owner_ref)
+        values (${person.uid}, 'ru', ${`Chaos Owner ${i}`}, ${`${person.uid}@ru.bionicpro.example`}, ${ownerRef}) returning id`;
       const chips = Array.from({ length: options.chipsPerOwner }, (_, n) => `CHAOS-${tag}-${i}-${n}`);
       owners.push({ person, customerId: customer!.id, chips });
       fixture.chips.push(...chips);
@@ -98,6 +106,7 @@ export async function createFixture(env: StackEnv, options: { owners: number; ch
     await fixture.cleanup();
     throw error;
   }
+  fixture.readyAtMs = Date.now() + 1_000;
   return fixture;
 }
 

@@ -45,12 +45,12 @@ export interface Load {
 
 const ORDER_STATUSES = ['new', 'paid', 'manufacturing', 'shipped', 'fitted'];
 
-function telemetryEvent(now: number) {
+function telemetryEvent(now: number, notBeforeMs: number) {
   const movements = randomInt(0, 40);
   return {
     event_id: randomUUID(),
-    // Within the last two minutes: always inside today's or the previous hour's ETL window.
-    event_time: new Date(now - randomInt(1_000, 120_000)).toISOString(),
+    // Within the last two minutes, but never before the prosthesis was assigned to its owner.
+    event_time: new Date(Math.max(notBeforeMs, now - randomInt(1_000, 120_000))).toISOString(),
     movements,
     successful_movements: Math.max(0, movements - randomInt(0, 3)),
     response_time_ms: movements > 0 ? randomInt(40, 200) : null,
@@ -82,7 +82,7 @@ export function startLoad(env: StackEnv, apps: AppSet, fixture: Fixture, session
     let batch = retry;
     if (!batch) {
       const now = Date.now();
-      const events = Array.from({ length: rates.eventsPerBatch }, () => telemetryEvent(now));
+      const events = Array.from({ length: rates.eventsPerBatch }, () => telemetryEvent(now, fixture.readyAtMs));
       batch = { chip, body: JSON.stringify({ chip_id: chip, events }), ids: events.map((e) => e.event_id) };
     }
     const timestamp = Math.floor(Date.now() / 1000);
