@@ -39,7 +39,7 @@ function projectQueries(): ChdbStatement[] {
     },
     {
       name: 'insert CDC customer row',
-      sql: chSql`INSERT INTO crm_customers (id, username, region, created_at, updated_at, _version, _deleted)
+      sql: chSql`INSERT INTO crm_customers (id, owner_ref, region, created_at, updated_at, _version, _deleted)
         VALUES (${chUuid(customerId)}, ${userId}, ${'eu'}, ${chDateTime(hour)}, ${chDateTime(hour)}, 101, 0)`.text,
     },
     {
@@ -68,13 +68,13 @@ function projectQueries(): ChdbStatement[] {
     },
     {
       name: 'latest CDC state by argMax',
-      sql: chSql`SELECT id, argMax(username, _version) AS username, argMax(_deleted, _version) AS deleted
+      sql: chSql`SELECT id, argMax(owner_ref, _version) AS owner_ref, argMax(_deleted, _version) AS deleted
         FROM crm_customers WHERE id IN ${chTuple([chUuid(customerId)])} GROUP BY id`.text,
     },
     {
       name: 'dimension join (one JOIN per SELECT)',
-      sql: `SELECT p.chip_id, c.username, c.region FROM (SELECT id, chip_id, customer_id FROM crm_prostheses FINAL WHERE _deleted = 0) AS p
-        ANY LEFT JOIN (SELECT id AS customer_id, username, region FROM crm_customers FINAL WHERE _deleted = 0) AS c USING customer_id`,
+      sql: `SELECT p.chip_id, c.owner_ref, c.region FROM (SELECT id, chip_id, customer_id FROM crm_prostheses FINAL WHERE _deleted = 0) AS p
+        ANY LEFT JOIN (SELECT id AS customer_id, owner_ref, region FROM crm_customers FINAL WHERE _deleted = 0) AS c USING customer_id`,
     },
     { name: 'crm replication: first row at or after a saved version (core/crm/replication.ts)', sql: replicationQuery('customers', customerId, 1_736_935_200_000_000n).text },
     { name: 'etl_runs insert', sql: chSql`INSERT INTO etl_runs VALUES (${randomUUID()}, ${'etl'}, ${chDateTime(hour)}, ${chDateTime(hour)}, ${'ok'}, ${chDateTime(hour)}, ${chDateTime(hour)}, 1, 1, 1, ${''}, ${''})`.text },
