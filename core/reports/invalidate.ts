@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { getPrincipal } from '../../common/auth/bearer-auth.ts';
+import { USERNAME_PATTERN } from '../../common/auth/principal.ts';
 import { OWNER_REF_PATTERN } from '../../common/identity/owner-ref.ts';
 import { boundedBody } from '../../common/http/bounded-body.ts';
 import { bearerSecurity, errorResponseDoc } from '../../common/http/openapi.ts';
@@ -15,6 +16,8 @@ const ownerRef = z.string().regex(OWNER_REF_PATTERN, 'not an owner ref (32 chara
 export const InvalidateRequestSchema = z
   .union([
     z.object({ user_ids: z.array(ownerRef).min(1).max(10_000) }).strict(),
+    // The administrator's view names a person by username; core maps it to the ref as for reads.
+    z.object({ usernames: z.array(z.string().regex(USERNAME_PATTERN, 'not a username')).min(1).max(1_000) }).strict(),
     z.object({ all: z.literal(true) }).strict(),
   ])
   .openapi('InvalidateRequest', { example: { user_ids: ['ncvjy4jxtohxag5lkvuw6rjqwfzssj5a'] } });
@@ -52,7 +55,7 @@ export const invalidateReportsRoute = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: InvalidateRequestSchema } } } },
   responses: {
     200: { description: 'What was deleted, and how the purge went', content: { 'application/json': { schema: InvalidateResponseSchema } } },
-    422: errorResponseDoc('Body is not {user_ids:[…]} or {all:true}'),
+    422: errorResponseDoc('Body is not {user_ids:[owner refs]}, {usernames:[…]} or {all:true}'),
     ...commonErrors,
   },
 });
@@ -63,7 +66,10 @@ export function registerInvalidateReports(app: OpenAPIHono<CoreEnv>, deps: CoreD
     const principal = getPrincipal(c);
     assertRole(principal, [deps.config.SERVICE_ROLE, deps.config.ADMIN_ROLE]);
     const body = c.req.valid('json');
-    const users = 'all' in body ? ('all' as const) : [...new Set(body.user_ids)];
+    const users =
+      'all' in body
+        ? ('all' as const)
+        : [...new Set('usernames' in body ? await Promise.all(body.usernames.map((username) => deps.owners.refOf(username))) : body.user_ids)];
     // Versions in Redis first (every replica drops its copies), then this process, then S3.
     const { deletedKeys: deleted, versionError } = await deps.reportCache.invalidate(users);
     deps.metrics.invalidatedObjects.inc({}, deleted.length);

@@ -72,6 +72,17 @@ describe('invalidate.happy', () => {
     expect(core.logger.lines.some((l) => l.event === 'reports.invalidated' && typeof l.actor === 'string' && l.actorClient === 'reports-jobs' && (l.scope as string[])?.[0] === users[0])).toBe(true);
   });
 
+  test("an administrator names a person by username; core drops that person's owner-ref objects", async () => {
+    const username = `inv.person.${stamp}`;
+    const ref = await core.deps.owners.refOf(username);
+    for (const key of keysOf(ref)) await core.deps.reportStore.write(key, '{}');
+    const { status, body } = await invalidate({ usernames: [username] }, await admin.accessToken());
+    expect(status).toBe(200);
+    expect(body.scope).toEqual([ref]);
+    expect(body.deleted_keys.sort()).toEqual(keysOf(ref).sort());
+    expect(JSON.stringify(core.logger.lines)).not.toContain(username);
+  });
+
   test('an administrator may invalidate too; unknown users delete nothing', async () => {
     const { status, body } = await invalidate({ user_ids: [randomRef()] }, await admin.accessToken());
     expect(status).toBe(200);

@@ -114,7 +114,9 @@ describe('prosthesis owners in the browser', () => {
 
     // The documents came from the CDN edge through signed URLs, not as a fallback through the API.
     await browser.settled();
-    const cdnReads = browser.responses.filter((r) => r.url.startsWith(`${apps.cdnUrl}/reports/${ru.person.uid}/`) && r.status === 200);
+    // CDN URLs carry the owner ref, never the username (issue 11).
+    const cdnReads = browser.responses.filter((r) => r.url.startsWith(`${apps.cdnUrl}/reports/${ru.reports.ownerRef}/`) && r.status === 200);
+    expect(browser.responses.filter((r) => r.url.startsWith(apps.cdnUrl) && r.url.includes(ru.person.uid))).toEqual([]);
     expect(cdnReads.length).toBeGreaterThanOrEqual(2);
 
     // A daily report: totals, charts, the hourly table.
@@ -244,14 +246,14 @@ describe('one person, one set of reports', () => {
 
     const day = eu.reports.days[0]!.date;
     const answers = await page.evaluate(
-      async ({ other, day }) => {
+      async ({ other, otherRef, day }) => {
         const get = async (path: string) => {
           const response = await fetch(path, { credentials: 'same-origin' });
           return { status: response.status, body: await response.text() };
         };
         const ownLink = (await (await fetch('/api/reports/cdn/summary')).json()) as { url: string; key: string };
         const owner = ownLink.key.split('/')[0]!;
-        const forged = ownLink.url.replace(`/reports/${owner}/`, `/reports/${other}/`);
+        const forged = ownLink.url.replace(`/reports/${owner}/`, `/reports/${otherRef}/`);
         const cdnForged = await fetch(forged, { credentials: 'omit' });
         return {
           owner,
@@ -263,14 +265,15 @@ describe('one person, one set of reports', () => {
           cdnOwn: (await fetch(ownLink.url, { credentials: 'omit' })).status,
         };
       },
-      { other: eu.person.uid, day },
+      { other: eu.person.uid, otherRef: eu.reports.ownerRef, day },
     );
-    expect(answers.owner).toBe(ru.person.uid);
+    expect(answers.owner).toBe(ru.reports.ownerRef);
     expect(answers.adminList.status).toBe(403);
     expect(answers.adminDay.status).toBe(403);
     expect(answers.summaryWithUser.status).toBe(200);
-    expect((JSON.parse(answers.summaryWithUser.body) as { user_id: string }).user_id).toBe(ru.person.uid);
+    expect((JSON.parse(answers.summaryWithUser.body) as { user_id: string }).user_id).toBe(ru.reports.ownerRef);
     expect(answers.summaryWithUser.body).not.toContain(eu.person.uid);
+    expect(answers.summaryWithUser.body).not.toContain(eu.reports.ownerRef);
     expect(answers.cdnOwn).toBe(200);
     expect(answers.cdnForged).toBe(403);
 

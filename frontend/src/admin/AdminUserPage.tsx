@@ -25,7 +25,7 @@ export function AdminUserPage({ user }: { user: string }) {
       <div className="admin-tools">
         <section className="section card" aria-labelledby="user-cache-title">
           <h2 id="user-cache-title">{t.cacheTitle}</h2>
-          <InvalidateButton scope={{ user_ids: [user] }} label={t.invalidateUser} />
+          <InvalidateButton scope={{ usernames: [user] }} label={t.invalidateUser} />
         </section>
         <SessionsPanel user={user} />
       </div>

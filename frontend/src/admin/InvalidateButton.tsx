@@ -20,7 +20,7 @@ export function InvalidateButton({ scope, label, confirmText }: { scope: Invalid
     onSuccess: () =>
       'all' in scope
         ? queryClient.invalidateQueries({ refetchType: 'none' })
-        : Promise.all(scope.user_ids.map((user) => queryClient.invalidateQueries({ queryKey: personQueries.all(user), refetchType: 'none' }))),
+        : Promise.all(scope.usernames.map((user) => queryClient.invalidateQueries({ queryKey: personQueries.all(user), refetchType: 'none' }))),
   });
 
   const run = () => {

@@ -24,7 +24,8 @@ export function loadUserDailyReport(user: string, date: string, signal?: AbortSi
   return orNullWhenMissing(requestJson<DailyReport>(`${reportsBase(user)}/${date}`, { signal }));
 }
 
-export type InvalidateScope = { user_ids: string[] } | { all: true };
+/** A person by username: core maps it to their owner ref, the key of their cached reports. */
+export type InvalidateScope = { usernames: string[] } | { all: true };
 
 export function invalidateReports(scope: InvalidateScope): Promise<InvalidateResponse> {
   return requestJson<InvalidateResponse>('/api/reports/invalidate', { method: 'POST', body: scope });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { clickHouseConfigFromEnv, createClickHouseClient } from '../../../db/clickhouse/client.ts';
 import { chSql, chTuple } from '../../../db/clickhouse/sql.ts';
+import { createOwnerRefs } from '../../../common/identity/owner-ref.ts';
 import type { Region } from '../../../demo/people.ts';
 import type { StackEnv } from '../../../stack/lib/env.ts';
 
@@ -22,7 +23,10 @@ export interface SeededDay {
 }
 
 export interface SeededReports {
+  /** The person's username (LDAP uid). */
   userId: string;
+  /** Their report owner ref: the mart's, S3's and the CDN URLs' owner key (common/identity/owner-ref.ts). */
+  ownerRef: string;
   model: string;
   chipId: string;
   days: SeededDay[];
@@ -49,7 +53,13 @@ function dayShape(salt: number) {
   return hours;
 }
 
+/** A username's owner ref, with the stack's key (the one core holds). */
+export async function ownerRefOf(env: StackEnv, username: string): Promise<string> {
+  return (await createOwnerRefs(env.OWNER_REF_KEY!)).of(username);
+}
+
 export async function seedReports(env: StackEnv, options: { userId: string; region: Region; model: string; salt: number; dayOffsets?: number[] }): Promise<SeededReports> {
+  const ownerRef = await ownerRefOf(env, options.userId);
   const prosthesisId = randomUUID();
   const chipId = `E2E-${options.userId.slice(-8).toUpperCase()}`;
   const offsets = options.dayOffsets ?? [1, 2, 4];
@@ -70,7 +80,7 @@ export async function seedReports(env: StackEnv, options: { userId: string; regi
     day.hours.map((h) => {
       const samples = 12;
       return {
-        user_id: options.userId,
+        user_id: ownerRef,
         prosthesis_id: prosthesisId,
         chip_id: chipId,
         model_name: options.model,
@@ -109,6 +119,7 @@ export async function seedReports(env: StackEnv, options: { userId: string; regi
   const successful = days.reduce((sum, d) => sum + d.successful, 0);
   return {
     userId: options.userId,
+    ownerRef,
     model: options.model,
     chipId,
     days: [...days].sort((a, b) => b.date.localeCompare(a.date)),
@@ -127,9 +138,10 @@ async function serviceToken(env: StackEnv): Promise<string> {
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
-/** Deletes the users' mart rows and cached report objects. */
-export async function removeReports(env: StackEnv, userIds: string[]): Promise<void> {
-  if (userIds.length === 0) return;
+/** Deletes the users' mart rows and cached report objects (given their usernames). */
+export async function removeReports(env: StackEnv, usernames: string[]): Promise<void> {
+  if (usernames.length === 0) return;
+  const userIds = await Promise.all(usernames.map((username) => ownerRefOf(env, username)));
   const client = createClickHouseClient(clickHouseConfigFromEnv(env));
   try {
     // A mutation (asynchronous in ClickHouse); every test person has a uid of its own.
