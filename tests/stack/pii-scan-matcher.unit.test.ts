@@ -7,6 +7,7 @@ import { decodeH2Unicode, isStoredUser } from './pii-scan/stores.ts';
 const ivan: PersonNeedles = {
   uid: 'ivan.petrov',
   values: { name: ['Иван Петров'], email: ['ivan.petrov@ru.bionicpro.example'], phone: ['+7 912 345-67-89'], username: ['ivan.petrov'] },
+  nameParts: [['Иван', 'Петров']],
 };
 const person = compilePerson(ivan);
 
@@ -28,6 +29,19 @@ describe('pii-scan matcher', () => {
       Buffer.from(`GET /search?q=${encodeURIComponent('Иван Петров')} HTTP/1.1`),
     ];
     for (const bytes of forms) expect(countIn(bytes, person)).toEqual({ name: 1, email: 0, phone: 0, username: 0 });
+  });
+
+  test('a name kept in two fields is found: H2 row bytes (FIRST_NAME, LAST_NAME), SQL values', () => {
+    // As in Keycloak's USER_ENTITY row on disk: a one-byte header before each string.
+    const row = Buffer.concat([Buffer.from([0x48]), h2StringBytes('Иван'), Buffer.from([0x4a]), h2StringBytes('Петров'), Buffer.from([0x0d])]);
+    expect(countIn(row, person).name).toBe(1);
+    expect(countIn(Buffer.from("VALUES('Иван', 'Петров', 'x')"), person).name).toBe(1);
+    // Fields further apart than a few bytes are not paired (the Keycloak REST scan joins firstName and lastName itself).
+    expect(countIn(Buffer.from('{"firstName":"Иван","lastName":"Петров"}'), person).name).toBe(0);
+    // The whole name and its parts at one place count once.
+    expect(countIn(Buffer.from('Иван Петров'), person).name).toBe(1);
+    // Far apart, they are two unrelated words.
+    expect(countIn(Buffer.from('Иван went to see the Петров exhibition'), person).name).toBe(0);
   });
 
   test('each kind is counted apart; a username inside the e-mail counts as the e-mail only', () => {

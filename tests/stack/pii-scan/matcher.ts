@@ -12,7 +12,15 @@ export type Kind = (typeof KINDS)[number];
 export interface PersonNeedles {
   uid: string;
   values: Record<Kind, readonly string[]>;
+  /**
+   * Given name and surname as a store may keep them, in two fields (Keycloak's USER_ENTITY has
+   * FIRST_NAME and LAST_NAME): a name hit is the given name followed within a few bytes by the surname.
+   */
+  nameParts?: ReadonlyArray<readonly [string, string]>;
 }
+
+/** Bytes allowed between a given name and the surname: a separator, a quote and comma, a field header. */
+const MAX_NAME_GAP_BYTES = 6;
 
 export type KindCounts = Record<Kind, number>;
 
@@ -53,9 +61,23 @@ function jsonEscaped(value: string, upper: boolean): string {
   });
 }
 
+const TEXT_FORMS: ReadonlyArray<(value: string) => string> = [
+  (v) => v,
+  (v) => jsonEscaped(v, false),
+  (v) => jsonEscaped(v, true),
+  (v) => encodeURIComponent(v),
+  (v) => encodeURIComponent(v).replaceAll('%20', '+'),
+];
+const BYTE_FORMS: ReadonlyArray<(text: string) => Buffer> = [
+  (t) => Buffer.from(t, 'utf8'),
+  (t) => Buffer.from(t, 'utf16le'),
+  (t) => Buffer.from(t, 'utf16le').swap16(),
+  h2StringBytes,
+];
+
 /** The distinct byte forms a value may take in a store. */
 export function byteForms(value: string, kind: Kind): Buffer[] {
-  const texts = new Set([value, jsonEscaped(value, false), jsonEscaped(value, true), encodeURIComponent(value), encodeURIComponent(value).replaceAll('%20', '+')]);
+  const texts = new Set(TEXT_FORMS.map((form) => form(value)));
   if (kind === 'phone') {
     const digits = value.replace(/\D/g, '');
     // Fewer digits would match unrelated numbers (offsets, timestamps).
@@ -63,11 +85,17 @@ export function byteForms(value: string, kind: Kind): Buffer[] {
   }
   const forms = new Map<string, Buffer>();
   for (const text of texts) {
-    for (const bytes of [Buffer.from(text, 'utf8'), Buffer.from(text, 'utf16le'), Buffer.from(text, 'utf16le').swap16(), h2StringBytes(text)]) {
+    for (const encode of BYTE_FORMS) {
+      const bytes = encode(text);
       forms.set(bytes.toString('hex'), bytes);
     }
   }
   return [...forms.values()];
+}
+
+/** A given name and a surname in the same text and byte form, for every form. */
+function namePartForms(given: string, surname: string): Array<readonly [Buffer, Buffer]> {
+  return TEXT_FORMS.flatMap((text) => BYTE_FORMS.map((encode) => [encode(text(given)), encode(text(surname))] as const));
 }
 
 function occurrences(haystack: Buffer, needle: Buffer): number {
@@ -80,6 +108,8 @@ function occurrences(haystack: Buffer, needle: Buffer): number {
 export interface CompiledPerson {
   uid: string;
   forms: Record<Kind, Buffer[]>;
+  /** Given name and surname in the same encoding, pairwise. */
+  nameParts: Array<readonly [Buffer, Buffer]>;
   /** Forms of values of other kinds that contain the username (its e-mail): found there, it is an e-mail hit only. */
   usernameInside: Buffer[];
 }
@@ -90,7 +120,30 @@ export function compilePerson(person: PersonNeedles): CompiledPerson {
   const usernameInside = KINDS.filter((k) => k !== 'username')
     .flatMap((kind) => person.values[kind].filter((v) => v.includes(person.uid)).map((v) => [v, kind] as const))
     .flatMap(([value, kind]) => byteForms(value, kind));
-  return { uid: person.uid, forms, usernameInside };
+  const nameParts = (person.nameParts ?? []).flatMap(([given, surname]) => namePartForms(given, surname));
+  return { uid: person.uid, forms, nameParts, usernameInside };
+}
+
+function positions(haystack: Buffer, needle: Buffer): number[] {
+  const found: number[] = [];
+  if (needle.length === 0) return found;
+  for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + 1)) found.push(at);
+  return found;
+}
+
+/** Where a name starts, whole or in two parts; one place counts once whichever form matched it. */
+function nameStarts(bytes: Buffer, person: CompiledPerson): Set<number> {
+  const starts = new Set<number>();
+  for (const form of person.forms.name) for (const at of positions(bytes, form)) starts.add(at);
+  for (const [given, surname] of person.nameParts) {
+    for (const at of positions(bytes, given)) {
+      const after = at + given.length;
+      const window = bytes.subarray(after, after + MAX_NAME_GAP_BYTES + surname.length);
+      const gap = window.indexOf(surname);
+      if (gap !== -1 && gap <= MAX_NAME_GAP_BYTES) starts.add(at);
+    }
+  }
+  return starts;
 }
 
 /**
@@ -99,7 +152,8 @@ export function compilePerson(person: PersonNeedles): CompiledPerson {
  */
 export function countIn(bytes: Buffer, person: CompiledPerson): KindCounts {
   const counts = zeroCounts();
-  for (const kind of KINDS) for (const form of person.forms[kind]) counts[kind] += occurrences(bytes, form);
+  for (const kind of KINDS) if (kind !== 'name') for (const form of person.forms[kind]) counts[kind] += occurrences(bytes, form);
+  counts.name = nameStarts(bytes, person).size;
   if (counts.username > 0) {
     let inside = 0;
     for (const form of person.usernameInside) inside += occurrences(bytes, form);

@@ -11,12 +11,14 @@ import type { PersonNeedles } from './matcher.ts';
  * data uses. Whatever differs between them is searched as well.
  */
 export async function readDemoNeedles(env: StackEnv, crm: postgres.Sql, extra: Record<string, Partial<Record<'name' | 'email' | 'phone', string[]>>> = {}): Promise<{ people: PersonNeedles[]; directoryEntries: number; crmRows: number }> {
-  const byUid = new Map<string, { name: Set<string>; email: Set<string>; phone: Set<string> }>();
+  const byUid = new Map<string, { name: Set<string>; email: Set<string>; phone: Set<string>; parts: Map<string, readonly [string, string]> }>();
+  const part = (given: string, surname: string) => [`${given}\n${surname}`, [given, surname] as const] as const;
   for (const person of PEOPLE) {
     byUid.set(person.uid, {
       name: new Set([person.displayName, `${person.givenName} ${person.surname}`, `${person.surname} ${person.givenName}`]),
       email: new Set([person.email]),
       phone: new Set(),
+      parts: new Map([part(person.givenName, person.surname)]),
     });
   }
   let directoryEntries = 0;
@@ -26,6 +28,7 @@ export async function readDemoNeedles(env: StackEnv, crm: postgres.Sql, extra: R
       if (!sets) continue;
       directoryEntries++;
       for (const name of [entry.cn, entry.displayName, entry.givenName && entry.sn ? `${entry.givenName} ${entry.sn}` : undefined]) if (name) sets.name.add(name);
+      if (entry.givenName && entry.sn) sets.parts.set(...part(entry.givenName, entry.sn));
       if (entry.mail) sets.email.add(entry.mail);
       for (const phone of entry.phones) sets.phone.add(phone);
     }
@@ -46,6 +49,7 @@ export async function readDemoNeedles(env: StackEnv, crm: postgres.Sql, extra: R
   const people = [...byUid].map(([uid, sets]) => ({
     uid,
     values: { name: [...sets.name], email: [...sets.email], phone: [...sets.phone], username: [uid] },
+    nameParts: [...sets.parts.values()],
   }));
   return { people, directoryEntries, crmRows: rows.length };
 }

@@ -9,6 +9,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { chIdentifier, chLiteral, chSql } from '../../../db/clickhouse/sql.ts';
+import { fixKafkajsNegativeTimeout } from '../../../jobs/cdc/kafkajs-negative-timeout.ts';
 import type { StackEnv } from '../../../stack/lib/env.ts';
 import type { AdminClient } from '../../../stack/services/keycloak.ts';
 import { addCounts, countAll, KINDS, zeroCounts, type CompiledPerson, type KindCounts, type PersonNeedles } from './matcher.ts';
@@ -44,8 +45,10 @@ function kindConditions(person: PersonNeedles): Record<(typeof KINDS)[number], s
   const any = (values: readonly string[]) => values.map((v) => `position(t, ${chLiteral(v).text}) > 0`).join(' OR ') || '0';
   let withoutEmails = 't';
   for (const email of person.values.email.filter((e) => e.includes(person.uid))) withoutEmails = `replaceAll(${withoutEmails}, ${chLiteral(email).text}, '')`;
+  // Given name and surname in one row, whichever columns hold them.
+  const parts = (person.nameParts ?? []).map(([given, surname]) => `(position(t, ${chLiteral(given).text}) > 0 AND position(t, ${chLiteral(surname).text}) > 0)`);
   return {
-    name: any(person.values.name),
+    name: [any(person.values.name), ...parts].join(' OR '),
     email: any(person.values.email),
     phone: any(person.values.phone),
     username: `position(${withoutEmails}, ${chLiteral(person.uid).text}) > 0`,
@@ -94,6 +97,7 @@ export async function scanClickHouse(client: ClickHouseClient, databases: readon
  * either broker.
  */
 export async function createScanKafka(env: StackEnv): Promise<Kafka> {
+  fixKafkajsNegativeTimeout();
   const kafkaModule = (await import('../../../stack/services/kafka.ts')) as Record<string, unknown>;
   const settingsOf = kafkaModule.kafkaClientSettings as undefined | ((env: StackEnv, principal: string) => { brokers: string[]; sasl: SASLOptions });
   const settings = settingsOf?.(env, 'admin');
@@ -228,7 +232,7 @@ interface UserRep {
 }
 
 export async function scanKeycloakUsers(admin: AdminClient, people: readonly PersonNeedles[], compiled: readonly CompiledPerson[]): Promise<StoreScan & { federatedLookups: number }> {
-  const result = { ...scanResult('Keycloak users (admin REST)', 'user records'), federatedLookups: 0 };
+  const result = { ...scanResult('Keycloak users (admin REST; stored records only count)', 'user records'), federatedLookups: 0 };
   const seen = new Map<string, UserRep>();
   for (const person of people) {
     const [byName] = await admin.get<UserRep[]>(`/users?username=${encodeURIComponent(person.uid)}&exact=true`);
@@ -240,11 +244,11 @@ export async function scanKeycloakUsers(admin: AdminClient, people: readonly Per
   }
   // Every local user too (service accounts, brokered people): a demo person's value may sit in any.
   for (const user of await admin.get<UserRep[]>('/users?max=10000')) seen.set(user.id, user);
+  result.scanned = seen.size;
   for (const user of seen.values()) {
     if (!isStoredUser(user.id)) continue;
-    result.scanned++;
     const full = await admin.get<UserRep>(`/users/${encodeURIComponent(user.id)}`);
-    const { counts } = countAll(Buffer.from(JSON.stringify(full)), compiled);
+    const { counts } = countAll(Buffer.from(`${JSON.stringify(full)}\n${full.firstName ?? ''} ${full.lastName ?? ''}`), compiled);
     addCounts(result.counts, counts);
     if (KINDS.some((k) => counts[k] > 0)) result.where.push(`user ${user.id} ${JSON.stringify(counts)}`);
   }
@@ -290,28 +294,36 @@ export function decodeH2Unicode(sql: string): string {
  * Keycloak ships) turns a copy of the file into SQL without the database credentials, reading
  * compressed pages too, so a value cannot hide behind the page format.
  */
-export async function scanKeycloakRows(databaseFile: string, java: string, h2Jar: string, people: readonly CompiledPerson[]): Promise<StoreScan> {
-  const result = scanResult('Keycloak H2 rows (h2 Recover)', 'SQL lines');
+export async function scanKeycloakRows(
+  databaseFile: string,
+  java: string,
+  h2Jar: string,
+  people: readonly CompiledPerson[],
+): Promise<StoreScan & { tables: Map<string, KindCounts> }> {
+  const result = { ...scanResult('Keycloak H2 rows (h2 Recover)', 'rows'), tables: new Map<string, KindCounts>() };
   const work = mkdtempSync(join(tmpdir(), 'pii-scan-h2-'));
+  let sql: string;
   try {
     copyFileSync(databaseFile, join(work, 'keycloakdb.mv.db'));
     await promisify(execFile)(java, ['-cp', h2Jar, 'org.h2.tools.Recover', '-dir', work, '-db', 'keycloakdb'], { timeout: 120_000 });
     const sqlFile = join(work, 'keycloakdb.h2.sql');
     if (!existsSync(sqlFile) || statSync(sqlFile).size === 0) throw new Error(`h2 Recover wrote no SQL for ${databaseFile}`);
-    const lines = decodeH2Unicode(readFileSync(sqlFile, 'utf8')).split('\n');
-    for (const line of lines) {
-      if (!line.startsWith('INSERT INTO')) continue;
-      result.scanned++;
-      const { counts } = countAll(Buffer.from(line), people);
-      addCounts(result.counts, counts);
-      if (KINDS.some((k) => counts[k] > 0)) result.where.push(line.slice(0, line.indexOf(' VALUES')));
-    }
+    sql = decodeH2Unicode(readFileSync(sqlFile, 'utf8'));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  const tables = new Map<string, number>();
-  for (const table of result.where) tables.set(table, (tables.get(table) ?? 0) + 1);
-  result.where = [...tables].map(([table, n]) => `${table.replace('INSERT INTO ', '')}: ${n} row(s)`);
+  // Recover loads each table's rows into a map-named scratch table (O_68) and copies them over at the end.
+  const tableOf = new Map([...sql.matchAll(/^INSERT INTO "PUBLIC"\."([^"]+)" SELECT \* FROM (O_\d+);$/gm)].map((m) => [m[2]!, m[1]!]));
+  for (const line of sql.split('\n')) {
+    const map = /^INSERT INTO (O_\d+) VALUES/.exec(line)?.[1];
+    if (!map) continue;
+    result.scanned++;
+    const { counts } = countAll(Buffer.from(line), people);
+    addCounts(result.counts, counts);
+    const table = tableOf.get(map) ?? map;
+    if (KINDS.some((k) => counts[k] > 0)) addCounts(result.tables.get(table) ?? result.tables.set(table, zeroCounts()).get(table)!, counts);
+  }
+  result.where = [...result.tables].map(([table, counts]) => `${table} ${JSON.stringify(counts)}`);
   return result;
 }
 
