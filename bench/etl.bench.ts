@@ -212,7 +212,7 @@ async function main(): Promise<void> {
     // The CRM replica the ETL joins, as the CDC consumer would have written it.
     const at = (d: Date) => Math.floor(d.getTime() / 1000);
     const base = { _version: 1, _deleted: 0, _synced_at: Math.floor(Date.now() / 1000) };
-    await clickhouse.client.insert({ table: 'crm_customers', format: 'JSONEachRow', values: plan.crm.customers.map((c) => ({ id: c.id, username: c.username, region: c.region, created_at: at(c.createdAt), updated_at: at(c.createdAt), ...base })) });
+    await clickhouse.client.insert({ table: 'crm_customers', format: 'JSONEachRow', values: plan.crm.customers.map((c) => ({ id: c.id, owner_ref: c.username, region: c.region, created_at: at(c.createdAt), updated_at: at(c.createdAt), ...base })) });
     await clickhouse.client.insert({ table: 'crm_prosthesis_models', format: 'JSONEachRow', values: plan.crm.models.map((m) => ({ id: m.id, name: m.name, manufacturer: m.manufacturer, kind: m.kind, actuator_count: m.actuatorCount, battery_capacity_mah: m.batteryCapacityMah, weight_g: m.weightG, created_at: 0, updated_at: 0, ...base })) });
     await clickhouse.client.insert({ table: 'crm_prostheses', format: 'JSONEachRow', values: plan.crm.prostheses.map((p) => ({ id: p.id, chip_id: p.chipId, customer_id: p.customerId, model_id: p.modelId, serial_number: p.serialNumber, fitted_at: at(p.fittedAt), status: p.status, created_at: at(p.createdAt), updated_at: at(p.createdAt), ...base })) });
 
