@@ -78,3 +78,15 @@ describe('daily reports: empty days and the date range', () => {
     for (const date of [FIRST_REPORT_DATE, isoDay(now), latest]) expect((await core.request(`/api/reports/${date}`, { token })).status).toBe(404);
   });
 });
+
+describe('the OpenAPI description says which days are accepted', () => {
+  test('the date parameter and the 400 answer name the range', async () => {
+    const doc = (await (await core.request('/openapi.json', { token: await person.accessToken() })).json()) as {
+      paths: Record<string, Record<string, { parameters?: Array<{ name: string; description?: string }>; responses: Record<string, { description: string }> }>>;
+    };
+    const daily = doc.paths['/api/reports/{date}']!.get!;
+    expect(daily.parameters!.find((p) => p.name === 'date')!.description).toContain(FIRST_REPORT_DATE);
+    expect(daily.responses['400']!.description).toContain(FIRST_REPORT_DATE);
+    expect(doc.paths['/api/reports/cdn/{date}']!.get!.responses['400']!.description).toContain('today (UTC) + 1 day');
+  });
+});
