@@ -9,7 +9,7 @@ import { copyMavenArtifact, copyMavenClasspath } from '../../tools/kit/maven.ts'
 import { paths } from '../../tools/kit/paths.ts';
 import { run, runningPid, sleep, startDaemon, stopDaemon } from '../../tools/kit/proc.ts';
 import { waitForDaemon } from '../../tools/kit/wait.ts';
-import { ensureJavaAndMaven, jvmArgs, KAFKA_VERSION, kafkaClientSettings, kafkaPassword, kafkaUser, renderTemplate, SLF4J_BINDING } from './kafka.ts';
+import { ensureJavaAndMaven, jvmArgs, KAFKA_VERSION, kafkaClientSettings, kafkaPassword, kafkaUser, provisionPrincipalsAndAcls, renderTemplate, SLF4J_BINDING } from './kafka.ts';
 import type { StackService } from './service.ts';
 
 /** Debezium 3.7.0.Final is built against Kafka 4.3.1 (its parent POM's version.kafka). */
@@ -347,6 +347,9 @@ export const kafkaConnect: StackService = {
       await stopDaemon('kafka-connect', 30_000);
     }
     if (!runningPid('kafka-connect')) {
+      // A broker `up` found already running skipped its start(): make sure the connect user signs in
+      // with this password and its ACLs exist before the worker needs them (a refused worker fails).
+      await provisionPrincipalsAndAcls(env);
       mkdirSync(dataDir, { recursive: true });
       writeFileSync(workerConfigFile, renderWorkerConfig(env), { mode: 0o600 });
       chmodSync(workerConfigFile, 0o600);

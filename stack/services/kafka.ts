@@ -263,7 +263,7 @@ async function canSignIn(env: StackEnv, principal: KafkaPrincipal): Promise<bool
  * stored), and the ACLs are exactly those of kafka-acls.ts. Against compose.yaml's broker there is
  * no Java here: its storage is formatted with every credential, so only the ACLs are written.
  */
-async function provisionPrincipalsAndAcls(env: StackEnv): Promise<void> {
+export async function provisionPrincipalsAndAcls(env: StackEnv): Promise<void> {
   const stale: KafkaPrincipal[] = [];
   for (const principal of KAFKA_PRINCIPALS) if (principal !== 'admin' && !(await canSignIn(env, principal))) stale.push(principal);
   if (stale.length > 0) {
