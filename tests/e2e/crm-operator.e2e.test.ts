@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
+import { chIdentifier, chSql, chUuid } from '../../db/clickhouse/sql.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
+import { createCdcHarness } from '../jobs/support/cdc-harness.ts';
+import { createScratchClickHouse, type ScratchClickHouse } from '../jobs/support/scratch-stores.ts';
 import { waitForAppScreen, waitForTestId } from './support/app-pages.ts';
 import { startApps, type RunningApps } from './support/apps.ts';
 import { closeBrowsers, openBrowser, type E2eBrowser } from './support/browser.ts';
@@ -15,6 +18,13 @@ import { createE2ePerson, type E2ePerson } from './support/people.ts';
  * is caught (412 → "changed by someone else", reload, save); then edits the customer's phone. An EU operator searching for the same
  * customer finds nobody, and the customer's address answers "not found". The customer is a row
  * seeded straight into the CRM (and removed with everything the test wrote about them).
+ *
+ * "…and sees it replicated": after the order is created and after the phone edit, the page's
+ * replication indicator must say "В отчётах через N мс." and N must be the lag ClickHouse holds
+ * for that record (CRM commit → row written by the CDC consumer), not a number the page made up.
+ * No jobs process runs in the test suite, so the real CDC consumer runs here (its own group,
+ * starting at the topics' ends) into a scratch ClickHouse database built by the real migrations,
+ * and core reads that database.
  */
 
 const env = loadStackEnv();
@@ -27,9 +37,15 @@ let ruOperator: E2ePerson;
 let euOperator: E2ePerson;
 let customerId: string;
 const browsers: E2eBrowser[] = [];
+let clickhouse: ScratchClickHouse;
+let cdc: ReturnType<typeof createCdcHarness>;
 
 beforeAll(async () => {
-  apps = await startApps(env);
+  clickhouse = await createScratchClickHouse(env, 'e2e_crm_operator');
+  cdc = createCdcHarness(env, clickhouse);
+  await cdc.startAtEnd();
+  await cdc.start();
+  apps = await startApps({ ...env, CLICKHOUSE_DATABASE: clickhouse.database });
   await sweepLeftovers(env);
   ruOperator = await createE2ePerson(env, { region: 'ru', label: 'crmop', givenName: 'Мария', surname: 'Операторова', roles: ['crm_operator'] });
   euOperator = await createE2ePerson(env, { region: 'eu', label: 'crmop', givenName: 'Lucas', surname: 'Operator', roles: ['crm_operator'] });
@@ -51,7 +67,31 @@ afterAll(async () => {
   await crm.end();
   for (const person of [ruOperator, euOperator]) await person?.remove().catch((error) => console.warn(`e2e cleanup (${person.uid}):`, error));
   await apps?.stop();
+  await cdc?.close();
+  await clickhouse?.drop();
 }, 120_000);
+
+/**
+ * Waits for the page's indicator to say the latest save reached the reports (it polls core for up
+ * to 10 s); returns the lag it shows. Absent, still waiting or "not in reports yet": the test fails.
+ */
+async function replicatedLagShown(browser: E2eBrowser): Promise<number> {
+  const indicator = browser.page.locator('[data-testid="replication-status"][data-state="replicated"]');
+  await indicator.waitFor({ timeout: 15_000 });
+  const text = (await indicator.innerText()).trim();
+  const match = /^В отчётах через (\d+) мс\.$/.exec(text);
+  expect({ text, matches: match !== null }).toEqual({ text, matches: true });
+  return Number(match![1]);
+}
+
+/** Every lag ClickHouse holds for the record's replicated rows (_ingested_ms − _source_ts_ms). */
+async function lagsInClickHouse(table: 'crm_orders' | 'crm_customers', id: string): Promise<number[]> {
+  const result = await clickhouse.client.query({
+    query: chSql`SELECT toString(toInt64(_ingested_ms) - toInt64(_source_ts_ms)) AS lag_ms FROM ${chIdentifier(table)} WHERE id = ${chUuid(id)} AND _ingested_ms > 0`.text,
+    format: 'JSONEachRow',
+  });
+  return ((await result.json()) as Array<{ lag_ms: string }>).map((row) => Number(row.lag_ms));
+}
 
 async function signInFresh(browser: E2eBrowser, person: E2ePerson, path: string) {
   await browser.page.goto(`${apps.appUrl}${path}`);
@@ -98,6 +138,12 @@ test('an RU operator finds an RU customer, creates an order and advances it; a c
   await page.waitForURL(/\/operator\/orders\/[0-9a-f-]{36}$/);
   const orderId = new URL(page.url()).pathname.split('/').at(-1)!;
   expect(await page.getByTestId('order-current-status').innerText()).toBe('Новый');
+  // The new order reached ClickHouse, and the page says after how long: ClickHouse's own figure.
+  const orderLagMs = await replicatedLagShown(browser);
+  const orderLags = await lagsInClickHouse('crm_orders', orderId);
+  console.log(`order ${orderId}: indicator "${orderLagMs} ms", ClickHouse rows' lags ${JSON.stringify(orderLags)}`);
+  expect(orderLags).toContain(orderLagMs);
+  await browser.screenshot('21a-operator-order-replicated-phone-ru');
 
   // Only the allowed next statuses are offered; each save moves one step.
   const offered = async () => (await page.getByTestId('status-form').getByRole('radio').evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).value))).sort();
@@ -140,6 +186,10 @@ test('an RU operator finds an RU customer, creates an order and advances it; a c
   await page.getByTestId('customer-note').filter({ hasText: 'Сохранено.' }).waitFor();
   const [edited] = await crm<{ phone: string; full_name: string }[]>`select phone, full_name from crm.customers where id = ${customerId}`;
   expect(edited).toEqual({ phone: '+7 900 111-22-33', full_name: `Анна ${surname}` });
+  const customerLagMs = await replicatedLagShown(browser);
+  const customerLags = await lagsInClickHouse('crm_customers', customerId);
+  console.log(`customer ${customerId}: indicator "${customerLagMs} ms", ClickHouse rows' lags ${JSON.stringify(customerLags)}`);
+  expect(customerLags).toContain(customerLagMs);
   const [edit] = await crm<{ before: { phone: string }; after: { phone: string } }[]>`select before, after from crm.audit_log where entity_id = ${customerId} and action = 'customer.update'`;
   expect([edit!.before.phone, edit!.after.phone]).toEqual(['+7 900 000-00-00', '+7 900 111-22-33']);
 }, 180_000);
