@@ -41,8 +41,9 @@ export function registerAdminEndSessions(app: OpenAPIHono<BffEnv>, deps: BffDeps
     }
     // An admin ending their own sessions is signed out here too.
     if (sessions.some((s) => s.record.id === currentSession(c).record.id)) clearSessionCookie(c, deps);
-    addToWideEvent(c, { adminAction: 'end_sessions', target: username, ended: sessions.length });
-    deps.logger.info('admin.sessions_ended', { admin: currentSession(c).record.user.username, target: username, ended: sessions.length });
+    // Counts and session ids only: logs name nobody directly (issue 11).
+    addToWideEvent(c, { adminAction: 'end_sessions', ended: sessions.length });
+    deps.logger.info('admin.sessions_ended', { adminSessionId: currentSession(c).record.id, endedSessionIds: sessions.map((s) => s.record.id), ended: sessions.length });
     c.header('Cache-Control', 'no-store');
     return c.json({ username, ended: sessions.length, revoked }, 200);
   });

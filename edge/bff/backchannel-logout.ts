@@ -53,7 +53,7 @@ export function registerBackchannelLogout(app: OpenAPIHono<BffEnv>, deps: BffDep
       ? await deps.sessions.endByIndex(storeKeys.ssoSessions(claims.sid), (record) => record.ssoSessionId === claims.sid && (!claims.sub || record.user.subject === claims.sub))
       : await deps.sessions.endByIndex(storeKeys.subjectSessions(claims.sub!), (record) => record.user.subject === claims.sub);
     addToWideEvent(c, { backchannelLogout: true, ended: ended.length });
-    deps.logger.info('backchannel_logout.sessions_ended', { sid: claims.sid, ended: ended.length, users: [...new Set(ended.map((r) => r.user.username))] });
+    deps.logger.info('backchannel_logout.sessions_ended', { sid: claims.sid, ended: ended.length, sessionIds: ended.map((r) => r.id) });
     return new Response(null, { status: 200, headers: { 'cache-control': 'no-store' } });
   });
 }

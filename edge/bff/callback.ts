@@ -90,7 +90,8 @@ export function registerCallback(app: OpenAPIHono<BffEnv>, deps: BffDeps): void 
 
     const { cookieValue, session } = await deps.sessions.create(user, grant, c.req.header('user-agent') ?? null, ssoSessionIdOf(grant.tokens.idToken));
     setSessionCookie(c, names.session, cookieValue, maxAgeSeconds);
-    addToWideEvent(c, { login: 'succeeded', user: user.username, sessionId: session.record.id });
+    // The session id, not the username: logs name nobody directly (issue 11).
+    addToWideEvent(c, { login: 'succeeded', sessionId: session.record.id });
     c.header('Cache-Control', 'no-store');
     return c.redirect(appUrl(deps.config.FRONTEND_URL, attempt.returnTo), 302);
   });

@@ -47,7 +47,7 @@ export function registerLogout(app: OpenAPIHono<BffEnv>, deps: BffDeps): void {
     await deps.sessions.end(record);
     await endSsoQuietly(deps, record);
     await revokeQuietly(deps, record);
-    addToWideEvent(c, { user: record.user.username, logout: true });
+    addToWideEvent(c, { sessionId: record.id, logout: true });
     return c.json({ ended: true, endSessionUrl }, 200);
   });
 

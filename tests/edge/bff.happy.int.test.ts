@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { createOwnerRefs } from '../../common/identity/owner-ref.ts';
 import { storeKeys } from '../../edge/store/store.ts';
 import { parseSessionToken } from '../../edge/bff/session/session-token.ts';
 import type { SessionRecord } from '../../edge/bff/session/sessions.ts';
@@ -107,7 +108,8 @@ describe('BFF: the whole session life cycle', () => {
     const api = await browser.fetch(`${BFF_ORIGIN}/api/reports?limit=5&offset=0`, { headers: { 'x-request-id': 'browser-chosen-id-123' } });
     expect(api.status).toBe(200);
     const body = (await api.clone().json()) as { user_id: string; limit: number };
-    expect(body.user_id).toBe(OWNER);
+    // Core answers for the signed-in person, named by their owner ref (never the username).
+    expect(body.user_id).toBe(await (await createOwnerRefs(stackEnv.OWNER_REF_KEY!)).of(OWNER));
     expect(body.limit).toBe(5);
     expect(api.headers.get('x-request-id')).not.toBe('browser-chosen-id-123');
     expect(api.headers.getSetCookie()).toEqual([]);

@@ -40,7 +40,8 @@ export function requireSession(deps: BffDeps, options: { alongside?: AlongsideSe
     if (refused) throw refused;
     const session = await deps.sessions.touch(result.session);
     c.set('session', session);
-    addToWideEvent(c, { user: session.record.user.username });
+    // The session id, not the username: logs name nobody directly (issue 11).
+    addToWideEvent(c, { sessionId: session.record.id });
     await next();
   };
 }

@@ -61,7 +61,7 @@ export function createTokenRefresher(options: RefresherOptions): TokenRefresher 
 
   const endBecause = async (session: LoadedSession, reason: string): Promise<never> => {
     await sessions.end(session.record);
-    logger.info('session.ended', { sessionId: session.record.id, user: session.record.user.username, reason });
+    logger.info('session.ended', { sessionId: session.record.id, reason });
     throw new SessionExpired(reason);
   };
 
