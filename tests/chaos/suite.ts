@@ -156,8 +156,11 @@ async function runOneFault(env: StackEnv, apps: AppSet, fixture: Fixture, sessio
   if (recoveredMs === undefined) notes.push('a load stream had no success within 60 s of the restart');
   await sleep(options.settleSeconds * 1000);
   const during = countsSince(load, snapshot);
+  // Refused connections from the killed app itself are expected (see badAnswers): not worth a note.
+  const expectedConn = (stream: string) => (stream === 'telemetry' && name === 'core') || (stream === 'reports' && name === 'edge');
   for (const [stream, tally] of [['telemetry', load.telemetry], ['reports', load.reports], ['crm', load.crm]] as const) {
-    notes.push(...tally.samples.slice(samplesBefore[stream]).map((s) => `${stream} ${s}`));
+    const samples = tally.samples.slice(samplesBefore[stream]).filter((s) => !(expectedConn(stream) && s.startsWith('conn:')));
+    notes.push(...samples.map((s) => `${stream} ${s}`));
   }
   const pg = await telemetryMissingInPostgres(fixture, load.telemetryLedger);
   const crm = await crmReplicated(fixture, load.crmLedger, options.convergeTimeoutMs);
