@@ -240,4 +240,33 @@ describe('ETL: telemetry of chips the CRM replica does not know yet', () => {
     const all = [...f.known, f.late];
     expect(comparable(await martHours(scratch.clickhouse.client, all))).toEqual(comparable(await oracleHours(scratch.telemetry.sql, scratch.telemetry.schema, all)));
   }, 120_000);
+  test('a customer the replica knows without an owner ref yet is waited for like an unknown chip, then loads under the ref, never under a username', async () => {
+    const f = await fleet(1);
+    // The late chip's prosthesis and customer are replicated, but the customer's owner_ref is still
+    // '' (a CRM row no key holder has given a ref yet, CRM migration 003).
+    const [owner] = await seedReplica(scratch.clickhouse.client, [{ chipId: f.late, username: '', region: 'ru', modelName: 'Hand late' }]);
+    const events = generateEvents({ chips: [...f.known, f.late], startMs: hourStart(40 * HOUR_MS), hours: 4, seed: 41 });
+    await insertEvents(scratch.telemetry.sql, scratch.telemetry.schema, events);
+    const lateHours = hoursOf(events, f.late);
+
+    const first = succeeded(await runEtl(deps(), f.scope, settings, { kind: 'incremental' }));
+    expect(first).toMatchObject({ deferredHours: lateHours.length, unmatchedChips: [f.late] });
+    expect(await martHours(scratch.clickhouse.client, [f.late])).toEqual([]);
+
+    // The ref arrives (a newer version of the customer row, as CDC writes it).
+    const ref = 'ncvjy4jxtohxag5lkvuw6rjqwfzssj5a';
+    const now = Math.floor(Date.now() / 1000);
+    await scratch.clickhouse.client.insert({
+      table: 'crm_customers',
+      format: 'JSONEachRow',
+      values: [{ id: owner!.customerId, owner_ref: ref, region: 'ru', created_at: now, updated_at: now, _version: 2, _deleted: 0, _synced_at: now }],
+    });
+    const d = deps();
+    const loading = succeeded(await runEtl(d, f.scope, settings, { kind: 'incremental' }));
+    expect(loading).toMatchObject({ loadedFromDeferral: lateHours.length, stillDeferredHours: 0 });
+    const lateMart = await martHours(scratch.clickhouse.client, [f.late]);
+    expect(lateMart.map((row) => row.hour * 1000)).toEqual(lateHours);
+    for (const row of lateMart) expect(row.user_id).toBe(ref);
+    expect(d.invalidator.users()).toEqual(new Set([ref]));
+  }, 120_000);
 });
