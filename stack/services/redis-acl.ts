@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
  * Passwords reach Redis only as SHA-256 hashes (`#<hex>`), so neither the rendered config nor a
  * container's command line holds one in clear.
  *
- * Every user starts from `resetkeys resetchannels -@all`, then gets:
+ * Every service user starts from `resetkeys resetchannels -@all`, then gets:
  * - `+info`: ioredis's ready check (INFO) runs on every (re)connect; without it the client never
  *   becomes ready. INFO shows server statistics, no keys or values.
  * - `+ping`: health checks.
@@ -40,7 +40,12 @@ const EDGE_STORE_COMMANDS = '+get +set +getdel +del +sadd +srem +smembers +incr 
 
 export const REDIS_ACL_USERS: readonly RedisAclUser[] = [
   {
-    name: 'admin',
+    // The administrator is Redis' own `default` user, password-protected (no `nopass`), so a
+    // connection that has not sent AUTH is refused everything (NOAUTH). It cannot be switched off
+    // instead: Redis 7.0 replays the AOF's MULTI/EXEC blocks (scripts and transactions are written
+    // as such) as `default`, and with `default off -@all` every one of them was refused at load —
+    // seen here after a SIGKILL: session index sets, rate windows and core's version counters gone.
+    name: 'default',
     passwordVariable: 'REDIS_ADMIN_PASSWORD',
     urlVariable: 'REDIS_URL',
     rules: '~* &* +@all',
@@ -87,11 +92,8 @@ export function sha256Hex(text: string): string {
 
 /** The `user` directives (config file lines, or `--user` argument values without the keyword). */
 export function redisUserRules(passwordHashOf: (user: RedisAclUser) => string): string[] {
-  return [
-    // Connections start as `default`: switched off, nothing is answered before AUTH.
-    'default off resetpass resetkeys resetchannels -@all',
-    ...REDIS_ACL_USERS.map((user) => `${user.name} on #${passwordHashOf(user)} resetkeys resetchannels ${user.rules}`),
-  ];
+  // `resetpass` first: whatever password (or `nopass`) a user had is dropped before the hash is set.
+  return REDIS_ACL_USERS.map((user) => `${user.name} on resetpass #${passwordHashOf(user)} resetkeys resetchannels ${user.rules}`);
 }
 
 /** The directives with this machine's password hashes, for the rendered config file. */

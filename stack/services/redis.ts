@@ -93,12 +93,17 @@ function redisCli(host: string, port: number, credentials: RedisCredentials | un
 
 /**
  * A server started before the ACL users existed (or with other rules) is brought in line without a
- * restart: every user is (re)defined with ACL SETUSER, `default` last, since switching it off ends
- * the password-less access this very call may be using. Each rule line is what the config file
- * holds, so the running server and its next start agree.
+ * restart: every user is (re)defined with ACL SETUSER, `default` last, since giving it a password
+ * ends the password-less access this very call may be using; users the rules do not name are
+ * deleted. Each rule line is what the config file holds, so the running server and its next start
+ * agree.
  */
 export async function applyRedisAcl(host: string, port: number, aclLines: readonly string[], credentials?: RedisCredentials): Promise<void> {
   const rules = aclLines.map((line) => line.split(' ').slice(1));
+  const names = new Set(rules.map(([name]) => name!));
+  const existing = (await redisCli(host, port, credentials, ['ACL', 'USERS'])).stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+  // Not the user this call is signed in as: the calls after it would fail.
+  for (const name of existing.filter((user) => !names.has(user) && user !== credentials?.user)) await redisCli(host, port, credentials, ['ACL', 'DELUSER', name]);
   const ordered = [...rules.filter(([name]) => name !== 'default'), ...rules.filter(([name]) => name === 'default')];
   for (const [name, ...rest] of ordered) {
     const { stdout } = await redisCli(host, port, credentials, ['ACL', 'SETUSER', name!, 'reset', ...rest]);
@@ -178,7 +183,7 @@ function createRedis(): StackService {
       const running = runningPid(NAME) !== undefined;
       if (running && (await pingRedis('127.0.0.1', port, 2_000))) {
         await applyRedisAcl('127.0.0.1', port, aclLines);
-        log.step(NAME, 'ACL users applied to the running server (default user off)');
+        log.step(NAME, 'ACL users applied to the running server (nothing answers before AUTH now)');
       }
       if (!running) {
         const { command, args } = serverCommand(configFile);

@@ -1,13 +1,19 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import Redis from 'ioredis';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectSocket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRedisReportVersions, userVersionKey } from '../../core/reports/report-versions.ts';
 import { edgeRedisUrls } from '../../edge/runtime/apps.ts';
 import { createRedisStore } from '../../edge/runtime/redis-store.ts';
 import { storeKeys } from '../../edge/store/store.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
-import { REDIS_ACL_USERS } from '../../stack/services/redis-acl.ts';
-import { parseRedisUrl, pingRedis } from '../../stack/services/redis.ts';
+import { REDIS_ACL_USERS, redisAclLines } from '../../stack/services/redis-acl.ts';
+import { parseRedisUrl, pingRedis, renderRedisConfig } from '../../stack/services/redis.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { killHard, startRedisServer } from '../helpers/private-redis.ts';
 import { runStoreContract } from '../edge/store-contract.ts';
 
 /**
@@ -75,20 +81,22 @@ const url = (name: string) => env[REDIS_ACL_USERS.find((user) => user.name === n
 describe('the stack Redis refuses anonymous clients', () => {
   test('PING without AUTH answers NOAUTH; the readiness probe passes only with the admin credentials', async () => {
     const { host, port, credentials } = parseRedisUrl(env.REDIS_URL);
-    expect(credentials?.user).toBe('admin');
+    expect(credentials?.user).toBe('default');
     const answers = await rawRedis(port, [['PING'], ['GET', storeKeys.session('x')], ['FLUSHALL'], ['CONFIG', 'GET', 'requirepass']]);
     expect(answers.map((answer) => answer.split(' ')[0])).toEqual(['-NOAUTH', '-NOAUTH', '-NOAUTH', '-NOAUTH']);
     expect(await pingRedis(host, port)).toBe(false);
     expect(await pingRedis(host, port, 2_000, credentials)).toBe(true);
-    expect(await pingRedis(host, port, 2_000, { user: 'admin', password: 'wrong' })).toBe(false);
+    expect(await pingRedis(host, port, 2_000, { user: 'default', password: 'wrong' })).toBe(false);
   });
 
   test('a wrong password and the default user are refused', async () => {
     const { host, port } = parseRedisUrl(env.REDIS_URL);
     const answers = await rawRedis(port, [['AUTH', 'bff', 'wrong'], ['AUTH', 'default', ''], ['AUTH', 'nobody'], ['PING']]);
     expect(answers.map((answer) => answer.split(' ')[0])).toEqual(['-WRONGPASS', '-WRONGPASS', '-WRONGPASS', '-NOAUTH']);
+    // Exactly the users of stack/services/redis-acl.ts, none left over, none without a password.
     const admin = connect(env.REDIS_URL!);
-    expect(await admin.call('ACL', 'DRYRUN', 'default', 'PING').catch((error: Error) => error.message)).toMatch(/no permissions|disabled|NOPERM/i);
+    expect(((await admin.call('ACL', 'USERS')) as string[]).sort()).toEqual(REDIS_ACL_USERS.map((user) => user.name).sort());
+    for (const line of (await admin.call('ACL', 'LIST')) as string[]) expect(line).not.toMatch(/\bnopass\b/);
   });
 });
 
@@ -168,14 +176,14 @@ describe("no service user reaches another's keys or the server's controls", () =
     expect(await attempt(bff.publish('core:reports:invalidate', '*'))).toBe('NOPERM');
   });
 
-  test('only the admin may FLUSHALL, CONFIG, KEYS, ACL, DEBUG or SHUTDOWN', async () => {
+  test('only the admin (default, password-protected) may FLUSHALL, CONFIG, KEYS, ACL, DEBUG or SHUTDOWN', async () => {
     const admin = connect(env.REDIS_URL!);
     for (const command of [['FLUSHALL'], ['FLUSHDB'], ['CONFIG', 'SET', 'appendonly', 'no'], ['SHUTDOWN'], ['DEBUG', 'SLEEP', '0'], ['ACL', 'SETUSER', 'x']]) {
       for (const user of ['bff', 'cdn', 'core']) {
         const answer = await admin.call('ACL', 'DRYRUN', user, ...command).then(String, (error: Error) => error.message);
         expect({ user, command: command.join(' '), allowed: answer === 'OK' }).toEqual({ user, command: command.join(' '), allowed: false });
       }
-      expect(await admin.call('ACL', 'DRYRUN', 'admin', ...command)).toBe('OK');
+      expect(await admin.call('ACL', 'DRYRUN', 'default', ...command)).toBe('OK');
     }
     for (const user of ['bff', 'cdn', 'core']) {
       const client = connect(url(user));
@@ -192,4 +200,55 @@ describe("no service user reaches another's keys or the server's controls", () =
     expect(() => edgeRedisUrls({ BFF_REDIS_URL: 'redis://bff@127.0.0.1:6379' }, ['bff'])).toThrow(/BFF_REDIS_URL: names a user without a password/);
     expect(edgeRedisUrls({ REDIS_URL: 'redis://127.0.0.1:6379' }, ['bff'])).toMatchObject({ bff: 'redis://127.0.0.1:6379' });
   });
+});
+
+describe('ACL users and persistence together (private redis-server, stack config with the users)', () => {
+  // Redis 7.0 replays the AOF's MULTI/EXEC blocks (every script's and transaction's writes) as the
+  // `default` user: with `default off -@all` (the first version of these rules) each was refused at
+  // load and a SIGKILL cost the session index sets, rate windows and version counters.
+  const dataDir = mkdtempSync(join(tmpdir(), 'redis-acl-crash-'));
+  const started: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const child of started) await killHard(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('scripted and transactional writes of the BFF and core users survive a SIGKILL', async () => {
+    const port = await freePort();
+    const configFile = join(dataDir, 'redis.conf');
+    writeFileSync(configFile, renderRedisConfig(dataDir, port, redisAclLines(env)));
+    const urlOn = (name: string) => url(name).replace(/:\d+$/, `:${port}`);
+    const admin = parseRedisUrl(env.REDIS_URL!.replace(/:\d+$/, `:${port}`)).credentials;
+    const startServer = () => startRedisServer({ configFile, port, cwd: dataDir, started, credentials: admin });
+    let server = await startServer();
+
+    const bff = createRedisStore({ url: urlOn('bff') });
+    const versions = createRedisReportVersions({ url: urlOn('core'), name: 'acl-crash', check: 'per-request' });
+    const user = storeKeys.userSessions('crash-test');
+    await bff.set(storeKeys.session('crash-test'), 'session', 600);
+    await bff.addMember(user, 's1', 600); // a Lua script: MULTI/EXEC in the AOF
+    await bff.addMember(user, 's2', 600);
+    expect(await bff.increment(storeKeys.rateLimit('api', 'crash-test', 1), 600)).toBe(1); // script
+    await versions.bump(['crash-user']); // MULTI INCR EXPIRE PUBLISH EXEC
+    const token = await versions.current('crash-user');
+    await bff.close();
+    await versions.close();
+
+    await Bun.sleep(1_500); // appendfsync everysec
+    await killHard(server);
+    server = await startServer();
+
+    const after = createRedisStore({ url: urlOn('bff') });
+    closers.push(() => after.close());
+    expect(await after.get(storeKeys.session('crash-test'))).toBe('session');
+    expect((await after.members(user)).sort()).toEqual(['s1', 's2']);
+    expect(await after.increment(storeKeys.rateLimit('api', 'crash-test', 1), 600)).toBe(2);
+    // The version counter the transaction wrote, read back as core reads it (MGET of both counters).
+    const core = connect(urlOn('core'));
+    expect(await core.mget('core:reports:version:*', userVersionKey('crash-user'))).toEqual([null, '1']);
+    expect(token).toBe('0:1');
+    // The server ran with the users: anonymous is refused there too.
+    expect(readFileSync(configFile, 'utf8')).toContain('user bff on');
+    expect(await pingRedis('127.0.0.1', port, 1_000)).toBe(false);
+  }, 60_000);
 });

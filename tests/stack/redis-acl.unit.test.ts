@@ -28,20 +28,21 @@ describe('redis ACL users: one set of rules for both stacks', () => {
     expect(composeUserRules()).toEqual(expected);
     // Nothing before the users may weaken them (e.g. a --requirepass or --protected-mode no).
     expect(compose.services.redis!.command!.slice(0, compose.services.redis!.command!.indexOf('--user')).join(' ')).not.toMatch(/requirepass|protected-mode|aclfile|user/);
-    expect(compose.services.redis!.healthcheck!.test).toContain('admin');
+    expect(compose.services.redis!.healthcheck!.test).toContain('default');
   });
 
-  test('the rendered native config holds the same users, hashes only, default user off', () => {
+  test('the rendered native config holds the same users, hashes only, the default user password-protected', () => {
     const rendered = renderRedisConfig('/tmp/x', 6390, redisAclLines(passwords));
     const userLines = rendered.split('\n').filter((line) => line.startsWith('user '));
     expect(userLines).toEqual(redisUserRules((user) => sha256Hex(`pw-${user.name}`)).map((rule) => `user ${rule}`));
-    expect(userLines[0]).toMatch(/^user default off /);
+    expect(userLines[0]).toMatch(/^user default on resetpass #[0-9a-f]{64} /);
+    expect(rendered).not.toMatch(/nopass/);
     for (const password of Object.values(passwords)) expect(rendered).not.toContain(password);
     expect(() => redisAclLines({})).toThrow(/REDIS_ADMIN_PASSWORD is not set/);
   });
 
   test('service users start from nothing: no @all, no dangerous command, keys of their own only', () => {
-    for (const user of REDIS_ACL_USERS.filter((u) => u.name !== 'admin')) {
+    for (const user of REDIS_ACL_USERS.filter((u) => u.name !== 'default')) {
       const tokens = user.rules.split(' ');
       expect(tokens[0]).toBe('-@all');
       expect(tokens.filter((t) => t.startsWith('+@'))).toEqual([]);
@@ -57,7 +58,7 @@ describe('redis ACL users: one set of rules for both stacks', () => {
   test('client URLs: one user each from the generated passwords; a credential-less REDIS_URL gets the admin', () => {
     const env = { ...passwords, REDIS_URL: 'redis://127.0.0.1:6390' };
     const urls = redisClientEnv(env, {});
-    expect(urls.REDIS_URL).toBe('redis://admin:pw-admin@127.0.0.1:6390');
+    expect(urls.REDIS_URL).toBe('redis://default:pw-default@127.0.0.1:6390');
     expect(urls.BFF_REDIS_URL).toBe('redis://bff:pw-bff@127.0.0.1:6390');
     expect(urls.CDN_REDIS_URL).toBe('redis://cdn:pw-cdn@127.0.0.1:6390');
     expect(urls.CORE_REDIS_URL).toBe('redis://core:pw-core@127.0.0.1:6390');
