@@ -49,10 +49,11 @@ describe('chaos rules', () => {
       cdcCaughtUpMs: 0,
       sessionsLost: 0,
       badAnswers: 0,
+      otherAppsExited: 0,
       notes: [],
     };
     expect(isClean(row)).toBe(true);
-    for (const broken of [{ sessionsLost: 1 }, { telemetryMissingInPg: 1 }, { martMissing: 2 }, { crmDuplicates: 1 }, { badAnswers: 1 }, { recoveredMs: undefined }, { etlFailed: true }]) {
+    for (const broken of [{ sessionsLost: 1 }, { telemetryMissingInPg: 1 }, { martMissing: 2 }, { crmDuplicates: 1 }, { badAnswers: 1 }, { recoveredMs: undefined }, { etlFailed: true }, { otherAppsExited: 1 }]) {
       expect(isClean({ ...row, ...broken })).toBe(false);
     }
     expect(renderTable([row, { ...row, fault: 'core', sessionsLost: 1 }])).toMatch(/\| redis \|.*\| ok \|\n\| core \|.*\| FINDING \|$/);

@@ -71,6 +71,8 @@ export interface FaultRow {
   sessionsLost: number;
   /** Answers that break the rule (see badAnswers). */
   badAnswers: number;
+  /** Apps other than the killed one that exited meanwhile (recovery must not need them restarted). */
+  otherAppsExited: number;
   notes: string[];
 }
 
@@ -128,6 +130,9 @@ async function runOneFault(env: StackEnv, apps: AppSet, fixture: Fixture, sessio
   const notes: string[] = [];
   const samplesBefore = { telemetry: load.telemetry.samples.length, reports: load.reports.samples.length, crm: load.crm.samples.length };
   const snapshot = snapshotOf(load);
+  // Recovery must not need any other process restarted: the other apps keep their pids throughout.
+  const otherApps = apps.all().filter((app) => app.name !== name);
+  const pidsBefore = new Map(otherApps.map((app) => [app.name, app.pid()]));
   const killedAt = Date.now();
   options.log(`chaos: SIGKILL ${name}`);
   await fault.kill();
@@ -166,6 +171,8 @@ async function runOneFault(env: StackEnv, apps: AppSet, fixture: Fixture, sessio
   const crm = await crmReplicated(fixture, load.crmLedger, options.convergeTimeoutMs);
   const sessionCheck = await lostSessions(sessions);
   notes.push(...sessionCheck.details);
+  const appsLost = otherApps.filter((app) => app.pid() === undefined || app.pid() !== pidsBefore.get(app.name));
+  for (const app of appsLost) notes.push(`${app.name} exited during the ${name} fault (pid ${pidsBefore.get(app.name)} → ${app.pid() ?? 'none'}); see ${LOG_DIR}/${app.name}.log`);
   let mart: Awaited<ReturnType<typeof martShortfall>> | undefined;
   if (options.martEachFault) {
     mart = await martShortfall(env, fixture, { exact: false, coreUrl: apps.core.url });
@@ -188,6 +195,7 @@ async function runOneFault(env: StackEnv, apps: AppSet, fixture: Fixture, sessio
     cdcCaughtUpMs: crm.convergedMs,
     sessionsLost: sessionCheck.lost,
     badAnswers: badAnswers(name, during),
+    otherAppsExited: appsLost.length,
     notes,
   };
   options.log(`chaos: ${name} done: ${JSON.stringify({ ...row, notes: undefined })}`);
@@ -223,6 +231,7 @@ async function finalRow(env: StackEnv, apps: AppSet, fixture: Fixture, sessions:
     cdcCaughtUpMs: crm.convergedMs,
     sessionsLost: sessionCheck.lost,
     badAnswers: badAnswers('', during),
+    otherAppsExited: apps.all().filter((app) => !app.isRunning()).length,
     notes,
   };
 }

@@ -14,6 +14,7 @@ const orDash = (n: number | undefined) => (n === undefined ? '–' : String(n));
 export function isClean(row: FaultRow): boolean {
   return (
     row.badAnswers === 0 &&
+    row.otherAppsExited === 0 &&
     row.recoveredMs !== undefined &&
     row.telemetryMissingInPg === 0 &&
     (row.martMissing ?? 0) === 0 &&
@@ -64,7 +65,7 @@ export function renderTable(rows: FaultRow[]): string {
         row.crmDuplicates,
         seconds(row.cdcCaughtUpMs),
         row.sessionsLost,
-        isClean(row) ? 'ok' : 'FINDING',
+        (isClean(row) ? 'ok' : 'FINDING') + (row.otherAppsExited ? ` (${row.otherAppsExited} other app(s) exited)` : ''),
       ].join(' | ')} |`,
     );
   }
