@@ -47,8 +47,12 @@ const LDAP_COMPONENTS = [
  */
 const LDAP_UUID_ATTRIBUTE = 'entryUUID';
 
-/** Federation settings reconciled from the realm file by reconcileLdapImport. */
-const LDAP_IMPORT_KEYS = ['importEnabled', 'changedSyncPeriod'] as const;
+/**
+ * Federation settings reconciled from the realm file by reconcileLdapImport. The user cache keeps a
+ * directory person (names, roles) for at most maxLifespan (60 s): with DEFAULT it kept them until
+ * evicted, so a renamed or demoted person signed in with the old name and roles until Keycloak restarted.
+ */
+const LDAP_IMPORT_KEYS = ['importEnabled', 'changedSyncPeriod', 'cachePolicy', 'maxLifespan'] as const;
 
 /**
  * Realm-level security settings that a realm imported before they changed must still get: taken from

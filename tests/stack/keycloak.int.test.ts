@@ -8,6 +8,7 @@ import { Attribute, Change, Client } from 'ldapts';
 import { adminDn, readerDn } from '../../stack/services/ldap.ts';
 import { connectAdmin, findClient, findComponent, realmIssuer, reconcileRealm, type AdminClient } from '../../stack/services/keycloak.ts';
 import { addDirectoryPerson } from '../helpers/directory-person.ts';
+import { fetchUserTokens, forgetTotpSecret } from '../helpers/keycloak-login.ts';
 
 // Runs against the stack's Keycloak and both directories (`node stack/cli.ts up keycloak`).
 const env = loadStackEnv();
@@ -304,11 +305,18 @@ describe('LDAP federation', () => {
     }
   });
 
-  test('a name changed in the directory shows at the next lookup (there is no central copy to go stale)', async () => {
+  test('a name changed in the directory shows at the next lookup and in the next sign-in’s ID token (no central copy to go stale)', async () => {
     const person = await addDirectoryPerson(env, { uidPrefix: 'kc-live', roles: ['user'], givenName: 'Before', surname: 'Rename' });
+    cleanups.push(() => forgetTotpSecret(person.uid));
     cleanups.push(() => person.remove());
     const lookUp = async () => (await admin.get<Array<{ firstName?: string }>>(`/users?username=${encodeURIComponent(person.uid)}&exact=true`))[0];
+    const idTokenNames = async () => {
+      const { id_token } = await fetchUserTokens({ env, username: person.uid, password: person.password });
+      const { payload } = await jwtVerify(id_token, jwks, { issuer });
+      return { given_name: payload.given_name, family_name: payload.family_name, name: payload.name, email: payload.email };
+    };
     expect(await lookUp()).toMatchObject({ firstName: 'Before' });
+    expect(await idTokenNames()).toEqual({ given_name: 'Before', family_name: 'Rename', name: 'Before Rename', email: `${person.uid}@ru.bionicpro.example` });
     const ldap = new Client({ url: env.LDAP_RU_URL!, timeout: 5_000, connectTimeout: 2_000 });
     try {
       await ldap.bind(adminDn(env.LDAP_RU_BASE_DN!), env.LDAP_RU_ADMIN_PASSWORD!);
@@ -316,7 +324,13 @@ describe('LDAP federation', () => {
     } finally {
       await ldap.unbind().catch(() => {});
     }
+    // The sign-in put the person in Keycloak's user cache (memory only, at most maxLifespan = 60 s):
+    // production waits for it, the test evicts it.
+    const federation = await findComponent(admin, 'ldap-russia');
+    expect(federation.config).toMatchObject({ cachePolicy: ['MAX_LIFESPAN'], maxLifespan: ['60000'] });
+    expect((await admin.send('POST', '/clear-user-cache')).status).toBe(204);
     expect(await lookUp()).toMatchObject({ firstName: 'After' });
+    expect(await idTokenNames()).toMatchObject({ given_name: 'After', name: 'After Rename' });
   });
 });
 
