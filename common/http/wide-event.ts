@@ -21,7 +21,7 @@ export function logRequests(logger: Logger, options: { slowMs?: number; now?: ()
       const event = {
         requestId: c.get('requestId') as string | undefined,
         method: c.req.method,
-        path: new URL(c.req.url).pathname,
+        path: loggedPath(new URL(c.req.url).pathname),
         status,
         durationMs,
         ...fields,
@@ -31,6 +31,16 @@ export function logRequests(logger: Logger, options: { slowMs?: number; now?: ()
       else logger.info('http.request', event);
     }
   };
+}
+
+/**
+ * The path as logged: administrators look a person up by username in the URL
+ * (`/api/admin/users/{user}/…`, `/auth/admin/users/{user}/sessions`), and logs name nobody
+ * directly (issue 11), so that segment is logged as `{user}` (core's audit line names the person
+ * by owner ref).
+ */
+export function loggedPath(pathname: string): string {
+  return pathname.replace(/\/admin\/users\/[^/]+/, '/admin/users/{user}');
 }
 
 /** Adds fields (user, cache outcome, …) to the current request's wide event. */
