@@ -434,11 +434,12 @@ async function reconcileLdap(admin: AdminClient, env: StackEnv, file: RealmFile)
 }
 
 /**
- * Federation settings that decide what Keycloak keeps of a directory person (importEnabled and the
- * changed-users sync that only serves imported copies): they follow the realm file. Turning import
- * off first drops the local copies (names, e-mails, usernames; the directory is untouched); from
- * then on Keycloak reads people from LDAP on every lookup and keeps only their TOTP credential,
- * required actions and sessions, keyed by `f:<component id>:<entryUUID>` (docs/identity.md).
+ * Federation settings that decide what Keycloak keeps of a directory person (importEnabled, the
+ * changed-users sync that only serves imported copies, the user cache): they follow the realm file.
+ * Turning import off first drops the local copies (names, e-mails, usernames; the directory is
+ * untouched); from then on Keycloak reads people from LDAP on every lookup and keeps only their TOTP
+ * credential, required actions, sessions and login events, keyed by `f:<component id>:<uid>`
+ * (Keycloak 26 takes the LDAP username, not LDAP_ID, as the external id; docs/identity.md).
  */
 async function reconcileLdapImport(admin: AdminClient, component: ComponentRep, fileConfig: Record<string, string[]>): Promise<string[]> {
   const keys = LDAP_IMPORT_KEYS.filter((key) => fileConfig[key] && component.config[key]?.[0] !== fileConfig[key]![0]);
