@@ -19,7 +19,8 @@ export async function triggerJob<T extends { status: string }>(c: Context<JobsEn
   } catch (error) {
     throw new ApiError({ code: ErrorCode.service_unavailable, message: `Could not start ${job}: ${errorMessage(error).slice(0, 200)}`, details: { dependency: 'telemetry_db' }, retryAfterSeconds: 5 });
   }
-  addToWideEvent(c, { job, actor: c.get('principal')?.username, ...details });
+  // The caller's client, not their username: logs name nobody directly (issue 11); jobs holds no owner-ref key.
+  addToWideEvent(c, { job, actorClient: c.get('principal')?.clientId, ...details });
   if (started.status === 'skipped') throw new ApiError({ code: ErrorCode.conflict, message: (started as Skipped).reason });
   return started as Exclude<T, Skipped>;
 }
