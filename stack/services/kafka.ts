@@ -21,8 +21,20 @@ const BROKER_PORT = 9092;
 const CONTROLLER_PORT = 9093;
 
 const libsDir = join(paths.vendor, `kafka-${KAFKA_VERSION}`, 'libs');
-const dataDir = paths.data('kafka');
-const logDir = join(dataDir, 'logs');
+/**
+ * Where a broker of this module lives: the stack's (`STACK_BROKER`), or a private one a test starts
+ * with the same code on its own ports and folder. `service` names its pid and log files.
+ */
+export interface BrokerLayout {
+  service: string;
+  dataDir: string;
+  brokerPort: number;
+  controllerPort: number;
+}
+
+const STACK_BROKER: BrokerLayout = { service: 'kafka', dataDir: paths.data('kafka'), brokerPort: BROKER_PORT, controllerPort: CONTROLLER_PORT };
+const logDirOf = (layout: BrokerLayout) => join(layout.dataDir, 'logs');
+const configFileOf = (layout: BrokerLayout) => join(layout.dataDir, 'server.properties');
 
 /** JVM flags shared by the broker and the Connect worker: small heaps, few GC threads. */
 export function jvmArgs(heap: string): string[] {
@@ -134,16 +146,14 @@ async function isKafkaReady(env: StackEnv): Promise<boolean> {
   return (await probeBroker(kafkaClientSettings(env, 'admin'))) === 'ready';
 }
 
-const configFile = join(dataDir, 'server.properties');
-
 /** The broker config for this environment. `acceptPlainAdmin` adds PLAIN for the admin on the client listener (bootstrap only). */
-export function renderBrokerConfig(env: StackEnv, { acceptPlainAdmin = false } = {}): string {
+export function renderBrokerConfig(env: StackEnv, { acceptPlainAdmin = false, layout = STACK_BROKER } = {}): string {
   const admin = kafkaUser(env, 'admin');
   const password = kafkaPassword(env, 'admin');
   const rendered = renderTemplate(join(paths.config, 'kafka', 'server.properties'), {
-    BROKER_PORT: String(BROKER_PORT),
-    CONTROLLER_PORT: String(CONTROLLER_PORT),
-    LOG_DIR: logDir,
+    BROKER_PORT: String(layout.brokerPort),
+    CONTROLLER_PORT: String(layout.controllerPort),
+    LOG_DIR: logDirOf(layout),
     ADMIN_USER: admin,
     ADMIN_PASSWORD: password,
   });
@@ -157,26 +167,27 @@ export function renderBrokerConfig(env: StackEnv, { acceptPlainAdmin = false } =
 }
 
 /** KRaft storage is formatted exactly once, with every principal's SCRAM credential in its first metadata. */
-async function formatStorageOnce(env: StackEnv): Promise<void> {
+async function formatStorageOnce(env: StackEnv, layout: BrokerLayout): Promise<void> {
+  const logDir = logDirOf(layout);
   if (existsSync(join(logDir, 'meta.properties'))) return;
   // A Kafka cluster id is 16 random bytes in URL-safe base64, what `kafka-storage random-uuid` prints.
   const clusterId = randomBytes(16).toString('base64url');
   log.step('kafka', `formatting KRaft storage in ${logDir} (cluster id ${clusterId}, SCRAM users ${KAFKA_PRINCIPALS.map((p) => kafkaUser(env, p)).join(', ')})`);
   const scram = KAFKA_PRINCIPALS.flatMap((p) => ['--add-scram', `${KAFKA_SCRAM_MECHANISM}=[name=${kafkaUser(env, p)},password=${kafkaPassword(env, p)}]`]);
-  await run('java', [...jvmArgs('256m'), '-cp', `${libsDir}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, ...scram], { quiet: true });
+  await run('java', [...jvmArgs('256m'), '-cp', `${libsDir}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFileOf(layout), ...scram], { quiet: true });
 }
 
-function writeBrokerConfig(config: string): void {
-  mkdirSync(logDir, { recursive: true });
+function writeBrokerConfig(config: string, layout: BrokerLayout): void {
+  mkdirSync(logDirOf(layout), { recursive: true });
   // The file holds the admin password: readable by the stack's user only.
-  writeFileSync(configFile, config, { mode: 0o600 });
-  chmodSync(configFile, 0o600);
+  writeFileSync(configFileOf(layout), config, { mode: 0o600 });
+  chmodSync(configFileOf(layout), 0o600);
 }
 
-async function waitForBroker(settings: KafkaClientSettings): Promise<BrokerProbe> {
+async function waitForBroker(settings: KafkaClientSettings, layout: BrokerLayout): Promise<BrokerProbe> {
   let outcome: BrokerProbe = 'ready';
   await waitForDaemon(
-    'kafka',
+    layout.service,
     async () => {
       outcome = await probeBroker(settings);
       return true;
@@ -186,8 +197,8 @@ async function waitForBroker(settings: KafkaClientSettings): Promise<BrokerProbe
   return outcome;
 }
 
-function launchBroker(): void {
-  startDaemon('kafka', 'java', [...jvmArgs('512m'), '-cp', `${libsDir}/*`, 'kafka.Kafka', configFile], { cwd: dataDir });
+function launchBroker(layout: BrokerLayout): void {
+  startDaemon(layout.service, 'java', [...jvmArgs('512m'), '-cp', `${libsDir}/*`, 'kafka.Kafka', configFileOf(layout)], { cwd: layout.dataDir });
 }
 
 /**
@@ -196,9 +207,9 @@ function launchBroker(): void {
  * file. The new password is an argument of that short-lived local process (its --add-config-file
  * form rejects SCRAM keys in 4.3.1), and a failure's output is not echoed, as it repeats it.
  */
-async function storeScramCredentials(env: StackEnv, principals: readonly KafkaPrincipal[], adminMechanism: 'PLAIN' | typeof KAFKA_SCRAM_MECHANISM): Promise<void> {
+async function storeScramCredentials(env: StackEnv, principals: readonly KafkaPrincipal[], adminMechanism: 'PLAIN' | typeof KAFKA_SCRAM_MECHANISM, layout: BrokerLayout): Promise<void> {
   const loginModule = adminMechanism === 'PLAIN' ? 'org.apache.kafka.common.security.plain.PlainLoginModule' : 'org.apache.kafka.common.security.scram.ScramLoginModule';
-  const clientFile = join(dataDir, 'admin-client.properties');
+  const clientFile = join(layout.dataDir, 'admin-client.properties');
   writeFileSync(
     clientFile,
     `security.protocol=SASL_PLAINTEXT\nsasl.mechanism=${adminMechanism}\nsasl.jaas.config=${loginModule} required username="${kafkaUser(env, 'admin')}" password="${kafkaPassword(env, 'admin')}";\n`,
@@ -209,12 +220,12 @@ async function storeScramCredentials(env: StackEnv, principals: readonly KafkaPr
       const user = kafkaUser(env, principal);
       const result = await run(
         'java',
-        [...jvmArgs('128m'), '-cp', `${libsDir}/*`, 'kafka.admin.ConfigCommand', '--bootstrap-server', `127.0.0.1:${BROKER_PORT}`, '--command-config', clientFile,
+        [...jvmArgs('128m'), '-cp', `${libsDir}/*`, 'kafka.admin.ConfigCommand', '--bootstrap-server', `127.0.0.1:${layout.brokerPort}`, '--command-config', clientFile,
           '--alter', '--entity-type', 'users', '--entity-name', user, '--add-config', `${KAFKA_SCRAM_MECHANISM}=[password=${kafkaPassword(env, principal)}]`],
         { quiet: true, allowFailure: true },
       );
       if (result.code !== 0) throw new Error(`kafka: storing the SCRAM credential of ${user} failed (kafka-configs exited ${result.code}; output withheld, it names the password)`);
-      log.step('kafka', `stored the SCRAM credential of ${user}`);
+      log.step(layout.service, `stored the SCRAM credential of ${user}`);
     }
   } finally {
     rmSync(clientFile, { force: true });
@@ -223,23 +234,23 @@ async function storeScramCredentials(env: StackEnv, principals: readonly KafkaPr
 
 /**
  * A data dir formatted before SASL (every dev machine's, once) holds no SCRAM credential, so not even
- * the admin can sign in, and KRaft's controller cannot store one (AlterUserScramCredentials is a
- * broker API). So the broker is restarted once with PLAIN for the admin on its client listener (a
+ * the admin can sign in, and KRaft's controller cannot store one (it refuses AlterUserScramCredentials
+ * sent to it directly). So the broker is restarted once with PLAIN for the admin on its client listener (a
  * static credential from the config file), the credentials are stored through it, and the broker
  * is restarted with the committed config. Topics and offsets are untouched. The same path repairs a
  * changed KAFKA_ADMIN_PASSWORD.
  */
-async function bootstrapScramCredentials(env: StackEnv): Promise<void> {
-  log.warn('kafka', 'the admin cannot sign in with SCRAM (storage formatted before SASL, or a new KAFKA_ADMIN_PASSWORD): restarting once to store the credentials');
-  await stopDaemon('kafka', 30_000);
-  writeBrokerConfig(renderBrokerConfig(env, { acceptPlainAdmin: true }));
-  launchBroker();
+async function bootstrapScramCredentials(env: StackEnv, layout: BrokerLayout): Promise<void> {
+  log.warn(layout.service, 'the admin cannot sign in with SCRAM (storage formatted before SASL, or a new KAFKA_ADMIN_PASSWORD): restarting once to store the credentials');
+  await stopDaemon(layout.service, 30_000);
+  writeBrokerConfig(renderBrokerConfig(env, { acceptPlainAdmin: true, layout }), layout);
+  launchBroker(layout);
   const plainAdmin: KafkaClientSettings = { brokers: brokers(env), sasl: { mechanism: 'plain', username: kafkaUser(env, 'admin'), password: kafkaPassword(env, 'admin') } };
-  if ((await waitForBroker(plainAdmin)) !== 'ready') throw new Error('kafka: the admin is refused even with PLAIN during the credential bootstrap');
-  await storeScramCredentials(env, KAFKA_PRINCIPALS, 'PLAIN');
-  await stopDaemon('kafka', 30_000);
-  writeBrokerConfig(renderBrokerConfig(env));
-  launchBroker();
+  if ((await waitForBroker(plainAdmin, layout)) !== 'ready') throw new Error('kafka: the admin is refused even with PLAIN during the credential bootstrap');
+  await storeScramCredentials(env, KAFKA_PRINCIPALS, 'PLAIN', layout);
+  await stopDaemon(layout.service, 30_000);
+  writeBrokerConfig(renderBrokerConfig(env, { layout }), layout);
+  launchBroker(layout);
 }
 
 /** Whether a principal signs in with its current password (a Metadata round trip). */
@@ -263,12 +274,12 @@ async function canSignIn(env: StackEnv, principal: KafkaPrincipal): Promise<bool
  * stored), and the ACLs are exactly those of kafka-acls.ts. Against compose.yaml's broker there is
  * no Java here: its storage is formatted with every credential, so only the ACLs are written.
  */
-export async function provisionPrincipalsAndAcls(env: StackEnv): Promise<void> {
+export async function provisionPrincipalsAndAcls(env: StackEnv, layout: BrokerLayout = STACK_BROKER): Promise<void> {
   const stale: KafkaPrincipal[] = [];
   for (const principal of KAFKA_PRINCIPALS) if (principal !== 'admin' && !(await canSignIn(env, principal))) stale.push(principal);
   if (stale.length > 0) {
     if (!existsSync(libsDir)) throw new Error(`kafka: ${stale.map((p) => kafkaUser(env, p)).join(', ')} cannot sign in and this machine has no Kafka tools to store their credentials (compose: recreate the kafka-data volume)`);
-    await storeScramCredentials(env, stale, KAFKA_SCRAM_MECHANISM);
+    await storeScramCredentials(env, stale, KAFKA_SCRAM_MECHANISM, layout);
   }
   const kafka = createKafkaClient(kafkaClientSettings(env, 'admin'), { clientId: 'stack-provision', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -276,10 +287,40 @@ export async function provisionPrincipalsAndAcls(env: StackEnv): Promise<void> {
   try {
     const acls = desiredKafkaAcls({ ...DEFAULT_ACL_NAMES, connectUser: kafkaUser(env, 'connect'), jobsUser: kafkaUser(env, 'jobs') });
     const { created, deleted } = await reconcileKafkaAcls(admin, acls);
-    log.step('kafka', created + deleted === 0 ? `ACLs up to date (${acls.length})` : `ACLs: ${created} created, ${deleted} removed (${acls.length} in force)`);
+    log.step(layout.service, created + deleted === 0 ? `ACLs up to date (${acls.length})` : `ACLs: ${created} created, ${deleted} removed (${acls.length} in force)`);
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Starts the broker (or restarts one running an older config) and returns once the admin signs in
+ * with SCRAM, the client principals sign in and the ACLs are in force. A data dir formatted before
+ * SASL gets its credentials through bootstrapScramCredentials. `env.KAFKA_BROKERS` must point at
+ * `layout`'s broker port.
+ */
+export async function startBroker(env: StackEnv, layout: BrokerLayout = STACK_BROKER): Promise<void> {
+  const config = renderBrokerConfig(env, { layout });
+  const configFile = configFileOf(layout);
+  if (runningPid(layout.service) && existsSync(configFile) && readFileSync(configFile, 'utf8') !== config) {
+    // `up` found it not answering as the admin: a broker from an older config (before SASL, say).
+    log.step(layout.service, 'the running broker has another config; restarting it with the current one');
+    await stopDaemon(layout.service, 30_000);
+  }
+  if (!runningPid(layout.service)) {
+    writeBrokerConfig(config, layout);
+    await formatStorageOnce(env, layout);
+    launchBroker(layout);
+  } else {
+    log.step(layout.service, `pid ${runningPid(layout.service)} is running but not answering yet; waiting for it`);
+  }
+  if ((await waitForBroker(kafkaClientSettings(env, 'admin'), layout)) === 'unauthenticated') {
+    await bootstrapScramCredentials(env, layout);
+    if ((await waitForBroker(kafkaClientSettings(env, 'admin'), layout)) !== 'ready') throw new Error('kafka: the admin still cannot sign in with SCRAM after storing its credential');
+  }
+  // Here too, not only in provision(): `up` starts Kafka Connect before any provision step, and a
+  // worker denied its own topics fails at start.
+  await provisionPrincipalsAndAcls(env, layout);
 }
 
 export const kafka: StackService = {
@@ -291,29 +332,8 @@ export const kafka: StackService = {
     await copyMavenClasspath('kafka', [`org.apache.kafka:kafka_2.13:${KAFKA_VERSION}`, SLF4J_BINDING], libsDir);
   },
   isReady: isKafkaReady,
-  async start(env) {
-    const config = renderBrokerConfig(env);
-    if (runningPid('kafka') && existsSync(configFile) && readFileSync(configFile, 'utf8') !== config) {
-      // `up` found it not answering as the admin: a broker from an older config (before SASL, say).
-      log.step('kafka', 'the running broker has another config; restarting it with the current one');
-      await stopDaemon('kafka', 30_000);
-    }
-    if (!runningPid('kafka')) {
-      writeBrokerConfig(config);
-      await formatStorageOnce(env);
-      launchBroker();
-    } else {
-      log.step('kafka', `pid ${runningPid('kafka')} is running but not answering yet; waiting for it`);
-    }
-    if ((await waitForBroker(kafkaClientSettings(env, 'admin'))) === 'unauthenticated') {
-      await bootstrapScramCredentials(env);
-      if ((await waitForBroker(kafkaClientSettings(env, 'admin'))) !== 'ready') throw new Error('kafka: the admin still cannot sign in with SCRAM after storing its credential');
-    }
-    // Here too, not only in provision(): `up` starts Kafka Connect before any provision step, and a
-    // worker denied its own topics fails at start.
-    await provisionPrincipalsAndAcls(env);
-  },
-  provision: provisionPrincipalsAndAcls,
+  start: (env) => startBroker(env),
+  provision: (env) => provisionPrincipalsAndAcls(env),
   async stop() {
     // A clean shutdown lets the controller write its snapshot; the next start skips log recovery.
     await stopDaemon('kafka', 30_000);
