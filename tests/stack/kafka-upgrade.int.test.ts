@@ -61,6 +61,7 @@ async function eventually<T>(what: string, attempt: () => Promise<T>, timeoutMs 
 afterAll(async () => {
   await stopDaemon(layout.service, 30_000);
   rmSync(layout.dataDir, { recursive: true, force: true });
+  rmSync(paths.log(layout.service), { force: true });
 }, 40_000);
 
 describe('upgrading a pre-SASL Kafka data dir', () => {
