@@ -60,7 +60,7 @@ beforeAll(async () => {
   clickhouse = createClickHouseClient(clickHouseConfigFromEnv(env, { database: 'default' }), defaultTransport());
   harness = createCdcHarness(env, scratch);
   await harness.startAtEnd();
-  kafka = await createScanKafka(env);
+  kafka = createScanKafka(env);
   admin = await connectAdmin(env);
 }, 120_000);
 

@@ -7,10 +7,11 @@ import { promisify } from 'node:util';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import { logLevel, type Kafka } from 'kafkajs';
 import { chIdentifier, chLiteral, chSql } from '../../../db/clickhouse/sql.ts';
-import { fixKafkajsNegativeTimeout } from '../../../jobs/cdc/kafkajs-negative-timeout.ts';
+import { createKafkaClient } from '../../../jobs/cdc/kafka-client.ts';
 import type { StackEnv } from '../../../stack/lib/env.ts';
+import { kafkaClientSettings } from '../../../stack/services/kafka.ts';
 import type { AdminClient } from '../../../stack/services/keycloak.ts';
 import { addCounts, countAll, KINDS, zeroCounts, type CompiledPerson, type KindCounts, type PersonNeedles } from './matcher.ts';
 
@@ -91,22 +92,9 @@ export async function scanClickHouse(client: ClickHouseClient, databases: readon
 // ---------------------------------------------------------------------------------------------
 // Kafka: every message of the given topics from the first offset, key, value and headers as bytes
 
-/**
- * The stack's admin principal when the broker wants SASL (stack/services/kafka.ts kafkaClientSettings,
- * the one place the settings are made), plain otherwise; looked up at run time so the scan works on
- * either broker.
- */
-export async function createScanKafka(env: StackEnv): Promise<Kafka> {
-  fixKafkajsNegativeTimeout();
-  const kafkaModule = (await import('../../../stack/services/kafka.ts')) as Record<string, unknown>;
-  const settingsOf = kafkaModule.kafkaClientSettings as undefined | ((env: StackEnv, principal: string) => { brokers: string[]; sasl: SASLOptions });
-  const settings = settingsOf?.(env, 'admin');
-  return new Kafka({
-    clientId: 'pii-scan',
-    brokers: settings ? [...settings.brokers] : env.KAFKA_BROKERS!.split(','),
-    ...(settings ? { sasl: settings.sasl } : {}),
-    logLevel: logLevel.NOTHING,
-  });
+/** The stack's admin principal (SCRAM), through the one place Kafka client settings are made. */
+export function createScanKafka(env: StackEnv): Kafka {
+  return createKafkaClient(kafkaClientSettings(env, 'admin'), { clientId: 'pii-scan', logLevel: logLevel.NOTHING });
 }
 
 export async function scanKafka(kafka: Kafka, topicFilter: (topic: string) => boolean, people: readonly CompiledPerson[]): Promise<StoreScan & { topics: string[] }> {
