@@ -48,6 +48,14 @@ export function redisIdentity(app: string, env: StackEnv): StackEnv {
   return { REDIS_URL: '' };
 }
 
+/**
+ * Kafka passwords (stack/services/kafka.ts): jobs keeps only its own (KAFKA_JOBS_PASSWORD), the other
+ * apps hold none; the admin's and Connect's stay with tooling and tests.
+ */
+export function kafkaIdentity(app: string): StackEnv {
+  return { KAFKA_ADMIN_PASSWORD: '', KAFKA_CONNECT_PASSWORD: '', ...(app === 'jobs' ? {} : { KAFKA_JOBS_PASSWORD: '' }) };
+}
+
 /** Every app's entry file per runtime; the pinned binaries, whichever package manager installed them. */
 export function appsFor(runtime: AppRuntime): App[] {
   const bin = join(ROOT, 'node_modules', '.bin', runtime);
@@ -71,7 +79,7 @@ function runStep(label: string, args: string[], env: StackEnv): Promise<void> {
 }
 
 function startApp(app: App, env: StackEnv): ChildProcess {
-  const child = spawn(app.args[0]!, app.args.slice(1), { cwd: ROOT, env: { ...process.env, ...env, ...clickHouseIdentity(app.name, env), ...redisIdentity(app.name, env) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(app.args[0]!, app.args.slice(1), { cwd: ROOT, env: { ...process.env, ...env, ...clickHouseIdentity(app.name, env), ...redisIdentity(app.name, env), ...kafkaIdentity(app.name) }, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream! }).on('line', (line) => console.log(`[${app.name.padEnd(8)}] ${line}`));
   }

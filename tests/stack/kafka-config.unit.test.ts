@@ -5,6 +5,7 @@ import { loadJobsConfig } from '../../jobs/config.ts';
 import { desiredKafkaAcls, DEFAULT_ACL_NAMES } from '../../stack/services/kafka-acls.ts';
 import { kafkaClientSettings, kafkaPassword, renderBrokerConfig } from '../../stack/services/kafka.ts';
 import { renderWorkerConfig } from '../../stack/services/kafka-connect.ts';
+import { kafkaIdentity } from '../../stack/dev.ts';
 
 const secret = (name: string) => `${name}-0123456789abcdefghij`;
 const env = {
@@ -97,5 +98,17 @@ describe('jobs Kafka settings (jobs/config.ts)', () => {
   test('builds the kafkajs settings of the jobs principal', () => {
     const config = loadJobsConfig({ ...base, KAFKA_JOBS_PASSWORD: secret('jobs'), KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.2:9092' });
     expect(config.KAFKA).toEqual({ brokers: ['127.0.0.1:9092', '127.0.0.2:9092'], sasl: { mechanism: 'scram-sha-512', username: 'jobs', password: secret('jobs') } });
+  });
+});
+
+describe('npm run dev hands each app only its own Kafka password (stack/dev.ts kafkaIdentity)', () => {
+  test('jobs keeps KAFKA_JOBS_PASSWORD; no app gets the admin or connect password', () => {
+    const started = (app: string) => ({ ...env, ...kafkaIdentity(app) });
+    expect(started('jobs').KAFKA_JOBS_PASSWORD).toBe(env.KAFKA_JOBS_PASSWORD);
+    for (const app of ['core', 'jobs', 'edge', 'frontend']) {
+      expect(started(app).KAFKA_ADMIN_PASSWORD).toBe('');
+      expect(started(app).KAFKA_CONNECT_PASSWORD).toBe('');
+      if (app !== 'jobs') expect(started(app).KAFKA_JOBS_PASSWORD).toBe('');
+    }
   });
 });
