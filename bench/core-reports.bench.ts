@@ -160,6 +160,8 @@ async function main() {
   const helper = createCoreHarness();
   const seeder = createMartSeeder(env);
   const person = await createTestPerson(env, ['prothetic_user'], 'bench');
+  // The mart, S3 and invalidation know the person by owner ref only (docs/data-model.md "Report owner ref").
+  const ownerRef = await helper.deps.owners.refOf(person.uid);
   const sql = postgres(env.TELEMETRY_DATABASE_URL!, { max: 2, onnotice: () => undefined });
   const chipPrefix = `BENCH-${crypto.randomUUID().slice(0, 8)}`;
   const port = await freePort();
@@ -186,7 +188,7 @@ async function main() {
       const day = new Date(start + d * 86_400_000);
       dates.push(day.toISOString().slice(0, 10));
       for (let h = 0; h < 24; h++) {
-        rows.push({ user_id: person.uid, hour: `${dates[d]} ${String(h).padStart(2, '0')}:00:00`, movements: 50 + h, successful_movements: 45 + h, errors_total: h % 3, error_codes: h % 3 ? ['E_GRIP'] : [], error_counts: h % 3 ? [h % 3] : [] });
+        rows.push({ user_id: ownerRef, hour: `${dates[d]} ${String(h).padStart(2, '0')}:00:00`, movements: 50 + h, successful_movements: 45 + h, errors_total: h % 3, error_codes: h % 3 ? ['E_GRIP'] : [], error_counts: h % 3 ? [h % 3] : [] });
       }
     }
     for (let i = 0; i < rows.length; i += 5000) await seeder.insert(rows.slice(i, i + 5000));
@@ -203,7 +205,7 @@ async function main() {
 
     // Cache miss, c=1: every request a different uncached day (ClickHouse, then stored in S3),
     // alternating with the bare ClickHouse query of another uncached day (the anchor).
-    await helper.deps.reportCache.invalidate([person.uid]);
+    await helper.deps.reportCache.invalidate([ownerRef]);
     const missCount = Math.min(MISSES, Math.floor(DAYS / 2));
     const chUrl = new URL(env.CLICKHOUSE_URL!);
     chUrl.searchParams.set('database', env.CLICKHOUSE_DATABASE ?? 'default');
@@ -218,7 +220,7 @@ async function main() {
       missLatencies.push(performance.now() - t0);
       missStatuses.set(response.status, (missStatuses.get(response.status) ?? 0) + 1);
       const day = dates[2 * i + 1]!;
-      const query = dailyReportQuery(person.uid, Date.parse(`${day}T00:00:00Z`));
+      const query = dailyReportQuery(ownerRef, Date.parse(`${day}T00:00:00Z`));
       t0 = performance.now();
       const bare = await fetch(chUrl, { method: 'POST', headers: { authorization: chAuth }, body: `${query.text} FORMAT JSONEachRow` });
       if (!bare.ok) throw new Error(`bare query failed: ${await bare.text()}`);
@@ -317,8 +319,8 @@ async function main() {
   } finally {
     server.kill('SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    await helper.deps.reportCache.invalidate([person.uid]).catch(() => undefined);
-    await helper.deps.reportStore.deletePrefix(`${person.uid}/`).catch(() => undefined);
+    await helper.deps.reportCache.invalidate([ownerRef]).catch(() => undefined);
+    await helper.deps.reportStore.deletePrefix(`${ownerRef}/`).catch(() => undefined);
     await sql`delete from public.raw_telemetry where chip_id like ${chipPrefix + '%'}`.catch(() => undefined);
     await sql.end();
     await seeder.cleanup();

@@ -419,7 +419,7 @@ export async function runEdgeCdnBench(partial: Partial<EdgeCdnBenchOptions> = {}
   const s3 = localS3Client(s3Settings(env as never), 10_000);
   const key = `bench-${process.pid}/daily/2026-11-24/report.json`;
   const body = JSON.stringify({
-    user_id: 'sergey.sokolov',
+    user_id: 'bench.runner',
     date: '2026-11-24',
     hours: Array.from({ length: 24 }, (_, hour) => ({ hour, movements: 40 + hour * 7, successful_movements: 38 + hour * 7, avg_response_ms: 112.5 + hour, battery_min_pct: 100 - hour * 3, error_codes: hour % 5 === 0 ? ['E12'] : [] })),
   });

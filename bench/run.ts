@@ -33,6 +33,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { signReportUrl } from '../common/cdn/signing.ts';
+import { createOwnerRefs } from '../common/identity/owner-ref.ts';
 import { chDateTime, chSql } from '../db/clickhouse/sql.ts';
 import { ensureDebPackages } from '../tools/kit/apt.ts';
 import { loadStackEnv, type StackEnv } from '../stack/lib/env.ts';
@@ -111,6 +112,8 @@ const errorText = (error: unknown) => (error instanceof Error ? error.message : 
 
 interface Person {
   uid: string;
+  /** The person's report owner ref: the mart's user_id and core's invalidation key (docs/data-model.md). */
+  ownerRef: string;
   password: string;
   browser: TestBrowser;
   accessToken(): Promise<string>;
@@ -148,10 +151,11 @@ class Fixture {
       });
       const seeder = createMartSeeder(this.env);
       this.cleanups.push(() => seeder.cleanup());
+      const ownerRef = await (await createOwnerRefs(this.env.OWNER_REF_KEY!)).of(directory.uid);
       const rows: HourRow[] = [];
       for (const day of days) {
         for (let h = 0; h < 24; h++) {
-          rows.push({ user_id: directory.uid, hour: `${day} ${String(h).padStart(2, '0')}:00:00`, movements: 50 + h, successful_movements: 45 + h, errors_total: h % 3, error_codes: h % 3 ? ['E_GRIP'] : [], error_counts: h % 3 ? [h % 3] : [] });
+          rows.push({ user_id: ownerRef, hour: `${day} ${String(h).padStart(2, '0')}:00:00`, movements: 50 + h, successful_movements: 45 + h, errors_total: h % 3, error_codes: h % 3 ? ['E_GRIP'] : [], error_counts: h % 3 ? [h % 3] : [] });
         }
       }
       for (let i = 0; i < rows.length; i += 6000) await seeder.insert(rows.slice(i, i + 6000));
@@ -165,7 +169,7 @@ class Fixture {
         return token.value;
       };
       await accessToken();
-      return { uid: directory.uid, password: directory.password, browser, accessToken };
+      return { uid: directory.uid, ownerRef, password: directory.password, browser, accessToken };
     });
   }
 
@@ -239,7 +243,7 @@ class Fixture {
     const response = await fetch(`${core.url}/api/reports/invalidate`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ user_ids: [person.uid] }),
+      body: JSON.stringify({ user_ids: [person.ownerRef] }),
     });
     await response.arrayBuffer();
     if (response.status !== 200) throw new Error(`invalidate answered ${response.status}`);
@@ -437,7 +441,7 @@ async function coreWarmSummary(fx: Fixture, opts: RunOptions): Promise<TableRow[
       return { url: `${core.url}/api/reports/summary`, headers };
     },
   });
-  const anchorSide: Side = { label: 'clickhouse', prepare: async () => ({ url: `${fx.env.CLICKHOUSE_URL}${clickHousePath(fx.env, bareSummaryQuery(person.uid))}`, headers: clickHouseHeaders(fx.env) }) };
+  const anchorSide: Side = { label: 'clickhouse', prepare: async () => ({ url: `${fx.env.CLICKHOUSE_URL}${clickHousePath(fx.env, bareSummaryQuery(person.ownerRef))}`, headers: clickHouseHeaders(fx.env) }) };
   const sides = [coreSide('node'), coreSide('bun'), anchorSide];
   const c32 = await alternate(sides, opts, 32, 'core summary c=32');
   const c1 = await alternate(sides, opts, 1, 'core summary c=1');
@@ -536,7 +540,7 @@ async function cacheMiss(fx: Fixture, opts: RunOptions): Promise<TableRow[]> {
       await fx.invalidatePerson(core);
     },
   });
-  const anchorSide: Side = { label: 'clickhouse', prepare: async () => ({ url: fx.env.CLICKHOUSE_URL!, headers: clickHouseHeaders(fx.env), paths: days.map((d) => clickHousePath(fx.env, bareDailyQuery(person.uid, d))) }) };
+  const anchorSide: Side = { label: 'clickhouse', prepare: async () => ({ url: fx.env.CLICKHOUSE_URL!, headers: clickHouseHeaders(fx.env), paths: days.map((d) => clickHousePath(fx.env, bareDailyQuery(person.ownerRef, d))) }) };
   const results = await alternate([coreSide('node'), coreSide('bun'), anchorSide], opts, 1, 'cache miss c=1');
   recordDetails('cache miss (daily report) c=1', results);
   const pair = (label: string): Cell => {
