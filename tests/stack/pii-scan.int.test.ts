@@ -145,7 +145,7 @@ const canary: PersonNeedles = {
 };
 
 describe('the scanners see what is there', () => {
-  test('values planted in ClickHouse, Kafka, S3, Keycloak and a log are counted by kind', async () => {
+  test('values planted in ClickHouse, Kafka, S3 and Keycloak (REST, H2 bytes, H2 rows) are counted by kind', async () => {
     const compiled = [compilePerson(canary)];
     const [name] = canary.values.name;
     const [email] = canary.values.email;
