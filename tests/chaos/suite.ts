@@ -165,7 +165,8 @@ async function runOneFault(env: StackEnv, apps: AppSet, fixture: Fixture, sessio
   const expectedConn = (stream: string) => (stream === 'telemetry' && name === 'core') || (stream === 'reports' && name === 'edge');
   for (const [stream, tally] of [['telemetry', load.telemetry], ['reports', load.reports], ['crm', load.crm]] as const) {
     const samples = tally.samples.slice(samplesBefore[stream]).filter((s) => !(expectedConn(stream) && s.startsWith('conn:')));
-    notes.push(...samples.map((s) => `${stream} ${s}`));
+    notes.push(...samples.slice(0, 5).map((s) => `${stream} ${s}`));
+    if (samples.length > 5) notes.push(`${stream}: ${samples.length - 5} more like these`);
   }
   const pg = await telemetryMissingInPostgres(fixture, load.telemetryLedger);
   const crm = await crmReplicated(fixture, load.crmLedger, options.convergeTimeoutMs);

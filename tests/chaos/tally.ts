@@ -40,7 +40,7 @@ export function classifyError(error: unknown): AnswerClass {
   return 'conn';
 }
 
-/** Counts per answer class, and a few examples of the bad ones (status, path, body start). */
+/** Counts per answer class, and examples of the bad ones (status, path, body start). */
 export class Tally {
   counts: Counts = emptyCounts();
   samples: string[] = [];
@@ -49,7 +49,8 @@ export class Tally {
   record(kind: AnswerClass, detail?: string): void {
     this.counts[kind] += 1;
     if (kind === 'ok') this.lastOkAt = Date.now();
-    else if (kind !== 'retry' && detail && this.samples.length < 5) this.samples.push(`${kind}: ${detail}`.slice(0, 240));
+    // Bounded for a long soak; the fault rows show a few of each window's.
+    else if (kind !== 'retry' && detail && this.samples.length < 2_000) this.samples.push(`${kind}: ${detail}`.slice(0, 240));
   }
 
   /** Counts since `earlier` (a snapshot taken with `snapshot()`). */
