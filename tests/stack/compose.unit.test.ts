@@ -131,10 +131,15 @@ describe('compose.yaml: Kafka with SASL/SCRAM and ACLs, as the native stack', ()
     }
   });
 
-  test('jobs holds only its own Kafka password', () => {
-    const env = compose.services.jobs!.environment as Record<string, string>;
-    expect(env.KAFKA_ADMIN_PASSWORD).toBe('');
-    expect(env.KAFKA_CONNECT_PASSWORD).toBe('');
+  test('jobs holds only its own Kafka password, core and edge none', () => {
+    for (const app of ['jobs', 'core', 'edge']) {
+      const env = compose.services[app]!.environment as Record<string, string>;
+      expect(env.KAFKA_ADMIN_PASSWORD).toBe('');
+      expect(env.KAFKA_CONNECT_PASSWORD).toBe('');
+      // jobs takes its own from .env; the others are blanked.
+      if (app === 'jobs') expect(env.KAFKA_JOBS_PASSWORD).toBeUndefined();
+      else expect(env.KAFKA_JOBS_PASSWORD).toBe('');
+    }
   });
 });
 
