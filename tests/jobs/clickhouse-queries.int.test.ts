@@ -93,7 +93,7 @@ function jobsStatements(): ChdbStatement[] {
     { name: 'dimensions: models', sql: dimensionQueries.models([ids.model]).text },
     { name: 'owner spans: assignment histories', sql: ownerSpanQueries.histories([ids.prosthesis]).text },
     { name: 'owner spans: prostheses cut within a range', sql: ownerSpanQueries.cutWithin(1_704_067_200_000, 1_795_595_996_509).text },
-    { name: 'owner spans: rows to retire', sql: ownerSpanQueries.staleRows(ids.prosthesis, [1_704_067_200, 1_704_070_800], 1_795_595_996_510).text },
+    { name: 'owner spans: rows to retire', sql: ownerSpanQueries.staleRows([ids.prosthesis, ids.customer], [1_704_067_200, 1_704_070_800], 1_795_595_996_510).text },
     { name: 'reassigned hours: chips of prostheses', sql: reassignedChipsQuery([ids.prosthesis]).text },
     { name: 'owners: owner refs', sql: ownerQueries.ownerRefs([ids.customer]).text },
     { name: 'owners: prosthesis owners', sql: ownerQueries.owners([ids.prosthesis]).text },
