@@ -1,6 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { chDateTime, chInt, chSql, chTuple, chUuid, type ChFragment } from '../../db/clickhouse/sql.ts';
-import { zeroMartRow, type MartRow } from './mart-rows.ts';
+import { chInt, chSql, chTuple, chUuid, type ChFragment } from '../../db/clickhouse/sql.ts';
 import { reassignedChipsQuery } from './reassigned-hours.ts';
 
 /**
@@ -83,18 +82,6 @@ export const ownerSpanQueries = {
             WHERE id IN (SELECT id FROM crm_prosthesis_assignments WHERE valid_from_ms > ${chInt(fromMs)} AND valid_from_ms < ${chInt(toMs)})
             GROUP BY id)
           WHERE cur_deleted = 0 AND cur_valid_from_ms > ${chInt(fromMs)} AND cur_valid_from_ms < ${chInt(toMs)} AND cur_valid_from_ms % 3600000 != 0`,
-  /**
-   * Live mart rows of the prostheses in the given hours that a run with `version` did not write:
-   * the rows of owners who no longer hold (that part of) the hour. The filter is the cross product
-   * of both lists; the caller keeps the (prosthesis, hour) pairs it recomputed.
-   */
-  staleRows: (prosthesisIds: readonly string[], hourSeconds: readonly number[], version: number): ChFragment =>
-    chSql`SELECT user_id AS uid, toString(prosthesis_id) AS pid, toUnixTimestamp(hour) AS h,
-                 argMax(chip_id, _version) AS chip, argMax(model_name, _version) AS model, argMax(region, _version) AS reg
-          FROM report_hourly
-          WHERE prosthesis_id IN ${chTuple(prosthesisIds.map(chUuid))} AND hour IN ${chTuple(hourSeconds.map((s) => chDateTime(new Date(s * 1000))))}
-          GROUP BY user_id, prosthesis_id, hour
-          HAVING max(_version) < ${chInt(version)} AND argMax(event_count, _version) > 0`,
 };
 
 async function rows<T>(client: ClickHouseClient, query: ChFragment): Promise<T[]> {
@@ -141,35 +128,4 @@ export async function lookupHourCuts(client: ClickHouseClient, fromMs: number, t
     for (const hour of hours) for (const atMs of hourCuts(history, hour)) cuts.push({ chipId: chip_id, atMs });
   }
   return cuts;
-}
-
-/** (prosthesis, hour) pairs per query when looking for rows to retire (keeps the IN lists short). */
-const PAIRS_PER_QUERY = 1_000;
-
-/**
- * Writes an emptied row (no events, newer version) over every live row of these prostheses' hours
- * that this run did not write: after a reassignment the hour belongs, wholly or in part, to someone
- * else, and the previous owner's row must disappear from their reports (readers drop rows whose
- * newest version has no events). Only prostheses that ever had two owners are passed here: a chip
- * with a single owner rewrites its one row per hour. Returns the rows retired.
- */
-export async function retireMovedRows(client: ClickHouseClient, hoursByProsthesis: ReadonlyMap<string, ReadonlySet<number>>, version: number): Promise<MartRow[]> {
-  const retired: MartRow[] = [];
-  // Pairs in chunks: one query per chunk however many prostheses share it, so a run touching the
-  // current hour of many once-reassigned prostheses sends a few queries, not one per prosthesis.
-  const pairs = [...hoursByProsthesis].flatMap(([pid, hours]) => [...hours].map((hour) => ({ pid, hour })));
-  for (let i = 0; i < pairs.length; i += PAIRS_PER_QUERY) {
-    const chunk = pairs.slice(i, i + PAIRS_PER_QUERY);
-    const wanted = new Set(chunk.map((p) => `${p.pid}@${p.hour}`));
-    const stale = await rows<{ uid: string; pid: string; h: string | number; chip: string; model: string; reg: string }>(
-      client,
-      ownerSpanQueries.staleRows([...new Set(chunk.map((p) => p.pid))], [...new Set(chunk.map((p) => p.hour))], version),
-    );
-    for (const row of stale) {
-      if (!wanted.has(`${row.pid}@${Number(row.h)}`)) continue;
-      retired.push(zeroMartRow({ userId: row.uid, prosthesisId: row.pid, chipId: row.chip, modelName: row.model, region: row.reg, hourSeconds: Number(row.h) }, version));
-    }
-  }
-  if (retired.length > 0) await client.insert({ table: 'report_hourly', values: retired, format: 'JSONEachRow' });
-  return retired;
 }

@@ -7,7 +7,8 @@ import { clearLoadedDeferredHours, describeDeferrals, recordDeferredHours, reque
 import { lookupChipDimensions, type ChipDimensions } from './dimensions.ts';
 import { collectTouchedHours, cutTouchedHours, dropTouchedHours, prepareEtlSession, resetEtlSession, resetTouchedHours, streamHourlyAggregates, touchedSpan, type HourlyAggregate, type TouchedBy } from './hourly-aggregates.ts';
 import { toMartRows } from './mart-rows.ts';
-import { lookupHourCuts, retireMovedRows } from './owner-spans.ts';
+import { lookupHourCuts } from './owner-spans.ts';
+import { retireMovedRows } from './retire-moved-rows.ts';
 import type { EtlScope } from './scope.ts';
 import { advanceWatermark, EPOCH, instantToDate, readIngestBound, readWatermark, type Instant } from './watermark.ts';
 

@@ -9,6 +9,7 @@ import { tablesByTopic } from '../../jobs/cdc/tables.ts';
 import { dimensionQueries } from '../../jobs/etl/dimensions.ts';
 import { toMartRow, zeroMartRow } from '../../jobs/etl/mart-rows.ts';
 import { ownerSpanQueries } from '../../jobs/etl/owner-spans.ts';
+import { staleRowsQuery } from '../../jobs/etl/retire-moved-rows.ts';
 import { reassignedChipsQuery } from '../../jobs/etl/reassigned-hours.ts';
 import { retentionQueries } from '../../jobs/retention/run-retention.ts';
 import { listRunsQuery, runRow } from '../../jobs/runs/run-history.ts';
@@ -93,7 +94,7 @@ function jobsStatements(): ChdbStatement[] {
     { name: 'dimensions: models', sql: dimensionQueries.models([ids.model]).text },
     { name: 'owner spans: assignment histories', sql: ownerSpanQueries.histories([ids.prosthesis]).text },
     { name: 'owner spans: prostheses cut within a range', sql: ownerSpanQueries.cutWithin(1_704_067_200_000, 1_795_595_996_509).text },
-    { name: 'owner spans: rows to retire', sql: ownerSpanQueries.staleRows([ids.prosthesis, ids.customer], [1_704_067_200, 1_704_070_800], 1_795_595_996_510).text },
+    { name: 'owner spans: rows to retire', sql: staleRowsQuery([ids.prosthesis, ids.customer], [1_704_067_200, 1_704_070_800], 1_795_595_996_510).text },
     { name: 'reassigned hours: chips of prostheses', sql: reassignedChipsQuery([ids.prosthesis]).text },
     { name: 'owners: owner refs', sql: ownerQueries.ownerRefs([ids.customer]).text },
     { name: 'owners: prosthesis owners', sql: ownerQueries.owners([ids.prosthesis]).text },

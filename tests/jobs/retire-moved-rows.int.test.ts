@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import { zeroMartRow, type MartRow } from '../../jobs/etl/mart-rows.ts';
-import { retireMovedRows } from '../../jobs/etl/owner-spans.ts';
+import { retireMovedRows } from '../../jobs/etl/retire-moved-rows.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
 import { martHours } from './support/mart-oracle.ts';
 import { createScratchClickHouse, type ScratchClickHouse } from './support/scratch-stores.ts';
