@@ -123,6 +123,7 @@ describe('ClickHouse migrations on the stack server', () => {
       'crm_customers',
       'crm_orders',
       'crm_prostheses',
+      'crm_prosthesis_assignments',
       'crm_prosthesis_models',
       'etl_runs',
       'report_hourly',

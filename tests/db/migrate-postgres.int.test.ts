@@ -83,9 +83,9 @@ describe('the real CRM schema', () => {
     expect(report.alreadyApplied).toBeGreaterThan(0);
   });
 
-  test('crm_publication covers exactly the four CRM tables', async () => {
+  test('crm_publication covers exactly the four CRM tables and the assignment history', async () => {
     const rows = await crm`select schemaname || '.' || tablename as t from pg_publication_tables where pubname = 'crm_publication' order by t`;
-    expect(rows.map((r) => r.t)).toEqual(['crm.customers', 'crm.orders', 'crm.prostheses', 'crm.prosthesis_models']);
+    expect(rows.map((r) => r.t)).toEqual(['crm.customers', 'crm.orders', 'crm.prostheses', 'crm.prosthesis_assignments', 'crm.prosthesis_models']);
   });
 
   test('updated_at moves on update; checks refuse bad rows', async () => {
