@@ -110,17 +110,8 @@ export async function reconcileKafkaAcls(admin: Admin, desired: readonly KafkaAc
   const missing = desired.filter((acl) => !present.has(key(acl)));
   const stale = existing.filter((acl) => !wanted.has(key(acl)));
   if (stale.length > 0) {
-    await admin.deleteAcls({
-      filters: stale.map((acl) => ({
-        resourceType: acl.resourceType,
-        resourceName: acl.resourceName,
-        resourcePatternType: acl.patternType,
-        principal: acl.principal,
-        host: '*',
-        operation: acl.operation,
-        permissionType: AclPermissionTypes.ALLOW,
-      })),
-    });
+    // An exact entry is also a filter matching only itself.
+    await admin.deleteAcls({ filters: stale.map(toEntry) });
   }
   if (missing.length > 0) await admin.createAcls({ acl: missing.map(toEntry) });
   return { created: missing.length, deleted: stale.length };
