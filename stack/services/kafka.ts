@@ -7,7 +7,7 @@ import type { StackEnv } from '../lib/env.ts';
 import { log } from '../../tools/kit/log.ts';
 import { copyMavenClasspath } from '../../tools/kit/maven.ts';
 import { paths } from '../../tools/kit/paths.ts';
-import { run, runningPid, startDaemon, stopDaemon } from '../../tools/kit/proc.ts';
+import { redact, run, runningPid, startDaemon, stopDaemon } from '../../tools/kit/proc.ts';
 import { waitForDaemon } from '../../tools/kit/wait.ts';
 import type { StackService } from './service.ts';
 import { createKafkaClient, type KafkaClientSettings } from '../../jobs/cdc/kafka-client.ts';
@@ -174,7 +174,7 @@ async function formatStorageOnce(env: StackEnv, layout: BrokerLayout): Promise<v
   const clusterId = randomBytes(16).toString('base64url');
   log.step('kafka', `formatting KRaft storage in ${logDir} (cluster id ${clusterId}, SCRAM users ${KAFKA_PRINCIPALS.map((p) => kafkaUser(env, p)).join(', ')})`);
   const scram = KAFKA_PRINCIPALS.flatMap((p) => ['--add-scram', `${KAFKA_SCRAM_MECHANISM}=[name=${kafkaUser(env, p)},password=${kafkaPassword(env, p)}]`]);
-  await run('java', [...jvmArgs('256m'), '-cp', `${libsDir}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFileOf(layout), ...scram], { quiet: true });
+  await run('java', [...jvmArgs('256m'), '-cp', `${libsDir}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFileOf(layout), ...scram], { secrets: KAFKA_PRINCIPALS.map((p) => kafkaPassword(env, p)) });
 }
 
 function writeBrokerConfig(config: string, layout: BrokerLayout): void {
@@ -205,7 +205,7 @@ function launchBroker(layout: BrokerLayout): void {
  * Stores SCRAM credentials with kafka-configs (kafka.admin.ConfigCommand; kafkajs has no
  * AlterUserScramCredentials), signed in as the admin with `adminMechanism` through a 0600 client
  * file. The new password is an argument of that short-lived local process (its --add-config-file
- * form rejects SCRAM keys in 4.3.1), and a failure's output is not echoed, as it repeats it.
+ * form rejects SCRAM keys in 4.3.1), redacted from anything reported on failure.
  */
 async function storeScramCredentials(env: StackEnv, principals: readonly KafkaPrincipal[], adminMechanism: 'PLAIN' | typeof KAFKA_SCRAM_MECHANISM, layout: BrokerLayout): Promise<void> {
   const loginModule = adminMechanism === 'PLAIN' ? 'org.apache.kafka.common.security.plain.PlainLoginModule' : 'org.apache.kafka.common.security.scram.ScramLoginModule';
@@ -222,9 +222,9 @@ async function storeScramCredentials(env: StackEnv, principals: readonly KafkaPr
         'java',
         [...jvmArgs('128m'), '-cp', `${libsDir}/*`, 'kafka.admin.ConfigCommand', '--bootstrap-server', `127.0.0.1:${layout.brokerPort}`, '--command-config', clientFile,
           '--alter', '--entity-type', 'users', '--entity-name', user, '--add-config', `${KAFKA_SCRAM_MECHANISM}=[password=${kafkaPassword(env, principal)}]`],
-        { quiet: true, allowFailure: true },
+        { secrets: [kafkaPassword(env, principal), kafkaPassword(env, 'admin')], allowFailure: true },
       );
-      if (result.code !== 0) throw new Error(`kafka: storing the SCRAM credential of ${user} failed (kafka-configs exited ${result.code}; output withheld, it names the password)`);
+      if (result.code !== 0) throw new Error(`kafka: storing the SCRAM credential of ${user} failed (kafka-configs exited ${result.code})\n${redact(result.stderr || result.stdout, [kafkaPassword(env, principal), kafkaPassword(env, 'admin')]).slice(0, 2000)}`);
       log.step(layout.service, `stored the SCRAM credential of ${user}`);
     }
   } finally {

@@ -9,7 +9,11 @@ export interface RunOptions {
   input?: string;
   /** Return the failure instead of throwing (for probes). */
   allowFailure?: boolean;
-  quiet?: boolean;
+  /**
+   * Values (passwords passed as arguments) replaced by *** wherever run() reports the command: the
+   * thrown error's command line and the captured output it quotes (tools echo their arguments).
+   */
+  secrets?: readonly string[];
 }
 
 export interface RunResult {
@@ -18,7 +22,12 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a command to completion and captures its output; throws with the output on failure. */
+/** `text` with every non-empty secret replaced by ***, longest first so a secret inside another is not left half-shown. */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  return [...secrets].filter((secret) => secret.length > 0).sort((a, b) => b.length - a.length).reduce((out, secret) => out.split(secret).join('***'), text);
+}
+
+/** Runs a command to completion and captures its output; throws with the output (secrets redacted) on failure. */
 export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
@@ -31,13 +40,13 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', (error) => {
-      if (options.allowFailure) resolve({ code: 127, stdout, stderr: String(error) });
-      else reject(error);
+      if (options.allowFailure) resolve({ code: 127, stdout, stderr: redact(String(error), options.secrets) });
+      else reject(new Error(redact(`${command}: ${error.message}`, options.secrets), { cause: error }));
     });
     child.on('close', (code) => {
       const result = { code: code ?? 1, stdout, stderr };
       if (result.code !== 0 && !options.allowFailure) {
-        reject(new Error(`${command} ${args.join(' ')} exited ${result.code}\n${stderr || stdout}`.slice(0, 4000)));
+        reject(new Error(redact(`${command} ${args.join(' ')} exited ${result.code}\n${stderr || stdout}`, options.secrets).slice(0, 4000)));
       } else resolve(result);
     });
     // A child that exits without reading stdin makes this write fail with EPIPE; its exit code
