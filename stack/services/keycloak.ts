@@ -445,7 +445,12 @@ async function reconcileLdapImport(admin: AdminClient, component: ComponentRep, 
   const keys = LDAP_IMPORT_KEYS.filter((key) => fileConfig[key] && component.config[key]?.[0] !== fileConfig[key]![0]);
   if (keys.length === 0) return [];
   const droppingCopies = component.config.importEnabled?.[0] !== 'false' && fileConfig.importEnabled?.[0] === 'false';
-  if (droppingCopies) await mustSend(admin, 'POST', `/user-storage/${component.id}/remove-imported-users`);
+  if (droppingCopies) {
+    await mustSend(admin, 'POST', `/user-storage/${component.id}/remove-imported-users`);
+    // The TOTP enrolments went with the copies: until each person signs in again, whoever holds
+    // their password can enrol an authenticator, administrators included (issue 9's concern).
+    log.warn('keycloak', `${component.name}: imported copies dropped with their TOTP enrolments; every person enrols TOTP again at the next sign-in — sign in as each administrator now`);
+  }
   const config: Record<string, string[]> = { ...component.config };
   for (const key of keys) config[key] = fileConfig[key]!;
   await mustSend(admin, 'PUT', `/components/${component.id}`, { ...component, config });
