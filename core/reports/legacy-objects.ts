@@ -30,7 +30,10 @@ export async function dropLegacyReportObjects(deps: { store: ReportObjectStore; 
   if (legacy.length === 0) return [];
   let deleted = 0;
   for (const segment of legacy) deleted += (await deps.store.deletePrefix(`${segment}/`)).length;
-  const purge = await deps.cdnPurger.purge({ prefixes: legacy.map((segment) => `${segment}/`) });
+  // One purge of everything rather than the folder list: the list names the very usernames the
+  // sweep removes (the edge would log them), and past 1,000 prefixes or 64 KiB the edge refuses it.
+  // Run once per bucket, so refetching every cached report once is the cheaper price.
+  const purge = await deps.cdnPurger.purge({ all: true });
   // Counts only: the folder names are the usernames this sweep exists to get rid of.
   deps.logger.info('reports.legacy_objects_dropped', { owners: legacy.length, deletedObjects: deleted, purgeOk: purge.ok });
   return legacy;

@@ -62,6 +62,13 @@ export const purgeRoute = createRoute({
  * The read is bounded (common/http/body-limit.ts): the route is unauthenticated until the
  * signature holds, so a chunked body is cut off at 64 KiB instead of being buffered whole.
  */
+/** What a purge may log: which kind of target and how many entries, never the entries. */
+export function describePurgeTarget(target: PurgeTarget): { kind: 'all' | 'prefixes' | 'keys'; count: number | null } {
+  if ('all' in target) return { kind: 'all', count: null };
+  if ('prefixes' in target) return { kind: 'prefixes', count: target.prefixes.length };
+  return { kind: 'keys', count: target.keys.length };
+}
+
 export function registerPurge(app: OpenAPIHono<CdnEnv>, deps: CdnDeps): void {
   app.post(purgeRoute.path, async (c) => {
     const body = await readRequestTextWithin(c.req.raw, MAX_BODY_BYTES);
@@ -90,8 +97,10 @@ export function registerPurge(app: OpenAPIHono<CdnEnv>, deps: CdnDeps): void {
     const dropped = await deps.cache.purge(target);
     // Other workers of this edge hold their own copies; answer once they have dropped them too.
     await deps.peers?.purge(target);
-    addToWideEvent(c, { purge: target, dropped });
-    deps.logger.info('cdn.purged', { target, dropped });
+    // Kind and count only: prefixes from older callers were usernames, keys are owner refs.
+    const summary = describePurgeTarget(target);
+    addToWideEvent(c, { purge: summary, dropped });
+    deps.logger.info('cdn.purged', { ...summary, dropped });
     return c.json({ purged: parsed.data, dropped }, 200);
   });
 }

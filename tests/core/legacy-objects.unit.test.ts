@@ -48,7 +48,7 @@ describe('legacy report objects (keyed by username before owner refs)', () => {
     const dropped = await dropLegacyReportObjects({ store, logger, cdnPurger: { purge: async (target) => (purges.push(target), { attempted: true, ok: true }) } });
     expect(dropped).toEqual(['ivan.petrov']);
     expect([...store.objects.keys()].sort()).toEqual([`${REF}/summary/summary.json`, 'edge-workers-node-1a2b3c4d/daily/2026-11-24/report.json', 'other/daily/2026-11-24/report.json'].sort());
-    expect(purges).toEqual([{ prefixes: ['ivan.petrov/'] }]);
+    expect(purges).toEqual([{ all: true }]);
     // The log line counts; it never repeats the usernames it removed.
     expect(JSON.stringify(logger.lines)).not.toContain('ivan.petrov');
     expect(logger.lines.find((line) => line.event === 'reports.legacy_objects_dropped')).toMatchObject({ owners: 1, deletedObjects: 2 });
