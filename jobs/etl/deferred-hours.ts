@@ -91,17 +91,30 @@ export async function requeueDeferredHours(
 }
 
 /**
- * Deletes the deferred rows of hours this run loaded: every pair of `etl_touched` except those of
- * chips the run found unknown (they were recorded again). Call only after the loaded hours' owners
- * were invalidated, so a run that dies before leaves the rows for the next run to load and
- * invalidate again. Returns how many went.
+ * The telemetry database's clock at the start of a run, before it looks any owner up: deferred
+ * rows queued (or queued again) from then on may carry work the run did not see (a reassignment
+ * the CDC consumer queued after the run read the owners), so clearLoadedDeferredHours keeps them.
+ * Text, not a Date: a Date would drop the microseconds PostgreSQL compares with.
  */
-export async function clearLoadedDeferredHours(db: postgres.ReservedSql, scope: EtlScope, unknownChips: readonly string[]): Promise<number> {
+export async function readDeferralCutoff(db: Db): Promise<string> {
+  const [row] = await db<{ at: string }[]>`select clock_timestamp()::text as at`;
+  return row!.at;
+}
+
+/**
+ * Deletes the deferred rows of hours this run loaded: every pair of `etl_touched` except those of
+ * chips the run found unknown (they were recorded again) and those queued at or after `cutoff`
+ * (readDeferralCutoff at the run's start; queueReassignedHours stamps last_tried_at). Call only
+ * after the loaded hours' owners were invalidated, so a run that dies before leaves the rows for
+ * the next run to load and invalidate again. Returns how many went.
+ */
+export async function clearLoadedDeferredHours(db: postgres.ReservedSql, scope: EtlScope, unknownChips: readonly string[], cutoff: string): Promise<number> {
   const deferred = table(db, scope.telemetrySchema);
   const exceptUnknown = unknownChips.length > 0 ? db`and d.chip_id <> all(${db.array([...unknownChips])}::text[])` : db``;
   const cleared = await db`
     delete from ${deferred} d using etl_touched t
-    where d.source = ${scope.source} and d.chip_id = t.chip_id and d.hour = t.hour ${exceptUnknown}`;
+    where d.source = ${scope.source} and d.chip_id = t.chip_id and d.hour = t.hour
+      and d.last_tried_at < ${cutoff}::timestamptz ${exceptUnknown}`;
   return cleared.count;
 }
 

@@ -25,7 +25,8 @@ export const reassignedChipsQuery = (prosthesisIds: readonly string[]): ChFragme
  * `validFromMs` on, into etl_deferred_hours: the next incremental ETL run requeues them like any
  * deferred hour whose chip is known, recomputes them from raw telemetry with the owner at each
  * event's time, and retires the rows it had written for the previous owner (run-etl.ts). Hours
- * already waiting keep their row. Only hours with events are queued, so a reassignment backdated
+ * already waiting get last_tried_at = now(): a run under way may have looked their owners up before
+ * this assignment arrived, and must not clear them as loaded (clearLoadedDeferredHours). Only hours with events are queued, so a reassignment backdated
  * by a year costs its hours, not 8,760 empty ones. Returns how many were queued.
  *
  * Called by the CDC consumer after the assignment reached ClickHouse and before its offset is
@@ -46,6 +47,6 @@ export async function queueReassignedHours(db: postgres.Sql, scope: EtlScope, cl
     select distinct ${scope.source}, r.chip_id, date_bin('1 hour', r.event_time, ${HOUR_ORIGIN}::timestamptz)
     from unnest(${db.array(chips.map((c) => c.chip_id))}::text[], ${db.array(chips.map((c) => new Date(earliest.get(c.id)!).toISOString()))}::timestamptz[]) as u(chip_id, valid_from)
     join ${raw} r on r.chip_id = u.chip_id and r.event_time >= date_bin('1 hour', u.valid_from, ${HOUR_ORIGIN}::timestamptz)
-    on conflict (source, chip_id, hour) do nothing`;
+    on conflict (source, chip_id, hour) do update set last_tried_at = now()`;
   return queued.count;
 }

@@ -3,7 +3,7 @@ import type postgres from 'postgres';
 import type { Invalidator } from '../invalidation/invalidator.ts';
 import type { JobsMetrics } from '../metrics/jobs-metrics.ts';
 import type { RunContext } from '../run-context.ts';
-import { clearLoadedDeferredHours, describeDeferrals, recordDeferredHours, requeueDeferredHours } from './deferred-hours.ts';
+import { clearLoadedDeferredHours, describeDeferrals, readDeferralCutoff, recordDeferredHours, requeueDeferredHours } from './deferred-hours.ts';
 import { lookupChipDimensions, type ChipDimensions } from './dimensions.ts';
 import { collectTouchedHours, cutTouchedHours, dropTouchedHours, prepareEtlSession, resetEtlSession, resetTouchedHours, streamHourlyAggregates, touchedSpan, type HourlyAggregate, type TouchedBy } from './hourly-aggregates.ts';
 import { toMartRows } from './mart-rows.ts';
@@ -164,6 +164,8 @@ export async function runEtlPipeline(
 
   try {
     await prepareEtlSession(db);
+    // Before any owner lookup: deferred rows queued from here on are kept for the next run.
+    const deferralCutoff = await readDeferralCutoff(db);
     let stored: Instant | null = null;
     let touchedBy: TouchedBy;
     let bound: Instant | undefined;
@@ -228,7 +230,7 @@ export async function runEtlPipeline(
     }
     // Deferred rows go only once their hours are loaded and invalidated; the watermark after them.
     if (progress.touchedHours! > 0) {
-      outcome.loadedFromDeferral = await clearLoadedDeferredHours(db, scope, [...unknownChips]);
+      outcome.loadedFromDeferral = await clearLoadedDeferredHours(db, scope, [...unknownChips], deferralCutoff);
       if (outcome.loadedFromDeferral > 0) deps.metrics.etlDeferredHours.inc({ outcome: 'loaded' }, outcome.loadedFromDeferral);
     }
     await hooks.beforeWatermark?.();
