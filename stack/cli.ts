@@ -129,8 +129,13 @@ async function main(): Promise<void> {
       break;
     }
     case 'env':
-      // For compose.yaml: `node stack/cli.ts env > .env`.
-      for (const [key, value] of Object.entries(env)) console.log(`${key}=${value}`);
+      // For compose.yaml: `node stack/cli.ts env --write .env` (0600, plus one file per app); plain
+      // `env` prints the settings for a shell's eval.
+      if (rest[0] === '--write') {
+        const { writeEnvFiles } = await import('./env-files.ts');
+        console.log(`wrote ${writeEnvFiles(rest[1] ?? '', env).join(', ')} (mode 0600)`);
+      } else if (rest.length > 0) throw new Error(`env: unknown argument "${rest[0]}"; use \`env\` or \`env --write <file>\``);
+      else for (const [key, value] of Object.entries(env)) console.log(`${key}=${value}`);
       break;
     case 'status':
       process.exitCode = (await status(env)) ? 0 : 1;
@@ -151,7 +156,7 @@ async function main(): Promise<void> {
       break;
     }
     default:
-      console.error(`unknown command "${command}"; use up | down | restart <service…> | status | logs [service] | provision | env | dev | test`);
+      console.error(`unknown command "${command}"; use up | down | restart <service…> | status | logs [service] | provision | env [--write <file>] | dev | test`);
       process.exitCode = 2;
   }
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { StackEnv } from '../tools/kit/env.ts';
+import { appEnv, clickHouseIdentity } from './app-env.ts';
 import { ROOT } from '../tools/kit/paths.ts';
 
 /** Tooling steps (demo data, the ETL pass) run on the pinned Node 24, as the scripts do. */
@@ -27,34 +28,8 @@ interface App {
   url: string;
 }
 
-/**
- * Each service reaches ClickHouse as its own least-privileged user (stack/services/clickhouse.ts):
- * core as the read-only core_reader, jobs (ETL, CDC, retention) as jobs_writer. The stack's own
- * CLICKHOUSE_USER (default) stays with tooling: migrations, demo data, tests.
- */
-export function clickHouseIdentity(app: string, env: StackEnv): StackEnv {
-  if (app === 'core') return { CLICKHOUSE_USER: env.CLICKHOUSE_CORE_USER!, CLICKHOUSE_PASSWORD: env.CLICKHOUSE_CORE_PASSWORD! };
-  if (app === 'jobs') return { CLICKHOUSE_USER: env.CLICKHOUSE_JOBS_USER!, CLICKHOUSE_PASSWORD: env.CLICKHOUSE_JOBS_PASSWORD! };
-  return {};
-}
-
-/**
- * Each app reaches Redis as its own ACL user (stack/services/redis-acl.ts): core's REDIS_URL is the
- * core user's; the edge reads BFF_REDIS_URL and CDN_REDIS_URL and gets no REDIS_URL to fall back
- * on; jobs uses no Redis. REDIS_URL (the admin) stays with tooling and tests.
- */
-export function redisIdentity(app: string, env: StackEnv): StackEnv {
-  if (app === 'core') return { REDIS_URL: env.CORE_REDIS_URL! };
-  return { REDIS_URL: '' };
-}
-
-/**
- * Kafka passwords (stack/services/kafka.ts): jobs keeps only its own (KAFKA_JOBS_PASSWORD), the other
- * apps hold none; the admin's and Connect's stay with tooling and tests.
- */
-export function kafkaIdentity(app: string): StackEnv {
-  return { KAFKA_ADMIN_PASSWORD: '', KAFKA_CONNECT_PASSWORD: '', ...(app === 'jobs' ? {} : { KAFKA_JOBS_PASSWORD: '' }) };
-}
+// The identities moved to app-env.ts with the allow-list that uses them; tests and tools import them from here.
+export { clickHouseIdentity, kafkaIdentity, redisIdentity } from './app-env.ts';
 
 /** Every app's entry file per runtime; the pinned binaries, whichever package manager installed them. */
 export function appsFor(runtime: AppRuntime): App[] {
@@ -79,7 +54,8 @@ function runStep(label: string, args: string[], env: StackEnv): Promise<void> {
 }
 
 function startApp(app: App, env: StackEnv): ChildProcess {
-  const child = spawn(app.args[0]!, app.args.slice(1), { cwd: ROOT, env: { ...process.env, ...env, ...clickHouseIdentity(app.name, env), ...redisIdentity(app.name, env), ...kafkaIdentity(app.name) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Only the app's own secrets (stack/app-env.ts), not the admin credentials the stack env holds.
+  const child = spawn(app.args[0]!, app.args.slice(1), { cwd: ROOT, env: appEnv(app.name, env, process.env), stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream! }).on('line', (line) => console.log(`[${app.name.padEnd(8)}] ${line}`));
   }

@@ -131,14 +131,14 @@ describe('compose.yaml: Kafka with SASL/SCRAM and ACLs, as the native stack', ()
     }
   });
 
-  test('jobs holds only its own Kafka password, core and edge none', () => {
-    for (const app of ['jobs', 'core', 'edge']) {
-      const env = compose.services[app]!.environment as Record<string, string>;
-      expect(env.KAFKA_ADMIN_PASSWORD).toBe('');
-      expect(env.KAFKA_CONNECT_PASSWORD).toBe('');
-      // jobs takes its own from .env; the others are blanked.
-      if (app === 'jobs') expect(env.KAFKA_JOBS_PASSWORD).toBeUndefined();
-      else expect(env.KAFKA_JOBS_PASSWORD).toBe('');
+  test('each app container reads only its own env file (stack/app-env.ts allow-list), never the shared .env', () => {
+    // .env holds every admin credential; the app files hold only the app's secrets (tests/stack/app-env.unit.test.ts).
+    for (const app of ['core', 'jobs', 'edge', 'frontend']) {
+      const service = compose.services[app]!;
+      expect(service.env_file, app).toEqual([`.env.${app}`]);
+      // A secret set in `environment:` would bypass the allow-list.
+      const env = (service.environment ?? {}) as Record<string, string>;
+      expect(Object.keys(env).filter((name) => /PASSWORD|SECRET|_KEY$|_URL$/.test(name)), app).toEqual([]);
     }
   });
 });
