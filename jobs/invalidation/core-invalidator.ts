@@ -1,4 +1,4 @@
-import { isSafeUsername } from '../../common/auth/principal.ts';
+import { isOwnerRef } from '../../common/identity/owner-ref.ts';
 import type { Logger } from '../../common/log.ts';
 import { noJobsMetrics, type JobsMetrics } from '../metrics/jobs-metrics.ts';
 import { JobError, withRetry } from '../retry.ts';
@@ -75,9 +75,11 @@ export function createCoreInvalidator(options: CoreInvalidatorOptions): Invalida
           return { requests: 1, scope: 'all', skipped: [] };
         }
         const unique = [...new Set(target.userIds)];
-        const sendable = unique.filter((user) => isSafeUsername(user));
-        const skipped = unique.filter((user) => !isSafeUsername(user));
-        if (skipped.length > 0) options.logger.warn('invalidation.skipped_usernames', { count: skipped.length, sample: skipped.slice(0, 5) });
+        // Core takes owner refs only (422 otherwise, which would fail the whole batch for good);
+        // the count is logged, never the values, which may be usernames.
+        const sendable = unique.filter((user) => isOwnerRef(user));
+        const skipped = unique.filter((user) => !isOwnerRef(user));
+        if (skipped.length > 0) options.logger.warn('invalidation.skipped_non_owner_refs', { count: skipped.length });
         if (sendable.length === 0) return { requests: 0, scope: 0, skipped };
         if (sendable.length > options.allAboveUsers) {
           await post({ all: true });

@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import { isSafeUsername } from '../../common/auth/principal.ts';
+import { isOwnerRef } from '../../common/identity/owner-ref.ts';
 import type { Logger } from '../../common/log.ts';
 import { noJobsMetrics, type JobsMetrics } from '../metrics/jobs-metrics.ts';
 import { errorMessage } from '../retry.ts';
@@ -34,12 +34,13 @@ export function retryDelayMs(failures: number, policy: RetryPolicy): number {
 
 /**
  * What to store for a batch's users: each once, sorted (concurrent upserts then lock rows in one
- * order and cannot deadlock), and only names in core's key alphabet: nothing else can have cached
- * objects, and the table's length check must never fail a CDC batch.
+ * order and cannot deadlock), and only owner refs: core answers 422 to anything else, so one such
+ * value would fail every later batch it is sent with; nothing else can have cached objects, and the
+ * table's length check must never fail a CDC batch.
  */
 export function usersToRecord(users: Iterable<string>): { userIds: string[]; skipped: string[] } {
   const unique = [...new Set(users)];
-  return { userIds: unique.filter((user) => isSafeUsername(user)).sort(), skipped: unique.filter((user) => !isSafeUsername(user)) };
+  return { userIds: unique.filter((user) => isOwnerRef(user)).sort(), skipped: unique.filter((user) => !isOwnerRef(user)) };
 }
 
 export interface PassTiming extends RetryPolicy {
@@ -232,7 +233,8 @@ export function createInvalidationQueue(options: InvalidationQueueOptions): Inva
   return {
     async enqueue(userIds) {
       const { userIds: users, skipped } = usersToRecord(userIds);
-      if (skipped.length > 0) log.warn('invalidation.skipped_usernames', { count: skipped.length, sample: skipped.slice(0, 5) });
+      // The count only: a value that is not a ref may be a username.
+      if (skipped.length > 0) log.warn('invalidation.skipped_non_owner_refs', { count: skipped.length });
       if (users.length === 0) return;
       await db`
         insert into ${table} (user_id, enqueued_at, next_attempt_at)

@@ -52,8 +52,8 @@ describe('invalidation through core', () => {
       await core.deps.reportStore.write(`${user}/daily/2026-11-24/report.json`, '{"cached":true}');
     }
     // Three users with batches of two: two requests, both authenticated with one cached token.
-    const result = await invalidator().invalidate({ userIds: [...users, users[0]!, '.hidden', '../x'] });
-    expect(result).toEqual({ requests: 2, scope: 3, skipped: ['.hidden', '../x'] });
+    const result = await invalidator().invalidate({ userIds: [...users, users[0]!, '.hidden', '../x', 'ivan.petrov'] });
+    expect(result).toEqual({ requests: 2, scope: 3, skipped: ['.hidden', '../x', 'ivan.petrov'] });
     for (const user of users) expect(await core.deps.reportStore.exists(`${user}/list/reports.json`)).toBe(false);
     expect(await core.deps.reportStore.exists(`${bystander}/list/reports.json`)).toBe(true);
     await core.deps.reportStore.deletePrefix(`${bystander!}/`);
@@ -61,7 +61,7 @@ describe('invalidation through core', () => {
 
   test('a wrong client secret is a non-retryable error naming the refusal', async () => {
     const error = await invalidator({ secret: 'x'.repeat(32) })
-      .invalidate({ userIds: ['someone'] })
+      .invalidate({ userIds: ['s'.repeat(32)] })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobError);
     expect((error as JobError).retry).toBe(false);

@@ -14,6 +14,8 @@ import { createScratchTelemetry, type ScratchTelemetry } from './support/scratch
 // here is what the table holds and who gets sent when; the call to core itself is covered by
 // core-invalidation.int.test.ts.
 const env = loadStackEnv();
+// Owner refs (32 × [a-z2-7]), the only user ids core invalidates; named for readability, sorted as named.
+const [ALICE, BOB, CAROL, DAVE, ERIN, FRANK] = ['a', 'b', 'c', 'd', 'e', 'f'].map((letter) => letter.repeat(32)) as [string, string, string, string, string, string];
 let telemetry: ScratchTelemetry;
 const queues: InvalidationQueue[] = [];
 
@@ -68,19 +70,19 @@ describe('durable invalidation queue', () => {
     const metrics = createJobsMetrics();
     const down = createRecordingInvalidator({ failWith: coreDown });
     const first = queue(down, { metrics });
-    await first.enqueue(['carol', 'alice', 'bob', 'alice', '-not-a-core-name']);
-    await first.enqueue(new Set(['bob']));
+    await first.enqueue([CAROL, ALICE, BOB, ALICE, '-not-a-core-name', 'ivan.petrov']);
+    await first.enqueue(new Set([BOB]));
     expect((await rows()).map((r) => [r.user_id, r.attempts, r.last_error])).toEqual([
-      ['alice', 0, null],
-      ['bob', 0, null],
-      ['carol', 0, null],
+      [ALICE, 0, null],
+      [BOB, 0, null],
+      [CAROL, 0, null],
     ]);
     expect(await first.pending()).toBe(3);
     expect(metrics.registry.render()).toContain('jobs_invalidation_pending_users 3');
 
     await first.flush();
     const failed = await rows();
-    expect(failed.map((r) => [r.user_id, r.attempts])).toEqual([['alice', 1], ['bob', 1], ['carol', 1]]);
+    expect(failed.map((r) => [r.user_id, r.attempts])).toEqual([[ALICE, 1], [BOB, 1], [CAROL, 1]]);
     expect(failed.every((r) => r.last_error?.includes('ECONNREFUSED'))).toBe(true);
     // Backed off (300 ms for a first failure): a pass right now finds nothing due.
     expect(failed.every((r) => r.due_in_ms > 0 && r.due_in_ms <= 300)).toBe(true);
@@ -93,7 +95,7 @@ describe('durable invalidation queue', () => {
     const restarted = queue(core, { metrics });
     restarted.start();
     await eventually('the table emptied by the restarted process', async () => ((await rows()).length === 0 ? true : undefined), 10_000);
-    expect(core.calls).toEqual([{ userIds: ['alice', 'bob', 'carol'] }]);
+    expect(core.calls).toEqual([{ userIds: [ALICE, BOB, CAROL] }]);
     await eventually('the gauge back at 0', async () => (metrics.registry.render().includes('jobs_invalidation_pending_users 0') ? true : undefined), 5_000);
   }, 30_000);
 
@@ -111,19 +113,20 @@ describe('durable invalidation queue', () => {
     };
     const drain = queue(slowCore);
     drain.start();
-    await drain.enqueue(['dave']);
+    await drain.enqueue([DAVE]);
     await eventually('the first send in flight', async () => (calls.length === 1 ? true : undefined), 5_000);
     // A newer change for dave (and one for erin) while core is still answering the first request.
-    await drain.enqueue(['dave', 'erin']);
+    await drain.enqueue([DAVE, ERIN]);
     releaseFirst();
     await eventually('the table emptied', async () => ((await rows()).length === 0 ? true : undefined), 10_000);
-    expect(calls[0]).toEqual(['dave']);
+    expect(calls[0]).toEqual([DAVE]);
     // dave's newer request survived the first send's delete and went out again.
-    expect(calls.slice(1).flat().sort()).toEqual(['dave', 'erin']);
+    expect(calls.slice(1).flat().sort()).toEqual([DAVE, ERIN]);
   }, 30_000);
 
   test('two processes draining one table send every user at least once and leave it empty', async () => {
-    const users = Array.from({ length: 2_500 }, (_, i) => `user-${String(i).padStart(4, '0')}`);
+    // Distinct owner refs: 28 × 'u' and the index's digits as letters a–j.
+    const users = Array.from({ length: 2_500 }, (_, i) => `${'u'.repeat(28)}${[...String(i).padStart(4, '0')].map((d) => 'abcdefghij'[Number(d)]).join('')}`);
     const sends = new Map<string, number>();
     const sentBy = { a: 0, b: 0 };
     const core = (name: keyof typeof sentBy): Invalidator => ({
@@ -153,7 +156,7 @@ describe('durable invalidation queue', () => {
   test('rows claimed by a process that died mid-send go out once its lease ran out', async () => {
     const hung: Invalidator = { invalidate: () => new Promise(() => {}) };
     const dying = queue(hung, { leaseMs: 500 });
-    await dying.enqueue(['frank']);
+    await dying.enqueue([FRANK]);
     void dying.flush();
     await eventually('frank claimed', async () => ((await rows())[0]?.due_in_ms ?? 0) > 0 ? true : undefined, 5_000);
     dying.stop();
@@ -162,6 +165,6 @@ describe('durable invalidation queue', () => {
     const next = queue(core);
     next.start();
     await eventually('frank sent by the next process', async () => ((await rows()).length === 0 ? true : undefined), 10_000);
-    expect(core.calls).toEqual([{ userIds: ['frank'] }]);
+    expect(core.calls).toEqual([{ userIds: [FRANK] }]);
   }, 30_000);
 });
