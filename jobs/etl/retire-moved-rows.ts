@@ -5,14 +5,17 @@ import { zeroMartRow, type MartRow } from './mart-rows.ts';
 /**
  * Live mart rows of the prostheses in the given hours that a run with `version` did not write:
  * the rows of owners who no longer hold (that part of) the hour. The filter is the cross product
- * of both lists; the caller keeps the (prosthesis, hour) pairs it recomputed. Exported so tests can
- * run the exact SQL on a current engine (chdb).
+ * of both lists; the caller keeps the (prosthesis, hour) pairs it recomputed. Owner refs only: a
+ * row still keyed by username (visible while ClickHouse migration 011's async mutation rewrites the
+ * mart) re-emitted here would write that username again, and invalidating it would fail in core.
+ * Exported so tests can run the exact SQL on a current engine (chdb).
  */
 export function staleRowsQuery(prosthesisIds: readonly string[], hourSeconds: readonly number[], version: number): ChFragment {
   return chSql`SELECT user_id AS uid, toString(prosthesis_id) AS pid, toUnixTimestamp(hour) AS h,
                  argMax(chip_id, _version) AS chip, argMax(model_name, _version) AS model, argMax(region, _version) AS reg
           FROM report_hourly
           WHERE prosthesis_id IN ${chTuple(prosthesisIds.map(chUuid))} AND hour IN ${chTuple(hourSeconds.map((s) => chDateTime(new Date(s * 1000))))}
+            AND match(user_id, '^[a-z2-7]{32}$')
           GROUP BY user_id, prosthesis_id, hour
           HAVING max(_version) < ${chInt(version)} AND argMax(event_count, _version) > 0`;
 }
