@@ -6,7 +6,10 @@ import { addToWideEvent } from '../../common/http/wide-event.ts';
 import { countApiRequest } from './api-rate-limit.ts';
 import type { BffDeps, BffEnv } from './context.ts';
 import { headersForBrowser, headersForCore } from './proxy-headers.ts';
+import { unauthenticated } from './errors.ts';
+import { clearCookie, cookieNames, readCookie } from './session/cookies.ts';
 import { currentSession, freshSession, requireSession } from './session/middleware.ts';
+import { parseSessionToken } from './session/session-token.ts';
 
 const BODYLESS = new Set(['GET', 'HEAD']);
 /** Core's answers up to this size are read whole and sent with a length; larger ones stream through. */
@@ -38,9 +41,21 @@ export function registerApiProxy(app: OpenAPIHono<BffEnv>, deps: BffDeps): void 
   // body off the socket while a handler awaits something else, so a chunked upload waiting on the
   // session lookup or a token refresh was buffered at loopback speed (tests/edge/body-limit: +155 to
   // +320 MiB and 0.4-1 s before the 413 under load). Reading it first costs an unauthenticated
-  // caller at most API_MAX_BODY_BYTES.
+  // caller at most API_MAX_BODY_BYTES, so a caller without a well-formed session cookie is turned
+  // away first: the cookie's syntax is checked (no store call), as requireSession would answer it.
+  const names = cookieNames(deps.config.BFF_PUBLIC_URL);
   app.use('/api/*', async (c, next) => {
-    if (!BODYLESS.has(c.req.method) && c.req.raw.body !== null) {
+    const hasBody = !BODYLESS.has(c.req.method) && c.req.raw.body !== null;
+    const cookie = readCookie(c, names.session);
+    if (!parseSessionToken(cookie)) {
+      const reason = cookie === undefined ? 'missing' : 'malformed';
+      if (cookie !== undefined) clearCookie(c, names.session);
+      // The unread body is not drained: the connection goes with the 401.
+      if (hasBody) c.header('Connection', 'close');
+      addToWideEvent(c, { session: reason });
+      throw unauthenticated(reason === 'missing' ? 'no_session' : 'invalid_session');
+    }
+    if (hasBody) {
       let bytes: Uint8Array;
       try {
         bytes = await readRequestBodyWithin(c.req.raw, deps.config.API_MAX_BODY_BYTES);

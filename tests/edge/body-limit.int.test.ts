@@ -140,4 +140,16 @@ describe.each([
       expect(Math.max(bffHealth.ms, cdnHealth.ms)).toBeLessThan(1000);
     }, 60_000);
   }
+
+  // Review finding: the proxy reads bodies before the session check (the Bun fix above), which let an
+  // anonymous caller make it buffer API_MAX_BODY_BYTES; without a well-formed cookie it is 401 unread.
+  test('POST /api/telemetry without a session cookie: 401 within 1 s (not the 413 of a read body), RSS +<32 MiB', async () => {
+    const { result, rssGrowthBytes, bffHealth } = await floodEdge(edge, edge.bffPort, '/api/telemetry', { origin: APP_ORIGIN });
+    console.log(`edge (${runtime}) anonymous /api/telemetry: status ${result.status} in ${result.msToAnswer?.toFixed(0)} ms, client sent ${(result.sentBytes / MIB).toFixed(1)} MiB, RSS +${(rssGrowthBytes / MIB).toFixed(1)} MiB`);
+    expect(result.status).toBe(401);
+    expect(result.body).toContain('no_session');
+    expect(result.msToAnswer!).toBeLessThan(1000);
+    expect(rssGrowthBytes).toBeLessThan(32 * MIB);
+    expect(bffHealth.status).toBe(200);
+  }, 60_000);
 });
