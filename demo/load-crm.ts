@@ -6,6 +6,7 @@
  */
 import type postgres from 'postgres';
 import type { OwnerRefs } from '../common/identity/owner-ref.ts';
+import { fillOwnerRefs } from '../core/crm/owner-refs.ts';
 import type { CrmDataset } from './crm-data.ts';
 
 export interface UpsertCount {
@@ -151,14 +152,9 @@ export async function loadCrm(sql: postgres.Sql, data: CrmDataset, owners: Owner
 /**
  * Gives every other customer still without an owner ref theirs (rows from before CRM migration 003,
  * or inserted by hand), so an existing stack's people get reports again after the next ETL run.
- * Core does the same at start; whichever runs first wins, the other finds nothing to do.
+ * Core's implementation (batched, past ref collisions), so both behave alike; returns how many
+ * were filled.
  */
 export async function fillMissingOwnerRefs(sql: postgres.Sql, owners: OwnerRefs): Promise<number> {
-  const rows = await sql<{ id: string; username: string }[]>`select id::text, username from crm.customers where owner_ref is null`;
-  let filled = 0;
-  for (const row of rows) {
-    const updated = await sql`update crm.customers set owner_ref = ${await owners.of(row.username)} where id = ${row.id} and owner_ref is null`;
-    filled += updated.count;
-  }
-  return filled;
+  return (await fillOwnerRefs(sql, (username) => owners.of(username))).filled;
 }
