@@ -7,11 +7,20 @@ import { buildCdnDeps } from '../../edge/cdn/deps.ts';
 import { describePurgeTarget } from '../../edge/cdn/purge.ts';
 import { loadCdnConfig } from '../../edge/config.ts';
 import { createMemoryStore } from '../../edge/store/memory.ts';
-import { stackEnv } from './support.ts';
 
 // Prefixes from older callers were usernames and keys are owner refs: the purge log line and the
 // request's wide event say which kind of target and how many, never the entries themselves.
 const CDN = 'http://cdn.test';
+// No stack needed: the purge never reaches S3, and nonces go to an in-memory store.
+const env = {
+  CDN_URL: CDN,
+  CDN_SIGNING_KEY: 'k'.repeat(48),
+  S3_ENDPOINT: 'http://127.0.0.1:9',
+  S3_REGION: 'us-east-1',
+  S3_BUCKET: 'reports',
+  S3_ACCESS_KEY_ID: 'test',
+  S3_SECRET_ACCESS_KEY: 'test-secret',
+};
 
 describe('purge logging', () => {
   test('describePurgeTarget gives kind and count only', () => {
@@ -22,7 +31,7 @@ describe('purge logging', () => {
 
   test('a signed prefix purge is applied and logged without its prefixes', async () => {
     const logger = createMemoryLogger('cdn');
-    const config = loadCdnConfig({ ...stackEnv, CDN_URL: CDN });
+    const config = loadCdnConfig(env);
     const app = createCdnApp(buildCdnDeps(config, { cache: createMemoryLruCache(1 << 20), logger, store: createMemoryStore() }));
     const body = JSON.stringify({ prefixes: ['ivan.petrov/', 'anna.smirnova/'] });
     const headers = { ...(await signPurgeRequest(body, config.CDN_SIGNING_KEY, Math.floor(Date.now() / 1000))), 'content-type': 'application/json' };
