@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StackEnv } from '../lib/env.ts';
 import { ensureDebPackages } from '../../tools/kit/apt.ts';
+import { sha256Hex } from '../../tools/kit/hash.ts';
 import { log } from '../../tools/kit/log.ts';
 import { paths } from '../../tools/kit/paths.ts';
 import { runningPid, startDaemon, stopDaemon } from '../../tools/kit/proc.ts';
@@ -64,9 +64,6 @@ export function clickHouseSettings(env: StackEnv): ClickHouseSettings {
   };
 }
 
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
 
 /** Fills {{NAME}} placeholders; an unknown or unfilled placeholder is a bug in the template. */
 export function renderTemplate(template: string, values: Record<string, string>): string {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../tools/kit/hash.ts';
 
 /**
  * Redis ACL users, one per client, each allowed only the commands and keys its code uses (issue 9:
@@ -86,9 +86,6 @@ export const REDIS_ACL_USERS: readonly RedisAclUser[] = [
 
 export const REDIS_PASSWORD_VARIABLES = REDIS_ACL_USERS.map((user) => user.passwordVariable);
 
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /** The `user` directives (config file lines, or `--user` argument values without the keyword). */
 export function redisUserRules(passwordHashOf: (user: RedisAclUser) => string): string[] {

@@ -2,7 +2,8 @@ import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { redisIdentity } from '../../stack/dev.ts';
-import { passwordHashVariable, REDIS_ACL_USERS, redisAclLines, redisClientEnv, redisUserRules, sha256Hex } from '../../stack/services/redis-acl.ts';
+import { passwordHashVariable, REDIS_ACL_USERS, redisAclLines, redisClientEnv, redisUserRules } from '../../stack/services/redis-acl.ts';
+import { sha256Hex } from '../../tools/kit/hash.ts';
 import { renderRedisConfig } from '../../stack/services/redis.ts';
 import { ROOT } from '../../tools/kit/paths.ts';
 
