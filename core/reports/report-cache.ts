@@ -182,6 +182,13 @@ export function createReportCache(deps: ReportCacheDeps): ReportCache {
     return task;
   }
 
+  /**
+   * The user's version token whenever versions are configured, memory level or not: empty-day
+   * markers are kept even with REPORT_MEMORY_CACHE_MB=0, and only the token lets another replica's
+   * invalidation drop them at once (without it they would answer 404 for up to EMPTY_RESULT_TTL_MS).
+   */
+  const tokenOf = (userId: string) => (deps.versions ? versions.current(userId) : Promise.resolve(undefined));
+
   const keyOf = (request: DocumentRequest) =>
     request.kind === 'daily' ? reportKey('daily', request.userId, request.date) : reportKey(request.kind, request.userId);
 
@@ -226,7 +233,7 @@ export function createReportCache(deps: ReportCacheDeps): ReportCache {
   return {
     async read(request) {
       const key = keyOf(request);
-      const token = memory ? await versions.current(request.userId) : undefined;
+      const token = await tokenOf(request.userId);
       const entry = remembered(key, token);
       if (entry) {
         deps.onOutcome?.(request.kind, 'memory');
@@ -250,7 +257,7 @@ export function createReportCache(deps: ReportCacheDeps): ReportCache {
 
     async ensure(request) {
       const key = keyOf(request);
-      const token = memory ? await versions.current(request.userId) : undefined;
+      const token = await tokenOf(request.userId);
       if (remembered(key, token)?.inS3) {
         deps.onOutcome?.(request.kind, 'memory');
         return { found: true, key, outcome: 'hit' };
@@ -266,7 +273,7 @@ export function createReportCache(deps: ReportCacheDeps): ReportCache {
       }
       deps.onOutcome?.(request.kind, 'miss');
       for (let attempt = 0; attempt < 2; attempt++) {
-        const current = attempt === 0 || !memory ? token : await versions.current(request.userId);
+        const current = attempt === 0 || token === undefined ? token : await versions.current(request.userId);
         const computed = await computeOnce(request, key, current);
         if (!computed.found) return { found: false, key, outcome: 'miss' };
         // A URL needs the object: wait for the write; invalidated meanwhile, compute once more.

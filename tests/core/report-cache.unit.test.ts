@@ -132,6 +132,24 @@ describe('report cache', () => {
     expect(source.calls).toBe(3);
   });
 
+  test('with Redis versions but no memory level (REPORT_MEMORY_CACHE_MB=0) an empty-day marker still follows the version', async () => {
+    const source = slowSource();
+    source.release();
+    let token = 'v1';
+    const versions = { current: async () => token, bump: async () => {}, isSubscribed: () => true, close: async () => {} };
+    const cache = createReportCache({ store: memoryStore(), source, versions, memoryBytes: 0 });
+    const empty = { kind: 'daily' as const, userId: 'a', date: '2026-01-02', dayStartMs: 0 };
+    expect(await cache.read(empty)).toMatchObject({ found: false, outcome: 'miss' });
+    expect(await cache.read(empty)).toMatchObject({ found: false, outcome: 'memory' });
+    expect(source.calls).toBe(1);
+    token = 'v2'; // another replica's invalidation (the ETL filled the day), seen only through the version
+    expect(await cache.read(empty)).toMatchObject({ outcome: 'miss' });
+    expect(source.calls).toBe(2);
+    token = 'v3';
+    expect(await cache.ensure(empty)).toMatchObject({ found: false, outcome: 'miss' });
+    expect(source.calls).toBe(3);
+  });
+
   test('an invalidation during a computation keeps its stale result out of the store', async () => {
     const store = memoryStore();
     const source = slowSource();
