@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'bun:test';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../tools/kit/paths.ts';
 import { loadServices } from '../../stack/services/index.ts';
@@ -128,6 +130,25 @@ describe('compose.yaml: Kafka with SASL/SCRAM and ACLs, as the native stack', ()
       const variable = `CONNECT_${key.toUpperCase().replace(/\./g, '_')}`;
       expect(env[variable]).toBeDefined();
       if (key.endsWith('jaas.config')) expect(env[variable]).toContain('username="${KAFKA_CONNECT_USER:-connect}" password="${KAFKA_CONNECT_PASSWORD');
+    }
+  });
+
+  test('the Kafka admin client properties are written by one script, for the healthcheck and kafka-acls alike', () => {
+    const script = 'stack/config/kafka/admin-client.sh';
+    for (const name of ['kafka', 'kafka-acls']) {
+      const service = compose.services[name]!;
+      expect(hostMounts(service), name).toContain(`./${script}`);
+      expect(JSON.stringify(service), name).not.toContain('sasl.jaas.config');
+    }
+    expect(JSON.stringify(compose.services.kafka!.healthcheck)).toContain('admin-client.sh /tmp/admin.properties');
+    const dir = mkdtempSync(join(tmpdir(), 'admin-client-'));
+    try {
+      const file = join(dir, 'admin.properties');
+      execFileSync('bash', [join(ROOT, script), file], { env: { ...process.env, KAFKA_ADMIN_USER: 'admin', KAFKA_ADMIN_PASSWORD: 'pw-admin' } });
+      expect(readFileSync(file, 'utf8')).toBe('security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="pw-admin";\n');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
