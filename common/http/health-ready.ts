@@ -2,6 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Env } from 'hono';
 import type { Logger } from '../log.ts';
 import { withTimeout } from '../with-timeout.ts';
+import { reuseRecent } from './reuse-recent.ts';
 
 const monotonicMs = () => performance.now();
 
@@ -75,12 +76,7 @@ export function registerReadiness<E extends Env>(app: OpenAPIHono<E>, options: R
     if (Object.keys(errors).length > 0) options.privateErrors?.warn('health.not_ready', { failed: Object.keys(errors), errors });
     return results;
   };
-  let last: { at: number; results: Promise<ProbeResult[]> } | undefined;
-  const probeAll = () => {
-    const at = now();
-    if (!last || at - last.at >= (options.reuseForMs ?? 0)) last = { at, results: round() };
-    return last.results;
-  };
+  const probeAll = reuseRecent(round, options.reuseForMs ?? 0, now);
   app.openapi(route, async (c) => {
     const results = await probeAll();
     // Without a private log the messages are part of the answer; with one, only ok and timing are.

@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { reuseRecent } from '../../common/http/reuse-recent.ts';
 import { withTimeout } from '../../common/with-timeout.ts';
 import type { CoreEnv } from '../context.ts';
 import type { CoreDeps } from '../deps.ts';
@@ -45,11 +46,9 @@ type CdcHealth = z.infer<typeof CdcHealthSchema>;
 export function registerCdcHealth(app: OpenAPIHono<CoreEnv>, deps: CoreDeps): void {
   // The route needs no token and each round is four FINAL scans in ClickHouse: a flood of health
   // requests must cost at most one round a second.
-  let last: { at: number; body: Promise<CdcHealth> } | undefined;
+  const recentRound = reuseRecent(() => cdcHealth(deps), CDC_HEALTH_REUSE_MS, () => deps.now());
   app.openapi(cdcHealthRoute, async (c) => {
-    const now = deps.now();
-    if (!last || now - last.at >= CDC_HEALTH_REUSE_MS || now < last.at) last = { at: now, body: cdcHealth(deps) };
-    const body = await last.body;
+    const body = await recentRound();
     return body.problems.length ? c.json(body, 503) : c.json(body, 200);
   });
 }

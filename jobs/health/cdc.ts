@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { reuseRecent } from '../../common/http/reuse-recent.ts';
 import type { JobsEnv } from '../context.ts';
 import type { JobsDeps } from '../deps.ts';
 import { errorMessage } from '../retry.ts';
@@ -60,12 +61,10 @@ export const CDC_HEALTH_REUSE_MS = 1000;
 export function registerCdcHealth(app: OpenAPIHono<JobsEnv>, deps: JobsDeps): void {
   // One lag read (a broker round trip per topic) per second at most, however many ask: a flood
   // of health requests must not become a flood of admin requests to Kafka.
-  let last: { at: number; body: Promise<CdcHealth> } | undefined;
+  const recentRound = reuseRecent(() => cdcHealth(deps), CDC_HEALTH_REUSE_MS, () => deps.now());
   app.openapi(cdcHealthRoute, async (c) => {
     if (!deps.config.CDC_ENABLED) return c.json({ status: 'disabled' as const, problems: [], group: deps.config.CDC_CONSUMER_GROUP, consumer: null, lag: null }, 200);
-    const now = deps.now();
-    if (!last || now - last.at >= CDC_HEALTH_REUSE_MS || now < last.at) last = { at: now, body: cdcHealth(deps) };
-    const body = await last.body;
+    const body = await recentRound();
     return body.status === 'ok' ? c.json(body, 200) : c.json(body, 503);
   });
 }
