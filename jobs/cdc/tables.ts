@@ -162,8 +162,6 @@ export function tablesByTopic(prefix: string): Map<string, CdcTable> {
   return new Map(CDC_TABLE_NAMES.map((table) => [cdcTopic(prefix, table), CDC_TABLES[table]]));
 }
 
-export const UUID_PATTERN = UUID;
-
 /**
  * The stored assignment changes that can move loaded hours: creates and updates of
  * prosthesis_assignments. Snapshot reads re-state history the replica already had (a re-snapshot
