@@ -66,6 +66,53 @@ export function pingRedis(host: string, port: number, timeoutMs = 2_000, credent
   });
 }
 
+/**
+ * The first line of the server's answer to AUTH (`+OK`, `-WRONGPASS …`), or '' when it did not
+ * answer: tells a changed admin password apart from a server that is down.
+ */
+export function redisAuthAnswer(host: string, port: number, credentials: RedisCredentials, timeoutMs = 2_000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    let answer = '';
+    const finish = (line: string) => {
+      socket.destroy();
+      resolve(line);
+    };
+    socket.setTimeout(timeoutMs, () => finish(''));
+    socket.on('error', () => finish(''));
+    socket.on('connect', () => socket.write(respCommand('AUTH', credentials.user, credentials.password)));
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+      if (answer.includes('\r\n')) finish(answer.slice(0, answer.indexOf('\r\n')));
+    });
+  });
+}
+
+/** Throws a clear error unless the admin credentials of REDIS_URL still sign in on the server. */
+export async function assertRedisAdmin(host: string, port: number, credentials: RedisCredentials): Promise<void> {
+  const answer = await redisAuthAnswer(host, port, credentials);
+  if (answer === '+OK') return;
+  if (answer.startsWith('-WRONGPASS')) {
+    throw new Error(
+      `redis: the server on ${host}:${port} refuses ${credentials.user}'s password: REDIS_ADMIN_PASSWORD (.stack/stack.env or the environment) ` +
+        'no longer matches the one it was started with. Restore the old value, or restart it (`node stack/cli.ts restart redis`) so it loads the current ACL file.',
+    );
+  }
+  throw new Error(`redis: AUTH as ${credentials.user} on ${host}:${port} answered ${answer ? answer.slice(0, 200) : 'nothing (is it running?)'}`);
+}
+
+/**
+ * Provisioning, every `up` and `provision`: the running server's users are made exactly the current
+ * rules (redis-acl.ts), signed in as the admin, so a rule or password changed since it started is
+ * applied and a user the rules no longer name is deleted, without a restart. Idempotent.
+ */
+export async function reconcileRedisAcl(env: StackEnv): Promise<void> {
+  const { host, port, credentials } = parseRedisUrl(env.REDIS_URL);
+  if (!credentials) throw new Error('redis: REDIS_URL names no user; the ACL users are applied as the admin (default) only');
+  await assertRedisAdmin(host, port, credentials);
+  await applyRedisAcl(host, port, redisAclLines(env), credentials);
+}
+
 /** The committed settings both stacks share; compose.yaml mounts the same file. */
 export const REDIS_CONFIG_FILE = join(paths.config, 'redis', 'redis.conf');
 
@@ -184,6 +231,10 @@ function createRedis(): StackService {
       if (running && (await pingRedis('127.0.0.1', port, 2_000))) {
         await applyRedisAcl('127.0.0.1', port, aclLines);
         log.step(NAME, 'ACL users applied to the running server (nothing answers before AUTH now)');
+      } else if (running && credentials) {
+        // Not ready with the admin's credentials: a changed password is named now, not after a 30 s wait.
+        const answer = await redisAuthAnswer('127.0.0.1', port, credentials);
+        if (answer.startsWith('-WRONGPASS')) await assertRedisAdmin('127.0.0.1', port, credentials);
       }
       if (!running) {
         const { command, args } = serverCommand(configFile);
@@ -198,6 +249,10 @@ function createRedis(): StackService {
         await switchOnAof('127.0.0.1', port, 60_000, credentials);
         log.step(NAME, 'snapshot loaded and written as the AOF base (append-only persistence now on)');
       }
+    },
+    async provision(env) {
+      await reconcileRedisAcl(env);
+      log.step(NAME, `ACL users reconciled (${redisAclLines(env).length} users, no others)`);
     },
     async stop() {
       // SIGTERM makes redis-server fsync the AOF and write its RDB snapshot before exiting.
