@@ -74,7 +74,8 @@ export const JobsConfigSchema = z
      */
     KAFKA_SASL_MECHANISM: z.enum(KAFKA_SASL_MECHANISMS).default('scram-sha-512'),
     KAFKA_JOBS_USER: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a Kafka user name (letters, digits, . _ -)').default('jobs'),
-    KAFKA_JOBS_PASSWORD: secretField,
+    /** Required only with CDC_ENABLED: nothing else in jobs talks to Kafka. */
+    KAFKA_JOBS_PASSWORD: secretField.optional(),
     CDC_CONSUMER_GROUP: z.string().min(1).default('reports-cdc'),
     CDC_DLQ_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/).default('crm.dlq'),
     /** Topic prefix of the Debezium connector: topics are `<prefix>.crm.<table>`. */
@@ -101,6 +102,9 @@ export const JobsConfigSchema = z
     HEALTH_TIMEOUT_MS: intField(2_000, 1, 30_000),
   })
   .superRefine((config, ctx) => {
+    if (config.CDC_ENABLED && config.KAFKA_JOBS_PASSWORD === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['KAFKA_JOBS_PASSWORD'], message: 'is required while CDC_ENABLED=true (the consumer signs in to Kafka with it)' });
+    }
     if (config.RAW_TELEMETRY_RETENTION_DAYS <= config.LATE_EVENT_MAX_AGE_DAYS + 31) {
       ctx.addIssue({
         code: 'custom',
@@ -117,10 +121,10 @@ export const JobsConfigSchema = z
       KEYCLOAK_JWKS_URL: realm.jwksUrl,
       KEYCLOAK_TOKEN_URL: `${realm.realmUrl}/protocol/openid-connect/token`,
       CORE_URL: config.CORE_URL.replace(/\/$/, ''),
-      KAFKA: {
-        brokers: config.KAFKA_BROKERS,
-        sasl: { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_JOBS_USER, password: config.KAFKA_JOBS_PASSWORD },
-      } satisfies KafkaClientSettings,
+      /** Undefined when CDC is off (no password needed then). */
+      KAFKA: (config.CDC_ENABLED && config.KAFKA_JOBS_PASSWORD !== undefined
+        ? { brokers: config.KAFKA_BROKERS, sasl: { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_JOBS_USER, password: config.KAFKA_JOBS_PASSWORD } }
+        : undefined) satisfies KafkaClientSettings | undefined,
     };
   });
 export type JobsConfig = z.output<typeof JobsConfigSchema>;

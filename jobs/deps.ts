@@ -126,14 +126,19 @@ export function buildJobsDeps(config: JobsConfig, overrides: DepsOverrides = {})
       telemetrySchema: defaultScope.telemetrySchema,
       clickhouseDatabase: config.CLICKHOUSE_DATABASE,
     },
-    groupLag: createGroupLagReader({
-      clientId: 'reports-jobs-health',
-      kafka: config.KAFKA,
-      groupId: config.CDC_CONSUMER_GROUP,
-      topics: cdcTopics(config.CDC_TOPIC_PREFIX),
-      timeoutMs: config.HEALTH_TIMEOUT_MS,
-      offsetsTimeoutMs: config.HEALTH_TIMEOUT_MS * 3,
-    }),
+    // Read only while CDC is on (/health/cdc answers `disabled` otherwise), and only then is Kafka configured.
+    groupLag: config.KAFKA
+      ? createGroupLagReader({
+          clientId: 'reports-jobs-health',
+          kafka: config.KAFKA,
+          groupId: config.CDC_CONSUMER_GROUP,
+          topics: cdcTopics(config.CDC_TOPIC_PREFIX),
+          timeoutMs: config.HEALTH_TIMEOUT_MS,
+          offsetsTimeoutMs: config.HEALTH_TIMEOUT_MS * 3,
+        })
+      : async () => {
+          throw new Error('CDC is disabled (CDC_ENABLED=false): no Kafka to ask');
+        },
     readinessProbes: {
       telemetry_db: async () => {
         await telemetryDb`select 1`;

@@ -35,14 +35,16 @@ export function startJobsRuntime(deps: JobsDeps): JobsRuntime {
   queue.start();
   let consumer: CdcConsumer | undefined;
   let consumerLoop: Promise<void> = Promise.resolve();
-  if (config.CDC_ENABLED) {
+  // Set exactly when CDC_ENABLED (the config requires the password then).
+  const kafka = config.KAFKA;
+  if (kafka) {
     // Kafka may be down when the service starts, or the consumer may crash for good: keep trying
     // with backoff, so the process recovers without a restart.
     consumerLoop = (async () => {
       for (let failures = 0; !stopping; ) {
         try {
           consumer = await startCdcConsumer({
-            kafka: config.KAFKA,
+            kafka,
             groupId: config.CDC_CONSUMER_GROUP,
             topicPrefix: config.CDC_TOPIC_PREFIX,
             dlqTopic: config.CDC_DLQ_TOPIC,
