@@ -69,7 +69,8 @@ export const CoreConfigSchema = z
 
     /**
      * Key of the pseudonymous report owner ids (common/identity/owner-ref.ts): base64url of 32+ random
-     * bytes. Core is the only service that holds it; changing it orphans every mart row and cached report.
+     * bytes. Core is the only service that holds it (besides it only the demo generator, a tool run by
+     * hand); changing it orphans every mart row and cached report.
      */
     OWNER_REF_KEY: z.string().superRefine((value, ctx) => {
       const problem = describeOwnerRefKeyProblem(value);

@@ -1,6 +1,6 @@
 /** Who is calling, as established from a verified access token (never from the request). */
 export interface Principal {
-  /** preferred_username: the person's LDAP uid, the key of their reports. */
+  /** preferred_username: the person's LDAP uid. Their reports are keyed by its owner ref (common/identity/owner-ref.ts), never by it. */
   username: string;
   subject: string | undefined;
   roles: ReadonlySet<string>;
