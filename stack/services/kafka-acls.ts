@@ -69,10 +69,10 @@ export function desiredKafkaAcls(names: KafkaAclNames): KafkaAcl[] {
     // The worker's own config/offset/status topics (it creates them and checks their cleanup policy) and its group.
     ...allow(connect, TOPIC, names.connectTopicPrefix, PREFIXED, [READ, WRITE, CREATE, DESCRIBE, DESCRIBE_CONFIGS]),
     ...allow(connect, GROUP, names.connectGroup, LITERAL, [READ, DESCRIBE]),
-    // jobs reads the change topics. CREATE: the consumer creates a table's topic that Debezium has not
-    // written yet (an empty table), since subscribing to a missing topic fails; it cannot write to it.
-    ...allow(jobs, TOPIC, names.cdcTopicPrefix, PREFIXED, [READ, DESCRIBE, CREATE]),
-    ...allow(jobs, TOPIC, names.dlqTopic, LITERAL, [WRITE, DESCRIBE, CREATE]),
+    // jobs reads the change topics and writes the DLQ, but creates neither: the stack (admin) creates
+    // them at provision (kafka-topics.ts), so jobs cannot pre-create one with hostile settings.
+    ...allow(jobs, TOPIC, names.cdcTopicPrefix, PREFIXED, [READ, DESCRIBE]),
+    ...allow(jobs, TOPIC, names.dlqTopic, LITERAL, [WRITE, DESCRIBE]),
     ...allow(jobs, GROUP, names.jobsGroupPrefix, PREFIXED, [READ, DESCRIBE]),
   ];
 }

@@ -12,6 +12,7 @@ import { waitForDaemon } from '../../tools/kit/wait.ts';
 import type { StackService } from './service.ts';
 import { createKafkaClient, type KafkaClientSettings } from '../../jobs/cdc/kafka-client.ts';
 import { DEFAULT_ACL_NAMES, desiredKafkaAcls, reconcileKafkaAcls } from './kafka-acls.ts';
+import { crmCdcTopics, ensureTopics } from './kafka-topics.ts';
 
 /** Kafka 4.3.1 is the version Debezium 3.7.0.Final is built and tested against. */
 export const KAFKA_VERSION = '4.3.1';
@@ -288,6 +289,10 @@ export async function provisionPrincipalsAndAcls(env: StackEnv, layout: BrokerLa
     const acls = desiredKafkaAcls({ ...DEFAULT_ACL_NAMES, connectUser: kafkaUser(env, 'connect'), jobsUser: kafkaUser(env, 'jobs') });
     const { created, deleted } = await reconcileKafkaAcls(admin, acls);
     log.step(layout.service, created + deleted === 0 ? `ACLs up to date (${acls.length})` : `ACLs: ${created} created, ${deleted} removed (${acls.length} in force)`);
+    // The change topics and the DLQ exist before anyone reads them: jobs has no CREATE (kafka-acls.ts).
+    const topics = crmCdcTopics(DEFAULT_ACL_NAMES.dlqTopic);
+    const createdTopics = await ensureTopics(admin, topics);
+    log.step(layout.service, createdTopics.length === 0 ? `CDC topics present (${topics.length})` : `CDC topics created: ${createdTopics.join(', ')}`);
   } finally {
     await admin.disconnect();
   }

@@ -5,6 +5,7 @@ import { createKafkaClient, type KafkaClientSettings } from '../../jobs/cdc/kafk
 import { fixKafkajsNegativeTimeout } from '../../jobs/cdc/kafkajs-negative-timeout.ts';
 import { DEFAULT_ACL_NAMES, desiredKafkaAcls, reconcileKafkaAcls } from '../../stack/services/kafka-acls.ts';
 import { kafkaClientSettings, kafkaUser } from '../../stack/services/kafka.ts';
+import { crmCdcTopics } from '../../stack/services/kafka-topics.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
 
 // Issue 9: with PLAINTEXT and no authorizer, any local process could write a forged Debezium event
@@ -160,6 +161,27 @@ describe('each client may do its job and nothing more', () => {
     expect(await failureOf(readOne(asConnect, CHANGE_TOPIC, `${DEFAULT_ACL_NAMES.jobsGroupPrefix}-test-acl-${randomUUID()}`))).toMatch(new RegExp(`authoriz|${GROUP_DENIED.source}`, 'i'));
     expect(await failureOf(produce(asConnect, DLQ_TOPIC, [{ key: 'x', value: 'x' }]))).toMatch(/authoriz/i);
   }, 60_000);
+
+  // Review finding: jobs could pre-create a change topic (retention.ms=1, say) before Debezium wrote it.
+  test('jobs cannot create a change topic (here with retention.ms=1); the stack\'s provision created every CDC topic and the DLQ', async () => {
+    const topics = crmCdcTopics(DEFAULT_ACL_NAMES.dlqTopic);
+    const existing = new Set(await admin.listTopics());
+    expect(topics.filter((topic) => !existing.has(topic))).toEqual([]);
+    const jobsAdmin = asJobs.admin();
+    await jobsAdmin.connect();
+    try {
+      const hostile = `${DEFAULT_ACL_NAMES.cdcTopicPrefix}acl_test_${randomUUID().slice(0, 8)}`;
+      const refused = await jobsAdmin.createTopics({ topics: [{ topic: hostile, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '1' }] }], waitForLeaders: false }).then(
+        () => 'created',
+        // kafkajs gathers the per-topic errors in a KafkaJSAggregateError.
+        (error: { errors?: Array<{ type?: string }> }) => (error.errors ?? []).map((e) => e.type).join(','),
+      );
+      expect(refused).toBe('TOPIC_AUTHORIZATION_FAILED');
+      expect(await admin.listTopics()).not.toContain(hostile);
+    } finally {
+      await jobsAdmin.disconnect();
+    }
+  }, 30_000);
 
   test('the broker holds exactly the ACLs of kafka-acls.ts, and reconciling removes a stray grant', async () => {
     const desired = desiredKafkaAcls({ ...DEFAULT_ACL_NAMES, connectUser: kafkaUser(env, 'connect'), jobsUser: kafkaUser(env, 'jobs') });
