@@ -234,6 +234,28 @@ export function hourlyAggregateQuery(db: Db, scope: EtlScope) {
     group by t.chip_id, t.hour, t.seg_from`;
 }
 
+/**
+ * The distinct touched hours of these chips, `pageSize` (chip, hour) pairs at a time in (chip, hour)
+ * order (keyset pages off etl_touched's primary key), so a caller can walk every hour of a whole
+ * retention rebuild without holding them all. Run on the connection that holds `etl_touched`, with
+ * no cursor open on it.
+ */
+export async function* pageTouchedHoursOf(db: Db, chipIds: readonly string[], pageSize: number): AsyncGenerator<Array<{ chipId: string; hourSeconds: number }>> {
+  if (chipIds.length === 0) return;
+  let after: { chip: string; hour: string } = { chip: '', hour: '-infinity' };
+  for (;;) {
+    const rows = await db<{ chip_id: string; hour: string; hour_s: string }[]>`
+      select distinct chip_id, hour::text as hour, extract(epoch from hour)::bigint as hour_s from etl_touched
+      where chip_id = any(${db.array([...chipIds])}::text[]) and (chip_id, hour) > (${after.chip}, ${after.hour}::text::timestamptz)
+      order by chip_id, hour limit ${pageSize}`;
+    if (rows.length === 0) return;
+    yield rows.map((row) => ({ chipId: row.chip_id, hourSeconds: Number(row.hour_s) }));
+    if (rows.length < pageSize) return;
+    const last = rows[rows.length - 1]!;
+    after = { chip: last.chip_id, hour: last.hour };
+  }
+}
+
 export async function dropTouchedHours(db: Db): Promise<void> {
   await db`drop table if exists pg_temp.etl_touched`;
 }

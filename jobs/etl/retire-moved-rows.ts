@@ -49,11 +49,14 @@ export async function retireMovedRows(client: ClickHouseClient, hoursByProsthesi
     const wanted = new Set(chunk.map((p) => `${p.pid}@${p.hour}`));
     const query = staleRowsQuery([...new Set(chunk.map((p) => p.pid))], [...new Set(chunk.map((p) => p.hour))], version);
     const stale = await (await client.query({ query: query.text, format: 'JSONEachRow' })).json<StaleRow>();
+    const emptied: MartRow[] = [];
     for (const row of stale) {
       if (!wanted.has(`${row.pid}@${Number(row.h)}`)) continue;
-      retired.push(zeroMartRow({ userId: row.uid, prosthesisId: row.pid, chipId: row.chip, modelName: row.model, region: row.reg, hourSeconds: Number(row.h) }, version));
+      emptied.push(zeroMartRow({ userId: row.uid, prosthesisId: row.pid, chipId: row.chip, modelName: row.model, region: row.reg, hourSeconds: Number(row.h) }, version));
     }
+    // Per chunk, so one insert stays as small as one query's answer.
+    if (emptied.length > 0) await client.insert({ table: 'report_hourly', values: emptied, format: 'JSONEachRow' });
+    retired.push(...emptied);
   }
-  if (retired.length > 0) await client.insert({ table: 'report_hourly', values: retired, format: 'JSONEachRow' });
   return retired;
 }

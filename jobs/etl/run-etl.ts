@@ -5,7 +5,7 @@ import type { JobsMetrics } from '../metrics/jobs-metrics.ts';
 import type { RunContext } from '../run-context.ts';
 import { clearLoadedDeferredHours, describeDeferrals, readDeferralCutoff, recordDeferredHours, requeueDeferredHours } from './deferred-hours.ts';
 import { lookupChipDimensions, type ChipDimensions } from './dimensions.ts';
-import { collectTouchedHours, cutTouchedHours, dropTouchedHours, prepareEtlSession, resetEtlSession, resetTouchedHours, streamHourlyAggregates, touchedSpan, type HourlyAggregate, type TouchedBy } from './hourly-aggregates.ts';
+import { collectTouchedHours, cutTouchedHours, dropTouchedHours, pageTouchedHoursOf, prepareEtlSession, resetEtlSession, resetTouchedHours, streamHourlyAggregates, touchedSpan, type HourlyAggregate, type TouchedBy } from './hourly-aggregates.ts';
 import { toMartRows } from './mart-rows.ts';
 import { lookupHourCuts } from './owner-spans.ts';
 import { retireMovedRows } from './retire-moved-rows.ts';
@@ -76,6 +76,8 @@ export function emptyEtlOutcome(): EtlOutcome {
 const LISTED_USERS = 1_000;
 /** Dimensions cached per run; past this the cache starts over (bounded memory on huge fleets). */
 const DIMENSION_CACHE_LIMIT = 100_000;
+/** (chip, hour) pairs of reassigned prostheses read back from etl_touched and retired per page. */
+const RETIRE_PAIRS_PER_PAGE = 5_000;
 
 /**
  * One ETL pass on the run's locked connection: window → touched hours (+ requeued deferred hours)
@@ -102,9 +104,11 @@ export async function runEtlPipeline(
   // Every chip this run found unknown: their hours were recorded as deferred and must not be
   // cleared as loaded. Bounded by the number of chips, like `affected` by the number of users.
   const unknownChips = new Set<string>();
-  // Hours written for prostheses that ever had two owners: a previous owner may still have a row
-  // there (retireMovedRows). Bounded by such prostheses' touched hours; single-owner chips add nothing.
-  const reassignedHours = new Map<string, Set<number>>();
+  // Chips (→ prosthesis) of prostheses that ever had two owners and got rows from this run: in their
+  // touched hours a previous owner may still have a row (retireMovedRows). Bounded by the number of
+  // such prostheses, not by their hours: the hours are read back from etl_touched page by page at
+  // the end, so a whole-retention rebuild does not hold every hour of them in memory.
+  const reassignedChips = new Map<string, string>();
   const exampleChips = () => [...unknownChips].slice(0, 20);
   const sync = () => {
     report.rowsRead = progress.rowsRead!;
@@ -137,9 +141,7 @@ export async function runEtlPipeline(
       for (const row of rows) {
         affected.add(row.user_id);
         if ((dimensionCache.get(row.chip_id)?.owners.length ?? 0) < 2) continue;
-        const hours = reassignedHours.get(row.prosthesis_id) ?? new Set<number>();
-        hours.add(row.hour);
-        reassignedHours.set(row.prosthesis_id, hours);
+        reassignedChips.set(row.chip_id, row.prosthesis_id);
       }
     }
     if (deferred.length > 0) {
@@ -214,12 +216,28 @@ export async function runEtlPipeline(
     if (progress.touchedHours! > 0) await streamInBatches(streamHourlyAggregates(db, scope, settings.cursorRows), settings.batchRows, writeBatch);
     // After every insert of the run landed: rows it did not rewrite in those hours are a previous
     // owner's, and go (emptied, newer version); their owners' caches are dropped with the rest.
-    if (reassignedHours.size > 0) {
-      const retired = await retireMovedRows(deps.clickhouse, reassignedHours, version);
-      outcome.retiredRows = retired.length;
-      for (const row of retired) affected.add(row.user_id);
+    if (reassignedChips.size > 0) {
+      let retiredRows = 0;
+      const retiredUsers = new Set<string>();
+      for await (const page of pageTouchedHoursOf(db, [...reassignedChips.keys()], RETIRE_PAIRS_PER_PAGE)) {
+        const hoursByProsthesis = new Map<string, Set<number>>();
+        for (const { chipId, hourSeconds } of page) {
+          const pid = reassignedChips.get(chipId)!;
+          const hours = hoursByProsthesis.get(pid) ?? new Set<number>();
+          hours.add(hourSeconds);
+          hoursByProsthesis.set(pid, hours);
+        }
+        // Every page after the last insert of the run: no hour is retired while its rows still come.
+        const retired = await retireMovedRows(deps.clickhouse, hoursByProsthesis, version);
+        retiredRows += retired.length;
+        for (const row of retired) {
+          affected.add(row.user_id);
+          retiredUsers.add(row.user_id);
+        }
+      }
+      outcome.retiredRows = retiredRows;
       sync();
-      if (retired.length > 0) run.log.info('etl.retired_rows', { rows: retired.length, users: new Set(retired.map((r) => r.user_id)).size });
+      if (retiredRows > 0) run.log.info('etl.retired_rows', { rows: retiredRows, users: retiredUsers.size });
     }
 
     // Caches are dropped before the watermark moves: if core cannot be told, the run fails and the
