@@ -152,6 +152,16 @@ describe('compose.yaml: Kafka with SASL/SCRAM and ACLs, as the native stack', ()
     }
   });
 
+  test('Keycloak gets the variables its realm file names, not the whole .env', () => {
+    const keycloak = compose.services.keycloak!;
+    expect(keycloak.env_file).toBeUndefined();
+    const realm = readFileSync(join(ROOT, 'stack/config/keycloak/reports-realm.json'), 'utf8');
+    const placeholders = [...new Set([...realm.matchAll(/\$\{([A-Z][A-Z0-9_]*)\}/g)].map((m) => m[1]!))].sort();
+    expect(placeholders.length).toBeGreaterThan(0);
+    const env = keycloak.environment as Record<string, string>;
+    expect(Object.keys(env).filter((name) => !name.startsWith('KC_')).sort()).toEqual(placeholders);
+  });
+
   test('each app container reads only its own env file (stack/app-env.ts allow-list), never the shared .env', () => {
     // .env holds every admin credential; the app files hold only the app's secrets (tests/stack/app-env.unit.test.ts).
     for (const app of ['core', 'jobs', 'edge', 'frontend']) {
