@@ -10,22 +10,28 @@ import type { ReportObjectStore } from './s3-store.ts';
  * start. A folder counts as such a leftover only when it is not an owner ref and the document in
  * it names that very folder as its user_id (what core wrote then), so objects others put in the
  * bucket (the edge's tests do) are left alone. Afterwards only owner-ref folders remain, so a
- * later start costs one listing of the bucket's first level.
+ * later start costs one paged listing of the bucket's first level (1 LIST request per 1,000 owners,
+ * in the background; a "sweep done" marker was not used, since during a rolling upgrade a replica
+ * still on the old version may write a username folder after the marker).
  */
 export async function dropLegacyReportObjects(deps: { store: ReportObjectStore; cdnPurger: CdnPurger; logger: Logger }): Promise<string[]> {
   const legacy: string[] = [];
-  for (const segment of await deps.store.listTopLevelSegments()) {
-    if (isOwnerRef(segment)) continue;
-    const key = await deps.store.anyKeyUnder(`${segment}/`);
-    if (key === undefined || !/^[^/]+\/(list|summary|daily)\//.test(key)) continue;
-    const body = await deps.store.read(key);
-    let owner: unknown;
-    try {
-      owner = body === null ? undefined : (JSON.parse(body) as { user_id?: unknown }).user_id;
-    } catch {
-      continue;
+  // Page by page: a bucket of a million owners' folders is walked holding one listing page, and
+  // only the (few, one-time) legacy folders are kept.
+  for await (const page of deps.store.topLevelSegmentPages()) {
+    for (const segment of page) {
+      if (isOwnerRef(segment)) continue;
+      const key = await deps.store.anyKeyUnder(`${segment}/`);
+      if (key === undefined || !/^[^/]+\/(list|summary|daily)\//.test(key)) continue;
+      const body = await deps.store.read(key);
+      let owner: unknown;
+      try {
+        owner = body === null ? undefined : (JSON.parse(body) as { user_id?: unknown }).user_id;
+      } catch {
+        continue;
+      }
+      if (owner === segment) legacy.push(segment);
     }
-    if (owner === segment) legacy.push(segment);
   }
   if (legacy.length === 0) return [];
   let deleted = 0;

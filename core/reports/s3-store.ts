@@ -20,6 +20,8 @@ export interface ReportObjectStore {
   deletePrefix(prefix: string): Promise<string[]>;
   /** The first key segments ("folders") of the bucket, without the slash. */
   listTopLevelSegments(): Promise<string[]>;
+  /** The same, a listing page (up to 1,000) at a time, so a walk over the bucket holds one page. */
+  topLevelSegmentPages(): AsyncIterable<string[]>;
   /** Some key under the prefix, or undefined when there is none. */
   anyKeyUnder(prefix: string): Promise<string | undefined>;
   ping(): Promise<void>;
@@ -39,6 +41,20 @@ function unavailable(error: unknown): never {
 }
 
 export function createS3ReportStore(client: S3Client, bucket: string): ReportObjectStore {
+  async function* segmentPages(): AsyncGenerator<string[]> {
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Delimiter: '/', ContinuationToken: token, MaxKeys: 1000 }));
+      } catch (error) {
+        return unavailable(error);
+      }
+      yield (page.CommonPrefixes ?? []).flatMap((common) => (common.Prefix ? [common.Prefix.slice(0, -1)] : []));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
   async function keysUnder(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
@@ -120,19 +136,12 @@ export function createS3ReportStore(client: S3Client, bucket: string): ReportObj
     },
 
     async listTopLevelSegments() {
-      try {
-        const segments: string[] = [];
-        let token: string | undefined;
-        do {
-          const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Delimiter: '/', ContinuationToken: token, MaxKeys: 1000 }));
-          for (const common of page.CommonPrefixes ?? []) if (common.Prefix) segments.push(common.Prefix.slice(0, -1));
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-        return segments;
-      } catch (error) {
-        return unavailable(error);
-      }
+      const segments: string[] = [];
+      for await (const page of segmentPages()) segments.push(...page);
+      return segments;
     },
+
+    topLevelSegmentPages: segmentPages,
 
     async anyKeyUnder(prefix) {
       try {

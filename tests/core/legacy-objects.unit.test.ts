@@ -27,6 +27,11 @@ function bucket(objects: Record<string, string>): ReportObjectStore & { objects:
     async listTopLevelSegments() {
       return [...new Set([...map.keys()].filter((k) => k.includes('/')).map((k) => k.slice(0, k.indexOf('/'))))];
     },
+    async *topLevelSegmentPages() {
+      // Two folders a page, so the sweep's paging is exercised.
+      const segments = await this.listTopLevelSegments();
+      for (let i = 0; i < segments.length; i += 2) yield segments.slice(i, i + 2);
+    },
     async anyKeyUnder(prefix) {
       return [...map.keys()].find((k) => k.startsWith(prefix));
     },

@@ -27,6 +27,9 @@ function memoryStore(): ReportObjectStore & { objects: Map<string, string>; writ
     async listTopLevelSegments() {
       return [...new Set([...objects.keys()].filter((k) => k.includes('/')).map((k) => k.slice(0, k.indexOf('/'))))];
     },
+    async *topLevelSegmentPages() {
+      yield await this.listTopLevelSegments();
+    },
     async anyKeyUnder(prefix: string) {
       return [...objects.keys()].find((k) => k.startsWith(prefix));
     },
