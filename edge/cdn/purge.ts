@@ -22,7 +22,7 @@ export const PurgeRequestSchema = z
     z.object({ prefixes: z.array(KEY_OR_PREFIX).min(1).max(1000) }).strict(),
     z.object({ keys: z.array(KEY_OR_PREFIX).min(1).max(1000) }).strict(),
   ])
-  .openapi('PurgeRequest', { example: { prefixes: ['ivan.petrov/'] } });
+  .openapi('PurgeRequest', { example: { prefixes: ['k3vq7m2x5ahp4wdy6n3tc2fz7e4rbj5s/'] } });
 
 export const PurgeResponseSchema = z
   .object({

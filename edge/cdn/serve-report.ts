@@ -15,7 +15,7 @@ export const serveReportRoute = createRoute({
   tags: ['cdn'],
   summary: 'A report object by signed URL (core hands these out); cached, compressed, revalidated',
   request: {
-    params: z.object({ key: z.string().openapi({ description: 'S3 object key, slashes included', example: 'ivan.petrov/daily/2026-11-24/report.json' }) }),
+    params: z.object({ key: z.string().openapi({ description: 'S3 object key, slashes included', example: 'k3vq7m2x5ahp4wdy6n3tc2fz7e4rbj5s/daily/2026-11-24/report.json' }) }),
     query: z.object({ exp: z.string().openapi({ description: 'Unix seconds the link expires' }), sig: z.string().openapi({ description: 'base64url HMAC-SHA256 of GET, path and exp' }) }),
   },
   responses: {
