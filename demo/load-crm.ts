@@ -6,7 +6,7 @@
  */
 import type postgres from 'postgres';
 import type { OwnerRefs } from '../common/identity/owner-ref.ts';
-import { fillOwnerRefs } from '../core/crm/owner-refs.ts';
+import { fillOwnerRefs } from '../db/crm/owner-ref-fill.ts';
 import type { CrmDataset } from './crm-data.ts';
 
 export interface UpsertCount {

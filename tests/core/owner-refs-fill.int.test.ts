@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { randomBytes, randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { createOwnerRefs } from '../../common/identity/owner-ref.ts';
-import { fillOwnerRefs } from '../../core/crm/owner-refs.ts';
+import { fillOwnerRefs } from '../../db/crm/owner-ref-fill.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
 import { removeTestCrmRows } from './support/crm-rows.ts';
 
