@@ -40,8 +40,10 @@ export async function createFixture(env: StackEnv, options: { owners: number; ch
   const telemetry = postgres(env.TELEMETRY_DATABASE_URL!, { max: 2, onnotice: () => undefined, connect_timeout: 5, idle_timeout: 20, backoff: reconnectBackoffSeconds });
   const clickhouse = createClickHouseClient(clickHouseConfigFromEnv(env));
   const owners: Owner[] = [];
-  const [model] = await crm<{ id: string }[]>`select id from crm.prosthesis_models order by name limit 1`;
-  if (!model) throw new Error('chaos: the CRM has no prosthesis model (run the demo data: npm run dev, or demo/generate.ts)');
+  // Its own model, so the suite needs no demo data (npm test runs on a stack without it).
+  const [model] = await crm<{ id: string }[]>`
+    insert into crm.prosthesis_models (name, manufacturer, kind, actuator_count, battery_capacity_mah, weight_g)
+    values (${`Chaos model ${tag}`}, 'chaos-suite', 'hand', 6, 2000, 500) returning id`;
   const fixture: Fixture = {
     tag,
     owners,
@@ -49,7 +51,7 @@ export async function createFixture(env: StackEnv, options: { owners: number; ch
     crm,
     telemetry,
     clickhouse,
-    modelId: model.id,
+    modelId: model!.id,
     readyAtMs: 0,
     async cleanup() {
       const problems: string[] = [];
@@ -71,6 +73,7 @@ export async function createFixture(env: StackEnv, options: { owners: number; ch
           }),
         );
       }
+      await attempt('CRM model', () => crm`delete from crm.prosthesis_models where id = ${model!.id}`);
       if (fixture.chips.length > 0) {
         await attempt('raw telemetry', () => telemetry`delete from public.raw_telemetry where chip_id in ${telemetry(fixture.chips)}`);
         await attempt('mart rows', () =>
@@ -99,7 +102,7 @@ export async function createFixture(env: StackEnv, options: { owners: number; ch
       for (const chip of chips) {
         await crm`
           insert into crm.prostheses (chip_id, customer_id, model_id, serial_number, fitted_at)
-          values (${chip}, ${customer!.id}, ${model.id}, ${`SN-${chip}`}, now() - interval '30 days')`;
+          values (${chip}, ${customer!.id}, ${model!.id}, ${`SN-${chip}`}, now() - interval '30 days')`;
       }
     }
   } catch (error) {

@@ -7,6 +7,7 @@ import { createBffApp } from '../../edge/bff/app.ts';
 import { buildBffDeps } from '../../edge/bff/deps.ts';
 import { loadBffConfig } from '../../edge/config.ts';
 import { createRedisStore } from '../../edge/runtime/redis-store.ts';
+import { createOwnerRefs } from '../../common/identity/owner-ref.ts';
 import { createMemoryLogger } from '../../common/log.ts';
 import { renderRedisConfig } from '../../stack/services/redis.ts';
 import { addDirectoryPerson, type DirectoryPerson } from '../helpers/directory-person.ts';
@@ -79,6 +80,6 @@ describe('BFF session across a Redis crash (private redis-server, stack config)'
     expect(((await me.json()) as { username: string }).username).toBe(person.uid);
     const api = await browser.fetch(`${BFF_ORIGIN}/api/reports?limit=1&offset=0`);
     expect(api.status).toBe(200);
-    expect(((await api.json()) as { user_id: string }).user_id).toBe(person.uid);
+    expect(((await api.json()) as { user_id: string }).user_id).toBe(await (await createOwnerRefs(stackEnv.OWNER_REF_KEY!)).of(person.uid));
   }, LOGIN_TIMEOUT_MS);
 });

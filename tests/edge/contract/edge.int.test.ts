@@ -5,6 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { signPurgeRequest, signReportUrl } from '../../../common/cdn/signing.ts';
+import { createOwnerRefs } from '../../../common/identity/owner-ref.ts';
 import { ROOT } from '../../../tools/kit/paths.ts';
 import { localS3Client } from '../../../stack/services/s3.ts';
 import { s3Settings } from '../../../stack/services/s3-server.ts';
@@ -154,18 +155,21 @@ for (const runtime of selectedRuntimes()) {
 
       const list = await browser.fetch(`${edge.bffUrl}/api/reports?limit=3`);
       expect(list.status).toBe(200);
-      expect((await list.clone().json()) as object).toMatchObject({ user_id: person, limit: 3 });
+      // Core names the owner by their pseudonymous ref (issue 11), never by username.
+      const ref = await (await createOwnerRefs(stackEnv.OWNER_REF_KEY!)).of(person);
+      expect((await list.clone().json()) as object).toMatchObject({ user_id: ref, limit: 3 });
       expect(findTokenLeaks(await allOf(list))).toEqual([]);
 
       // Core hands out a signed link to this runtime's CDN; the CDN serves the object it names.
       const link = await browser.fetch(`${edge.bffUrl}/api/reports/cdn/list`);
       expect(link.status).toBe(200);
       const { url } = (await link.json()) as { url: string };
-      expect(url.startsWith(`${edge.cdnUrl}/reports/${person}/`)).toBe(true);
+      expect(url.startsWith(`${edge.cdnUrl}/reports/${ref}/`)).toBe(true);
+      expect(url).not.toContain(person);
       const object = await fetch(url, { headers: { origin: APP_ORIGIN } });
       expect(object.status).toBe(200);
       expect(object.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
-      expect(((await object.json()) as { user_id: string }).user_id).toBe(person);
+      expect(((await object.json()) as { user_id: string }).user_id).toBe(ref);
 
       const out = await browser.fetch(`${edge.bffUrl}/auth/logout`, { method: 'POST', headers: { origin: APP_ORIGIN } });
       expect(out.status).toBe(200);
