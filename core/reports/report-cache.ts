@@ -68,6 +68,8 @@ export interface ReportCacheDeps {
   onOutcome?: (kind: ReportKind, outcome: CacheOutcome) => void;
   /** A background S3 write failed (the answer was already sent; the next miss retries). */
   onWriteError?: (key: string, error: unknown) => void;
+  /** Users whose last invalidation is remembered (default 100,000); tests make it small. */
+  invalidatedUsersMax?: number;
 }
 
 /**
@@ -116,9 +118,20 @@ export function createReportCache(deps: ReportCacheDeps): ReportCache {
   const empties = new LRUCache<string, { token: string | undefined }>({ max: EMPTY_RESULT_MAX_ENTRIES, ttl: EMPTY_RESULT_TTL_MS });
   const inFlight = new Map<string, Promise<Computed>>();
   const pendingWrites = new Map<string, Promise<boolean>>();
-  const generations = new Map<string, number>();
+  // Per user, the sequence number of their last invalidation: a computation stores its result only if
+  // the number is unchanged when it ends. Bounded; an evicted user's number raises `evictedFloor`,
+  // which every user without an entry reads, so a user's number never goes back down (no A-B-A). An
+  // eviction at worst makes a computation in flight skip storing its result.
+  let invalidationSeq = 0;
+  let evictedFloor = 0;
+  const lastInvalidated = new LRUCache<string, number>({
+    max: deps.invalidatedUsersMax ?? 100_000,
+    dispose: (seq, _userId, reason) => {
+      if (reason === 'evict') evictedFloor = Math.max(evictedFloor, seq);
+    },
+  });
   let globalGeneration = 0;
-  const generationOf = (userId: string) => `${globalGeneration}:${generations.get(userId) ?? 0}`;
+  const generationOf = (userId: string) => `${globalGeneration}:${lastInvalidated.get(userId) ?? evictedFloor}`;
 
   async function compute(request: DocumentRequest): Promise<unknown | null> {
     switch (request.kind) {
@@ -222,7 +235,7 @@ export function createReportCache(deps: ReportCacheDeps): ReportCache {
       return;
     }
     for (const userId of scope) {
-      generations.set(userId, (generations.get(userId) ?? 0) + 1);
+      lastInvalidated.set(userId, ++invalidationSeq);
       const prefix = userPrefix(userId);
       for (const key of inFlight.keys()) if (key.startsWith(prefix)) inFlight.delete(key);
       if (memory) for (const key of memory.keys()) if (key.startsWith(prefix)) memory.delete(key);

@@ -164,4 +164,23 @@ describe('report cache', () => {
     expect(await pending).toMatchObject({ found: true, outcome: 'miss' });
     expect(store.objects.size).toBe(0);
   });
+
+  test('the invalidation memory is bounded, and forgetting a user never lets a stale result in', async () => {
+    const store = memoryStore();
+    const source = slowSource();
+    const cache = createReportCache({ store, source, invalidatedUsersMax: 2 });
+    // Read for a user never invalidated, invalidate them, then push them out of the bounded memory.
+    const pending = cache.read({ kind: 'list', userId: 'a' });
+    await Bun.sleep(5);
+    await cache.invalidate(['a']);
+    await cache.invalidate(['b']);
+    await cache.invalidate(['c']);
+    source.release();
+    expect(await pending).toMatchObject({ found: true, outcome: 'miss' });
+    expect(store.objects.size).toBe(0);
+    // Later reads are stored as usual.
+    expect(await cache.read({ kind: 'list', userId: 'a' })).toMatchObject({ found: true, outcome: 'miss' });
+    await Bun.sleep(5);
+    expect(store.objects.size).toBe(1);
+  });
 });
