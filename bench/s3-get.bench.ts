@@ -16,10 +16,11 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadStackEnv } from '../stack/lib/env.ts';
 import { localS3Client } from '../stack/services/s3.ts';
 import { s3Settings } from '../stack/services/s3-server.ts';
+import { descendantsOf } from '../tools/kit/proc.ts';
 import { runWrk } from './lib/wrk.ts';
 
 const argv = process.argv.slice(2);
@@ -52,28 +53,14 @@ function listenerPid(port: number): number {
 
 /** utime + stime of a process and its descendants, in seconds. */
 function treeCpuSeconds(pid: number): number {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  let ticks = 0;
+  for (const member of [pid, ...descendantsOf(pid)]) {
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+      const fields = readFileSync(`/proc/${member}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
     } catch {
       /* exited meanwhile */
     }
-  }
-  let ticks = 0;
-  const queue = [pid];
-  while (queue.length > 0) {
-    const next = queue.shift()!;
-    try {
-      const fields = readFileSync(`/proc/${next}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      continue;
-    }
-    queue.push(...(children.get(next) ?? []));
   }
   return ticks / TICKS_PER_SECOND;
 }

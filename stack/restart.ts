@@ -1,7 +1,6 @@
 import type { StackEnv } from './lib/env.ts';
 import { log } from '../tools/kit/log.ts';
-import { readdirSync, readFileSync } from 'node:fs';
-import { isProcessAlive, readPid, sleep } from '../tools/kit/proc.ts';
+import { descendantsOf, isProcessAlive, readPid, sleep } from '../tools/kit/proc.ts';
 import { loadServices } from './services/index.ts';
 import type { StackService } from './services/service.ts';
 
@@ -62,28 +61,4 @@ export async function killService(name: string, timeoutMs = 10_000): Promise<num
     await sleep(50);
   }
   return pid;
-}
-
-/** Every process below `root`, from /proc's parent links. */
-function descendantsOf(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-    } catch {
-      /* exited while listing */
-    }
-  }
-  const found: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    for (const child of children.get(queue.shift()!) ?? []) {
-      found.push(child);
-      queue.push(child);
-    }
-  }
-  return found;
 }
