@@ -3,8 +3,8 @@ import { loadStackEnv } from '../../stack/lib/env.ts';
 import { compact, integerIn, metricValue, waitForAppScreen, waitForTestId } from './support/app-pages.ts';
 import { startApps, type RunningApps } from './support/apps.ts';
 import { sweepLeftovers } from './support/leftovers.ts';
+import { signInFresh } from './support/sign-in.ts';
 import { closeBrowsers, openBrowser, type E2eBrowser } from './support/browser.ts';
-import { clickAndWaitForNavigation, signInAtKeycloak } from './support/keycloak-pages.ts';
 import { createE2ePerson, type E2ePerson } from './support/people.ts';
 import { removeReports, seedReports, type SeededReports } from './support/report-data.ts';
 
@@ -39,22 +39,12 @@ afterAll(async () => {
   await apps?.stop();
 }, 120_000);
 
-async function signInFresh(browser: E2eBrowser, person: E2ePerson, path = '/') {
-  await browser.page.goto(`${apps.appUrl}${path}`);
-  expect(await waitForAppScreen(browser.page)).toBe('signed-out');
-  await person.ensureRoles();
-  await clickAndWaitForNavigation(browser.page, '[data-testid="sign-in"]');
-  const result = await signInAtKeycloak(browser.page, { keycloakOrigin, username: person.uid, password: person.password });
-  expect(result.enrolled).toBe(true);
-  expect(await waitForAppScreen(browser.page)).toBe('signed-in');
-}
-
 test('a person reads their daily report on a phone', async () => {
   const browser = await openBrowser({ locale: 'ru-RU', viewport: { width: 390, height: 844 }, isMobile: true });
   browsers.push(browser);
   const { page } = browser;
   const day = ownerReports.days[0]!;
-  await signInFresh(browser, owner, `/reports/${day.date}`);
+  await signInFresh(browser, owner, { appUrl: apps.appUrl, keycloakOrigin }, `/reports/${day.date}`);
   expect(new URL(page.url()).pathname).toBe(`/reports/${day.date}`);
   await waitForTestId(page, 'day-totals');
   expect(await metricValue(page, 'total-movements')).toBe(integerIn('ru', day.movements));
@@ -72,7 +62,7 @@ test('an administrator finds a person, opens their reports, drops their cached d
   const browser = await openBrowser({ locale: 'en-GB' });
   browsers.push(browser);
   const { page } = browser;
-  await signInFresh(browser, admin);
+  await signInFresh(browser, admin, { appUrl: apps.appUrl, keycloakOrigin });
 
   // Their own page: an administrator has no prosthesis data, so the empty state offers a refresh.
   await page.getByRole('heading', { name: 'No reports yet' }).waitFor();

@@ -5,11 +5,11 @@ import { chIdentifier, chSql, chUuid } from '../../db/clickhouse/sql.ts';
 import { loadStackEnv } from '../../stack/lib/env.ts';
 import { createCdcHarness } from '../jobs/support/cdc-harness.ts';
 import { createScratchClickHouse, type ScratchClickHouse } from '../jobs/support/scratch-stores.ts';
-import { waitForAppScreen, waitForTestId } from './support/app-pages.ts';
+import { waitForTestId } from './support/app-pages.ts';
 import { startApps, type RunningApps } from './support/apps.ts';
 import { closeBrowsers, openBrowser, type E2eBrowser } from './support/browser.ts';
-import { clickAndWaitForNavigation, signInAtKeycloak } from './support/keycloak-pages.ts';
 import { sweepLeftovers } from './support/leftovers.ts';
+import { signInFresh } from './support/sign-in.ts';
 import { createE2ePerson, type E2ePerson } from './support/people.ts';
 
 /**
@@ -94,23 +94,13 @@ async function latestLagInClickHouse(table: 'crm_orders' | 'crm_customers', id: 
   return newest === undefined ? undefined : Number(newest.lag_ms);
 }
 
-async function signInFresh(browser: E2eBrowser, person: E2ePerson, path: string) {
-  await browser.page.goto(`${apps.appUrl}${path}`);
-  expect(await waitForAppScreen(browser.page)).toBe('signed-out');
-  await person.ensureRoles();
-  await clickAndWaitForNavigation(browser.page, '[data-testid="sign-in"]');
-  const result = await signInAtKeycloak(browser.page, { keycloakOrigin, username: person.uid, password: person.password });
-  expect(result.enrolled).toBe(true);
-  expect(await waitForAppScreen(browser.page)).toBe('signed-in');
-}
-
 const noSidewaysScroll = (browser: E2eBrowser) => browser.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
 test('an RU operator finds an RU customer, creates an order and advances it; a concurrent change is caught', async () => {
   const browser = await openBrowser({ locale: 'ru-RU', viewport: { width: 390, height: 844 }, isMobile: true });
   browsers.push(browser);
   const { page } = browser;
-  await signInFresh(browser, ruOperator, '/');
+  await signInFresh(browser, ruOperator, { appUrl: apps.appUrl, keycloakOrigin }, '/');
   await page.getByRole('navigation').getByRole('link', { name: 'Оператор' }).click();
   await waitForTestId(page, 'crm-search');
 
@@ -199,7 +189,7 @@ test('an EU operator cannot find the RU customer, nor open their page', async ()
   const browser = await openBrowser({ locale: 'en-GB' });
   browsers.push(browser);
   const { page } = browser;
-  await signInFresh(browser, euOperator, `/operator?q=${encodeURIComponent(surname)}`);
+  await signInFresh(browser, euOperator, { appUrl: apps.appUrl, keycloakOrigin }, `/operator?q=${encodeURIComponent(surname)}`);
   expect(new URL(page.url()).pathname).toBe('/operator');
   await waitForTestId(page, 'crm-no-results');
   await browser.screenshot('23-operator-search-en');
