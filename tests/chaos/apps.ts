@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { StackEnv } from '../../stack/lib/env.ts';
 import { clickHouseIdentity } from '../../stack/dev.ts';
 import { ROOT } from '../../tools/kit/paths.ts';
+import { signalGroup } from '../../tools/kit/proc.ts';
 import { freePort } from '../helpers/free-port.ts';
 
 /**
@@ -106,17 +107,6 @@ function createApp(spec: AppSpec, runtime: 'node' | 'bun'): AppProcess {
   return app;
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      /* gone */
-    }
-  }
-}
 
 /**
  * Builds (does not start) core, jobs and edge with the stack's settings. Jobs runs the CDC consumer

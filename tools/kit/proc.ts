@@ -120,21 +120,24 @@ export function forgetPid(service: string): void {
   rmSync(paths.pid(service), { force: true });
 }
 
+/** Signals a process's whole group (daemons lead their own), or the process alone if it leads none. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
 /** SIGTERM to the whole process group, then SIGKILL after the grace period. */
 export async function stopDaemon(service: string, graceMs = 20_000): Promise<boolean> {
   const pid = readPid(service);
   if (pid === undefined) return false;
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* already gone */
-      }
-    }
-  };
+  const signal = (sig: NodeJS.Signals) => signalGroup(pid, sig);
   if (isProcessAlive(pid)) {
     signal('SIGTERM');
     const deadline = Date.now() + graceMs;
