@@ -2,42 +2,12 @@ import { describe, expect, test } from 'bun:test';
 import { createMemoryLogger } from '../../common/log.ts';
 import type { PurgeTarget } from '../../core/reports/cdn-purge.ts';
 import { dropLegacyReportObjects } from '../../core/reports/legacy-objects.ts';
-import type { ReportObjectStore } from '../../core/reports/s3-store.ts';
+import { memoryObjectStore } from './support/memory-object-store.ts';
 
 const REF = 'ncvjy4jxtohxag5lkvuw6rjqwfzssj5a';
 
-function bucket(objects: Record<string, string>): ReportObjectStore & { objects: Map<string, string> } {
-  const map = new Map(Object.entries(objects));
-  return {
-    objects: map,
-    async exists(key) {
-      return map.has(key);
-    },
-    async read(key) {
-      return map.get(key) ?? null;
-    },
-    async write(key, body) {
-      map.set(key, body);
-    },
-    async deletePrefix(prefix) {
-      const keys = [...map.keys()].filter((k) => k.startsWith(prefix));
-      for (const key of keys) map.delete(key);
-      return keys;
-    },
-    async listTopLevelSegments() {
-      return [...new Set([...map.keys()].filter((k) => k.includes('/')).map((k) => k.slice(0, k.indexOf('/'))))];
-    },
-    async *topLevelSegmentPages() {
-      // Two folders a page, so the sweep's paging is exercised.
-      const segments = await this.listTopLevelSegments();
-      for (let i = 0; i < segments.length; i += 2) yield segments.slice(i, i + 2);
-    },
-    async anyKeyUnder(prefix) {
-      return [...map.keys()].find((k) => k.startsWith(prefix));
-    },
-    async ping() {},
-  };
-}
+/** Two folders a page, so the sweep's paging is exercised. */
+const bucket = (objects: Record<string, string>) => memoryObjectStore(objects, { pageSize: 2 });
 
 describe('legacy report objects (keyed by username before owner refs)', () => {
   test('drops folders whose documents name the folder as user_id, keeps owner refs and foreign objects', async () => {

@@ -1,42 +1,10 @@
 import { describe, expect, test } from 'bun:test';
 import type { ReportSource } from '../../core/reports/clickhouse-source.ts';
 import { createReportCache } from '../../core/reports/report-cache.ts';
-import type { ReportObjectStore } from '../../core/reports/s3-store.ts';
+import { memoryObjectStore } from './support/memory-object-store.ts';
 
 // Pure logic of the read-through cache; the real S3/ClickHouse path is in tests/core/*.int.test.ts.
-function memoryStore(): ReportObjectStore & { objects: Map<string, string>; writes: number } {
-  const objects = new Map<string, string>();
-  const store = {
-    objects,
-    writes: 0,
-    async exists(key: string) {
-      return objects.has(key);
-    },
-    async read(key: string) {
-      return objects.get(key) ?? null;
-    },
-    async write(key: string, body: string) {
-      store.writes++;
-      objects.set(key, body);
-    },
-    async deletePrefix(prefix: string) {
-      const keys = [...objects.keys()].filter((k) => k.startsWith(prefix));
-      for (const key of keys) objects.delete(key);
-      return keys;
-    },
-    async listTopLevelSegments() {
-      return [...new Set([...objects.keys()].filter((k) => k.includes('/')).map((k) => k.slice(0, k.indexOf('/'))))];
-    },
-    async *topLevelSegmentPages() {
-      yield await this.listTopLevelSegments();
-    },
-    async anyKeyUnder(prefix: string) {
-      return [...objects.keys()].find((k) => k.startsWith(prefix));
-    },
-    async ping() {},
-  };
-  return store;
-}
+const memoryStore = () => memoryObjectStore();
 
 function slowSource(): ReportSource & { calls: number; release: () => void } {
   let release!: () => void;
