@@ -64,8 +64,7 @@ export function registerApiProxy(app: OpenAPIHono<BffEnv>, deps: BffDeps): void 
         if (error instanceof ApiError && error.status === 413) c.header('Connection', 'close');
         throw error;
       }
-      // Stream chunks and the joined copy are ArrayBuffer-backed; the type only allows for a SharedArrayBuffer.
-      c.req.raw = new Request(c.req.raw, { body: bytes as Uint8Array<ArrayBuffer> });
+      c.set('apiBody', bytes);
     }
     await next();
   });
@@ -75,8 +74,8 @@ export function registerApiProxy(app: OpenAPIHono<BffEnv>, deps: BffDeps): void 
     const fresh = await freshSession(c, deps);
     const incoming = new URL(c.req.url);
     const target = `${deps.config.CORE_URL}${incoming.pathname}${incoming.search}`;
-    // Already bounded and in memory (the first middleware above).
-    const body = BODYLESS.has(c.req.method) ? undefined : await readRequestBodyWithin(c.req.raw, deps.config.API_MAX_BODY_BYTES);
+    // Read once, bounded, by the first middleware above (a body-taking method without one sends an empty body).
+    const body = BODYLESS.has(c.req.method) ? undefined : (c.get('apiBody') ?? new Uint8Array(0));
     // One timer per call, cleared once the answer is in: AbortSignal.timeout() left a 10 s timer
     // (and a DOMException when it fired) behind every request.
     const abort = new AbortController();

@@ -32,4 +32,8 @@ export interface BffDeps {
   compressor: Compressor;
 }
 
-export type BffEnv = ServiceEnvWith<{ session: LoadedSession | undefined }>;
+export type BffEnv = ServiceEnvWith<{
+  session: LoadedSession | undefined;
+  /** An /api request's body, read (bounded) once before the session checks (bff/api-proxy.ts). */
+  apiBody: Uint8Array | undefined;
+}>;
