@@ -175,7 +175,7 @@ async function formatStorageOnce(env: StackEnv, layout: BrokerLayout): Promise<v
   const clusterId = randomBytes(16).toString('base64url');
   log.step('kafka', `formatting KRaft storage in ${logDir} (cluster id ${clusterId}, SCRAM users ${KAFKA_PRINCIPALS.map((p) => kafkaUser(env, p)).join(', ')})`);
   const scram = KAFKA_PRINCIPALS.flatMap((p) => ['--add-scram', `${KAFKA_SCRAM_MECHANISM}=[name=${kafkaUser(env, p)},password=${kafkaPassword(env, p)}]`]);
-  await run('java', [...jvmArgs('256m'), '-cp', `${libsDir}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFileOf(layout), ...scram], { secrets: KAFKA_PRINCIPALS.map((p) => kafkaPassword(env, p)) });
+  await run('java', [...jvmArgs('256m'), '-cp', `${libsDir}/*`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', configFileOf(layout), ...scram], { secrets: KAFKA_PRINCIPALS.map((p) => kafkaPassword(env, p)) });
 }
 
 function writeBrokerConfig(config: string, layout: BrokerLayout): void {

@@ -69,7 +69,7 @@ describe('upgrading a pre-SASL Kafka data dir', () => {
     // 1. The old broker, with a topic holding three messages written anonymously.
     const oldConfig = join(layout.dataDir, 'pre-sasl.properties');
     writeFileSync(oldConfig, preSaslConfig());
-    await run('java', [...jvmArgs('256m'), '-cp', libs, 'kafka.tools.StorageTool', 'format', '-t', randomBytes(16).toString('base64url'), '-c', oldConfig]);
+    await run('java', [...jvmArgs('256m'), '-cp', libs, 'kafka.tools.StorageTool', 'format', `--cluster-id=${randomBytes(16).toString('base64url')}`, '-c', oldConfig]);
     startDaemon(layout.service, 'java', [...jvmArgs('384m'), '-cp', libs, 'kafka.Kafka', oldConfig], { cwd: layout.dataDir });
     fixKafkajsNegativeTimeout();
     const anonymous = new Kafka({ clientId: 'upgrade-test', brokers: [env.KAFKA_BROKERS], logLevel: logLevel.NOTHING, retry: { retries: 2 } });
